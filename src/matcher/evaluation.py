@@ -1,0 +1,228 @@
+"""Metrics, and the reproducible evaluation of matcher's capabilities on the dev sets.
+
+The dev sets are external (``MATCHER_DATA_DIR/dev-eval``); every run reads them the same way,
+in file order, so numbers are comparable between runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from matcher.encoder import Encoder
+from matcher.errors import DataDirError
+from matcher.occupations import OccupationMatcher
+from matcher.skills import SkillExtractor
+from matcher.taxonomy import Taxonomy
+from matcher.text import fold
+
+NOT_A_SKILL = {"LABEL NOT PRESENT", "UNDERSPECIFIED"}
+
+
+# ---------------------------------------------------------------------- metrics
+def reciprocal_rank(ranked: Sequence[str], relevant: str | set[str], k: int = 10) -> float:
+    """1/rank of the first relevant item within the top ``k``, else 0."""
+    wanted = {relevant} if isinstance(relevant, str) else relevant
+    for position, item in enumerate(ranked[:k], start=1):
+        if item in wanted:
+            return 1.0 / position
+    return 0.0
+
+
+def r_precision(ranked: Sequence[str], relevant: set[str], k: int = 5) -> float:
+    """Hits in the top ``min(k, |relevant|)`` over ``min(k, |relevant|)``."""
+    if not relevant:
+        raise ValueError("r_precision needs at least one relevant item")
+    cutoff = min(k, len(relevant))
+    return len(set(ranked[:cutoff]) & relevant) / cutoff
+
+
+def average_precision(ranked: Sequence[str], relevant: set[str]) -> float:
+    hits, total = 0, 0.0
+    for position, item in enumerate(ranked, start=1):
+        if item in relevant:
+            hits += 1
+            total += hits / position
+    return total / len(relevant) if relevant else 0.0
+
+
+def ndcg_at_k(ranked: Sequence[str], gains: dict[str, float], k: int = 10) -> float:
+    dcg = sum(gains.get(item, 0.0) / np.log2(i + 2) for i, item in enumerate(ranked[:k]))
+    ideal = sorted(gains.values(), reverse=True)[:k]
+    idcg = sum(g / np.log2(i + 2) for i, g in enumerate(ideal))
+    return float(dcg / idcg) if idcg > 0 else 0.0
+
+
+# ---------------------------------------------------------------------- dev sets
+@dataclass
+class EvalResult:
+    task: str
+    dataset: str
+    metrics: dict[str, float]
+    n: int
+    seconds: float
+    notes: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        raise DataDirError(
+            f"dev set {path} not found; set MATCHER_DATA_DIR to the folder holding dev-eval/"
+        )
+    return path
+
+
+def evaluate_titles(matcher: OccupationMatcher, path: Path, limit: int | None = None) -> EvalResult:
+    """Job-title normalisation: top-1 accuracy and MRR@10 over the titles, in file order."""
+    with _require(path).open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["vacancyTitle"].strip()]
+    rows = rows[:limit] if limit else rows
+    started = time.perf_counter()
+    ranks = []
+    batch = 512
+    for offset in range(0, len(rows), batch):
+        chunk = rows[offset : offset + batch]
+        for row, matches in zip(chunk, matcher.match_many([r["vacancyTitle"] for r in chunk], 10)):
+            ranks.append(reciprocal_rank([m.uri for m in matches], row["conceptUri"], 10))
+    values = np.array(ranks)
+    return EvalResult(
+        "title normalisation",
+        path.name,
+        {"top1": float((values == 1.0).mean()), "mrr@10": float(values.mean())},
+        len(rows),
+        time.perf_counter() - started,
+    )
+
+
+def evaluate_skill_extraction(
+    extractor: SkillExtractor, taxonomy: Taxonomy, path: Path, limit: int | None = None
+) -> EvalResult:
+    """Skill extraction: R-precision@5 of the extracted skills against each sentence's gold
+    ESCO labels (sentences whose spans all say LABEL NOT PRESENT are skipped)."""
+    by_label = {fold(skill.label): uri for uri, skill in taxonomy.skills.items()}
+    gold: dict[str, set[str]] = defaultdict(set)
+    unknown = 0
+    with _require(path).open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            sentence = row["sentence"].strip()
+            gold.setdefault(sentence, set())
+            if row["label"] in NOT_A_SKILL:
+                continue
+            uri = by_label.get(fold(row["label"]))
+            if uri is None:
+                unknown += 1
+                continue
+            gold[sentence].add(uri)
+    sentences = [s for s, labels in gold.items() if labels]
+    sentences = sentences[:limit] if limit else sentences
+    started = time.perf_counter()
+    found = extractor.extract_many(sentences, k=10)
+    rp5 = [r_precision([m.uri for m in ms], gold[s], 5) for s, ms in zip(sentences, found)]
+    recall10 = [len({m.uri for m in ms} & gold[s]) / len(gold[s]) for s, ms in zip(sentences, found)]
+    return EvalResult(
+        "skill extraction",
+        path.name,
+        {"rp@5": float(np.mean(rp5)), "recall@10": float(np.mean(recall10))},
+        len(sentences),
+        time.perf_counter() - started,
+        notes=f"{unknown} gold labels not in ESCO v1.1.1 were dropped" if unknown else "",
+    )
+
+
+def evaluate_synonyms(encoder: Encoder, path: Path, limit: int | None = None) -> EvalResult:
+    """Vietnamese skill synonyms: each variant (other than the canonical term itself) is
+    matched against all canonical terms of the set; top-1 accuracy and MRR@10."""
+    with _require(path).open(encoding="utf-8") as handle:
+        sets: dict[str, list[str]] = json.load(handle)
+    canonical = list(sets)
+    queries = [(v, c) for c, variants in sets.items() for v in variants if fold(v) != fold(c)]
+    queries = queries[:limit] if limit else queries
+    started = time.perf_counter()
+    targets = encoder.encode(canonical, kind="query")
+    vectors = encoder.encode([v for v, _ in queries], kind="query")
+    scores = vectors @ targets.T
+    order = np.argsort(-scores, axis=1)[:, :10]
+    ranks = [
+        reciprocal_rank([canonical[i] for i in row], answer, 10)
+        for row, (_, answer) in zip(order, queries)
+    ]
+    values = np.array(ranks)
+    return EvalResult(
+        "Vietnamese skill synonyms",
+        path.name,
+        {"top1": float((values == 1.0).mean()), "mrr@10": float(values.mean())},
+        len(queries),
+        time.perf_counter() - started,
+    )
+
+
+def run_dev_evaluation(
+    dev_dir: Path,
+    occupations: OccupationMatcher,
+    skills: SkillExtractor,
+    taxonomy: Taxonomy,
+    encoder: Encoder,
+    *,
+    limit: int | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[EvalResult]:
+    results = []
+    progress("title normalisation (jobbert_titles_dev.csv)")
+    results.append(evaluate_titles(occupations, dev_dir / "jobbert_titles_dev.csv", limit))
+    for name in ("house_validation_annotations.csv", "tech_validation_annotations.csv"):
+        progress(f"skill extraction ({name})")
+        results.append(evaluate_skill_extraction(skills, taxonomy, dev_dir / name, limit))
+    for name in ("viski_val_synonymSet.json", "viski_train_synonymSet.json"):
+        progress(f"Vietnamese skill synonyms ({name})")
+        results.append(evaluate_synonyms(encoder, dev_dir / name, limit))
+    return results
+
+
+def render_markdown(results: list[EvalResult], model: str, limit: int | None) -> str:
+    lines = [
+        "# Evaluation on the dev sets",
+        "",
+        "Written by `matcher evaluate`; run it again to refresh. The dev sets are external",
+        "(`$MATCHER_DATA_DIR/dev-eval`, see its README); a sealed holdout judges the final result.",
+        "",
+        f"- model: `{model}`",
+        f"- rows: {'all' if not limit else f'first {limit} per set'}",
+        f"- machine: {platform.machine()}, Python {platform.python_version()}",
+        "",
+        "| task | dataset | n | metric | value | seconds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        for name, value in result.metrics.items():
+            lines.append(
+                f"| {result.task} | `{result.dataset}` | {result.n} | {name} | {value:.4f} "
+                f"| {result.seconds:.0f} |"
+            )
+    notes = [f"- {r.dataset}: {r.notes}" for r in results if r.notes]
+    if notes:
+        lines += ["", "Notes:", *notes]
+    lines += [
+        "",
+        "How each number is computed:",
+        "",
+        "- **title normalisation**: every vacancy title is matched to ESCO occupations; top-1 is",
+        "  the share whose gold occupation ranks first, MRR@10 the mean reciprocal rank (0 if not",
+        "  in the top 10).",
+        "- **skill extraction**: for each sentence with at least one gold ESCO skill, the",
+        "  extractor's ranked skills are compared with the gold set: R-precision@5 =",
+        "  hits in the top min(5, |gold|) / min(5, |gold|); recall@10 likewise over 10.",
+        "- **Vietnamese skill synonyms**: every variant that differs from its canonical term is",
+        "  embedded and compared with all canonical terms of the same file; top-1 and MRR@10.",
+        "  `viski_train` is reported too, as a second dev set (nothing is trained on it).",
+        "",
+    ]
+    return "\n".join(lines)

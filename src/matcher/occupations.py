@@ -1,0 +1,52 @@
+"""Job title or short description → ESCO occupations."""
+
+from __future__ import annotations
+
+from matcher.encoder import Encoder
+from matcher.labels import Label, LabelIndex
+from matcher.schemas import OccupationMatch
+from matcher.taxonomy import Taxonomy
+from matcher.text import normalize_text
+
+
+def occupation_labels(taxonomy: Taxonomy) -> list[Label]:
+    labels: list[Label] = []
+    for occupation in taxonomy.occupations.values():
+        labels.append(Label(occupation.label, occupation.uri, "pref"))
+        labels.extend(Label(text, occupation.uri, "alt") for text in occupation.alt_labels)
+        labels.extend(Label(text, occupation.uri, "vi") for text in occupation.vi_labels)
+    return labels
+
+
+class OccupationMatcher:
+    """Ranks ESCO occupations for titles, in Vietnamese or English."""
+
+    def __init__(self, taxonomy: Taxonomy, encoder: Encoder, labels: LabelIndex) -> None:
+        self.taxonomy = taxonomy
+        self.encoder = encoder
+        self.labels = labels
+
+    def match(self, text: str, k: int = 10) -> list[OccupationMatch]:
+        return self.match_many([text], k)[0]
+
+    def match_many(self, texts: list[str], k: int = 10) -> list[list[OccupationMatch]]:
+        """Top-``k`` occupations for each text, best first."""
+        cleaned = [normalize_text(text, max_chars=self.encoder.max_chars) for text in texts]
+        vectors = self.encoder.encode(cleaned, kind="query")
+        results = []
+        for scores in self.labels.search(vectors, k):
+            matches = []
+            for concept in scores:
+                occupation = self.taxonomy.occupations[concept.uri]
+                matches.append(
+                    OccupationMatch(
+                        uri=occupation.uri,
+                        label=occupation.label,
+                        score=round(concept.score, 4),
+                        label_vi=occupation.vi_labels[0] if occupation.vi_labels else None,
+                        isco_group=occupation.isco_group,
+                        matched_label=concept.label,
+                    )
+                )
+            results.append(matches)
+        return results

@@ -1,0 +1,65 @@
+"""One typed settings object, read from ``MATCHER_*`` environment variables.
+
+Build it only at the edges (CLI, API, training entry points); library classes take explicit
+arguments.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The checkout this package was installed from (``pip install -e``); defaults hang off it.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class IndexSettings(BaseSettings):
+    """How vector indexes are built."""
+
+    #: Below this many vectors search is exact (inner product); above it, ``ann``.
+    exact_threshold: int = 50_000
+    ann: Literal["hnsw", "ivf"] = "hnsw"
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 64
+    ivf_nlist: int = 1024
+    ivf_nprobe: int = 64
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MATCHER_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    #: Public taxonomies and dev sets (ESCO v1.1.1, dev-eval). Never copied into the repo.
+    data_dir: Path = Field(default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data")
+    #: The project's own data (Vietnamese labels, ...), shipped in the repository.
+    project_data_dir: Path = PROJECT_ROOT / "data"
+    #: Caches, indexes, the database and MLflow's store.
+    state_dir: Path = PROJECT_ROOT / ".state"
+    #: Imported and trained models.
+    models_dir: Path = PROJECT_ROOT / "models"
+    #: ``multilingual-e5-small`` (default), ``all-MiniLM-L6-v2``, a sentence-transformers
+    #: folder, or an MLflow model URI (``models:/name@alias``, ``runs:/...``).
+    model: str = "multilingual-e5-small"
+    #: Longest text accepted, in characters, after normalisation.
+    max_text_chars: int = 20_000
+    encode_batch_size: int = 128
+    index: IndexSettings = Field(default_factory=IndexSettings)
+
+    @property
+    def esco_dir(self) -> Path:
+        return self.data_dir / "esco-v1.1.1"
+
+    @property
+    def dev_eval_dir(self) -> Path:
+        return self.data_dir / "dev-eval"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,306 @@
+"""ESCO v1.1.1 (occupations, skills, relations, ISCO groups, skill hierarchy) plus the
+project's Vietnamese labels.
+
+The CSVs are parsed once and cached as a pickle in the state directory, keyed by the size and
+modification time of every source file, so later starts take about a second.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from matcher.errors import DataDirError, DataFormatError
+from matcher.text import fold
+
+logger = logging.getLogger(__name__)
+
+ESCO_VERSION = "1.1.1"
+CACHE_VERSION = 3
+ESCO_FILES = (
+    "occupations_en.csv",
+    "skills_en.csv",
+    "occupationSkillRelations.csv",
+    "ISCOGroups_en.csv",
+    "skillsHierarchy_en.csv",
+    "skillGroups_en.csv",
+    "broaderRelationsSkillPillar.csv",
+)
+ACKNOWLEDGEMENT = (
+    "This service uses the ESCO classification of the European Commission "
+    "(ESCO v1.1.1, https://esco.ec.europa.eu), reused under Commission Decision 2011/833/EU. "
+    "Vietnamese labels are the matcher project's own work."
+)
+
+
+@dataclass(slots=True)
+class Occupation:
+    uri: str
+    label: str
+    alt_labels: list[str]
+    description: str
+    isco_group: str
+    code: str
+    vi_labels: list[str] = field(default_factory=list)
+
+    @property
+    def skill_level(self) -> int:
+        """ISCO-08 skill level (1 elementary … 4 professional), from the major group."""
+        major = self.isco_group[:1]
+        return {"1": 4, "2": 4, "3": 3, "9": 1, "0": 2}.get(major, 2)
+
+
+@dataclass(slots=True)
+class Skill:
+    uri: str
+    label: str
+    alt_labels: list[str]
+    description: str
+    skill_type: str
+    reuse_level: str
+    vi_labels: list[str] = field(default_factory=list)
+    broader: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class IscoGroup:
+    uri: str
+    code: str
+    label: str
+    description: str
+
+
+@dataclass(slots=True)
+class SkillGroup:
+    uri: str
+    code: str
+    label: str
+
+
+@dataclass
+class Taxonomy:
+    occupations: dict[str, Occupation]
+    skills: dict[str, Skill]
+    #: occupation uri → skill uris, by relation type ("essential", "optional")
+    essential: dict[str, list[str]]
+    optional: dict[str, list[str]]
+    isco_groups: dict[str, IscoGroup]
+    #: skill groups of the skill hierarchy (and their broader links in ``skill_group_parent``)
+    skill_groups: dict[str, SkillGroup]
+    skill_group_parent: dict[str, str]
+    source_key: str = ""
+
+    def occupations_for_skill(self) -> dict[str, list[str]]:
+        """skill uri → occupations that list it (either relation)."""
+        result: dict[str, list[str]] = defaultdict(list)
+        for relation in (self.essential, self.optional):
+            for occupation, skills in relation.items():
+                for skill in skills:
+                    result[skill].append(occupation)
+        return result
+
+    def skill_group_path(self, skill_uri: str) -> list[SkillGroup]:
+        """The skill's hierarchy path, broadest first (empty if the skill has no group)."""
+        skill = self.skills.get(skill_uri)
+        if skill is None:
+            return []
+        path: list[SkillGroup] = []
+        current = next((uri for uri in skill.broader if uri in self.skill_groups), None)
+        seen: set[str] = set()
+        while current and current not in seen:
+            seen.add(current)
+            path.append(self.skill_groups[current])
+            current = self.skill_group_parent.get(current)
+        return list(reversed(path))
+
+    def find_occupation(self, key: str) -> Occupation | None:
+        """By uri, by the uri's UUID, or by exact (case-folded) English/Vietnamese label."""
+        if key in self.occupations:
+            return self.occupations[key]
+        by_uuid = f"http://data.europa.eu/esco/occupation/{key}"
+        if by_uuid in self.occupations:
+            return self.occupations[by_uuid]
+        folded = fold(key)
+        for occupation in self.occupations.values():
+            if folded == fold(occupation.label) or folded in map(fold, occupation.vi_labels):
+                return occupation
+        return None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "occupations": len(self.occupations),
+            "skills": len(self.skills),
+            "essential_relations": sum(map(len, self.essential.values())),
+            "optional_relations": sum(map(len, self.optional.values())),
+            "isco_groups": len(self.isco_groups),
+            "skill_groups": len(self.skill_groups),
+            "occupations_with_vi": sum(bool(o.vi_labels) for o in self.occupations.values()),
+            "skills_with_vi": sum(bool(s.vi_labels) for s in self.skills.values()),
+        }
+
+
+# ---------------------------------------------------------------------- reading
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.split("\n") if line.strip()]
+
+
+def _rows(path: Path) -> Iterable[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        yield from csv.DictReader(handle)
+
+
+def esco_dir_or_raise(data_dir: Path) -> Path:
+    esco = Path(data_dir) / f"esco-v{ESCO_VERSION}"
+    missing = [name for name in ESCO_FILES if not (esco / name).exists()]
+    if missing:
+        raise DataDirError(
+            f"ESCO v{ESCO_VERSION} was not found: expected {esco / missing[0]}. "
+            "Put the shared data beside the checkout (../shared/data) or point to it with "
+            "MATCHER_DATA_DIR=/path/to/data (the folder that holds esco-v1.1.1/)."
+        )
+    return esco
+
+
+def vietnamese_label_files(project_data_dir: Path) -> list[Path]:
+    folder = Path(project_data_dir) / "vi"
+    return sorted(folder.glob("occupations_vi*.csv")) + sorted(folder.glob("skills_vi*.csv"))
+
+
+def _source_key(files: list[Path]) -> str:
+    digest = hashlib.sha256(f"v{CACHE_VERSION}".encode())
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def read_vietnamese_labels(path: Path, known: set[str]) -> dict[str, list[str]]:
+    """Read a ``uri,label_en,label_vi,variants_vi`` file into uri → Vietnamese labels."""
+    labels: dict[str, list[str]] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        expected = {"uri", "label_vi", "variants_vi"}
+        if not expected <= set(reader.fieldnames or ()):
+            raise DataFormatError(
+                f"{path}:1: the header must have the columns uri,label_en,label_vi,variants_vi"
+            )
+        for row in reader:
+            line = reader.line_num
+            uri = (row["uri"] or "").strip()
+            if uri not in known:
+                raise DataFormatError(f"{path}:{line}: {uri!r} is not an ESCO uri of this kind")
+            names = [row["label_vi"] or ""] + (row["variants_vi"] or "").split("|")
+            names = [" ".join(name.split()) for name in names if name.strip()]
+            if not names:
+                raise DataFormatError(f"{path}:{line}: label_vi is empty")
+            current = labels.setdefault(uri, [])
+            current.extend(name for name in names if name not in current)
+    return labels
+
+
+def parse_taxonomy(data_dir: Path, project_data_dir: Path) -> Taxonomy:
+    """Parse ESCO and the Vietnamese labels from their CSV files (slow; see :func:`load_taxonomy`)."""
+    esco = esco_dir_or_raise(data_dir)
+    occupations = {
+        row["conceptUri"]: Occupation(
+            uri=row["conceptUri"],
+            label=row["preferredLabel"].strip(),
+            alt_labels=_lines(row["altLabels"]),
+            description=row["description"].strip(),
+            isco_group=row["iscoGroup"].strip(),
+            code=row["code"].strip(),
+        )
+        for row in _rows(esco / "occupations_en.csv")
+    }
+    skills = {
+        row["conceptUri"]: Skill(
+            uri=row["conceptUri"],
+            label=row["preferredLabel"].strip(),
+            alt_labels=_lines(row["altLabels"]),
+            description=row["description"].strip(),
+            skill_type=row["skillType"].strip(),
+            reuse_level=row["reuseLevel"].strip(),
+        )
+        for row in _rows(esco / "skills_en.csv")
+    }
+    essential: dict[str, list[str]] = defaultdict(list)
+    optional: dict[str, list[str]] = defaultdict(list)
+    for row in _rows(esco / "occupationSkillRelations.csv"):
+        if row["skillUri"] not in skills or row["occupationUri"] not in occupations:
+            continue
+        target = essential if row["relationType"] == "essential" else optional
+        target[row["occupationUri"]].append(row["skillUri"])
+    isco_groups = {
+        row["code"]: IscoGroup(row["conceptUri"], row["code"], row["preferredLabel"], row["description"])
+        for row in _rows(esco / "ISCOGroups_en.csv")
+    }
+    skill_groups = {
+        row["conceptUri"]: SkillGroup(row["conceptUri"], row.get("code", ""), row["preferredLabel"])
+        for row in _rows(esco / "skillGroups_en.csv")
+    }
+    for row in _rows(esco / "skillsHierarchy_en.csv"):
+        for level in range(4):
+            uri = row.get(f"Level {level} URI", "")
+            if uri and uri not in skill_groups:
+                skill_groups[uri] = SkillGroup(
+                    uri, row.get(f"Level {level} code", ""), row.get(f"Level {level} preferred term", "")
+                )
+    skill_group_parent: dict[str, str] = {}
+    for row in _rows(esco / "broaderRelationsSkillPillar.csv"):
+        child, parent = row["conceptUri"], row["broaderUri"]
+        if child in skills:
+            skills[child].broader.append(parent)
+        elif child in skill_groups and parent in skill_groups:
+            skill_group_parent.setdefault(child, parent)
+
+    for path in vietnamese_label_files(project_data_dir):
+        target_map = occupations if path.name.startswith("occupations") else skills
+        for uri, names in read_vietnamese_labels(path, set(target_map)).items():
+            concept = target_map[uri]
+            concept.vi_labels.extend(name for name in names if name not in concept.vi_labels)
+    return Taxonomy(
+        occupations=occupations,
+        skills=skills,
+        essential=dict(essential),
+        optional=dict(optional),
+        isco_groups=isco_groups,
+        skill_groups=skill_groups,
+        skill_group_parent=skill_group_parent,
+    )
+
+
+def load_taxonomy(data_dir: Path, project_data_dir: Path, state_dir: Path) -> Taxonomy:
+    """Load the taxonomy, from the state directory's cache when the sources are unchanged."""
+    esco = esco_dir_or_raise(data_dir)
+    sources = [esco / name for name in ESCO_FILES] + vietnamese_label_files(project_data_dir)
+    key = _source_key(sources)
+    cache = Path(state_dir) / "cache" / f"taxonomy-{key}.pickle"
+    if cache.exists():
+        try:
+            with cache.open("rb") as handle:
+                taxonomy: Taxonomy = pickle.load(handle)
+            return taxonomy
+        except Exception:  # a damaged cache is rebuilt, never trusted
+            logger.warning("taxonomy cache %s is unreadable; rebuilding it", cache)
+    started = time.perf_counter()
+    taxonomy = parse_taxonomy(data_dir, project_data_dir)
+    taxonomy.source_key = key
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    for old in cache.parent.glob("taxonomy-*.pickle"):
+        old.unlink(missing_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=cache.parent, prefix=".taxonomy-")
+    with os.fdopen(descriptor, "wb") as handle:
+        pickle.dump(taxonomy, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, cache)
+    logger.info("parsed ESCO in %.1f s; cached at %s", time.perf_counter() - started, cache)
+    return taxonomy

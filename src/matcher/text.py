@@ -1,0 +1,102 @@
+"""Text normalisation and splitting, Vietnamese-aware.
+
+All text entering the library passes through :func:`normalize_text`: Unicode NFC (Vietnamese
+typed with combining marks becomes the precomposed form, so both give the same embedding),
+control characters dropped, runs of white space folded. Diacritics are kept: in Vietnamese they
+carry meaning ("bán" sells, "bàn" is a table).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+from matcher.errors import EmptyTextError, InvalidEncodingError, TextTooLongError
+
+DEFAULT_MAX_CHARS = 20_000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_SPACE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*")
+
+
+def normalize_text(text: str, *, max_chars: int = DEFAULT_MAX_CHARS, keep_lines: bool = False) -> str:
+    """Return ``text`` in the one form the library works with.
+
+    Args:
+        text: any string.
+        max_chars: longest accepted result, in characters.
+        keep_lines: keep line breaks (one per line) instead of folding them into spaces; skill
+            extraction uses them as phrase boundaries.
+
+    Raises:
+        EmptyTextError: nothing but white space is left.
+        TextTooLongError: the text is longer than ``max_chars``.
+    """
+    if not isinstance(text, str):
+        raise InvalidEncodingError(f"expected text, got {type(text).__name__}")
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SPACE.sub(" ", text)
+    text = _BLANK_LINES.sub("\n", text).strip() if keep_lines else " ".join(text.split())
+    if not text:
+        raise EmptyTextError("the text is empty: give a job title, a skill or a short description")
+    if len(text) > max_chars:
+        raise TextTooLongError(
+            f"the text has {len(text):,} characters; the limit is {max_chars:,}. "
+            "Shorten it or split it into several requests."
+        )
+    return text
+
+
+def decode_utf8(data: bytes, *, source: str = "input") -> str:
+    """Decode bytes as UTF-8, with an error that names where the bad bytes are."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InvalidEncodingError(
+            f"{source} is not valid UTF-8 (bad byte at offset {error.start}, line {line}); "
+            "save it as UTF-8 and try again"
+        ) from None
+
+
+def fold(text: str) -> str:
+    """Case-fold for exact label matching (diacritics kept), e.g. ``"Kế Toán"`` → ``"kế toán"``."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+WORD = re.compile(r"[\w][\w+#.\-/']*[\w+#]|[\w]")
+
+
+def words(text: str) -> list[str]:
+    """Split into words, keeping tokens such as ``c++``, ``c#``, ``node.js``, ``sql-server``."""
+    return WORD.findall(text)
+
+
+# Where a phrase ends: punctuation, bullets, and the words that join list items in CVs.
+PHRASE_BREAK = re.compile(
+    r"[\n;:•·●▪◦\u2013\u2014|()\[\]{}!?]|(?<!\d)[.,](?!\d)|\s-\s|"
+    r"\b(?:and|or|with|including|as well as|và|hoặc|cùng|cũng như|bao gồm|với)\b",
+    re.IGNORECASE,
+)
+
+
+def phrases(text: str) -> list[str]:
+    """Split text into short phrases: the spans skill labels are matched against."""
+    parts = (" ".join(part.split()) for part in PHRASE_BREAK.split(text))
+    return [part for part in parts if part and any(ch.isalnum() for ch in part)]
+
+
+def windows(tokens: list[str], size: int, stride: int) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` word windows of ``size`` words covering ``tokens`` with ``stride``."""
+    if len(tokens) <= size:
+        yield 0, len(tokens)
+        return
+    start = 0
+    while True:
+        yield start, start + size
+        if start + size >= len(tokens):
+            return
+        start = min(start + stride, len(tokens) - size)

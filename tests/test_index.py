@@ -1,0 +1,154 @@
+"""VectorIndex on hand-made vectors whose nearest neighbours are known, and on real FAISS."""
+
+import os
+
+import numpy as np
+import pytest
+
+from matcher.errors import IndexStateError, InvalidInputError
+from matcher.index import IndexConfig, VectorIndex
+
+
+def unit(*values: float) -> np.ndarray:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+@pytest.fixture
+def small() -> VectorIndex:
+    index = VectorIndex(3)
+    index.add(
+        ["x", "y", "z", "xy"],
+        np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(0, 0, 1), unit(1, 1, 0)]),
+        [
+            {"province": "Hà Nội", "tags": ["a"]},
+            {"province": "Đà Nẵng", "tags": ["b"]},
+            {"province": "Hà Nội", "tags": ["a", "b"]},
+            {"province": "Huế", "tags": []},
+        ],
+    )
+    return index
+
+
+def ids(hits):
+    return [hit.id for hit in hits]
+
+
+def test_search_returns_nearest_first_with_cosine_scores(small):
+    [hits] = small.search(unit(1, 0.1, 0), k=2)
+    assert ids(hits) == ["x", "xy"]
+    assert hits[0].score == pytest.approx(float(unit(1, 0.1, 0) @ unit(1, 0, 0)), abs=1e-6)
+    assert hits[0].metadata["province"] == "Hà Nội"
+
+
+def test_filters_by_value_by_any_of_and_by_list_overlap(small):
+    query = unit(1, 1, 0)
+    assert ids(small.search(query, k=4, where={"province": "Hà Nội"})[0]) == ["x", "z"]
+    assert ids(small.search(query, k=4, where={"province": ["Huế", "Đà Nẵng"]})[0]) == ["xy", "y"]
+    assert set(ids(small.search(query, k=4, where={"tags": "b"})[0])) == {"y", "z"}
+    assert ids(small.search(query, k=4, where=lambda m: not m["tags"])[0]) == ["xy"]
+    assert small.search(query, k=4, where={"province": "Cà Mau"}) == [[]]
+
+
+def test_update_and_remove_change_what_search_returns(small):
+    small.update(["y"], unit(1, 0, 0.01)[None, :], [{"province": "Huế", "tags": []}])
+    assert ids(small.search(unit(1, 0, 0), k=2)[0]) == ["x", "y"]
+    assert small.metadata("y")["province"] == "Huế"
+    assert small.remove(["x", "not-there"]) == 1
+    assert "x" not in small and len(small) == 3
+    assert "x" not in ids(small.search(unit(1, 0, 0), k=4)[0])
+
+
+def test_adding_an_existing_id_is_refused_and_upsert_replaces(small):
+    with pytest.raises(InvalidInputError, match="already in the index"):
+        small.add(["x"], unit(0, 1, 0)[None, :])
+    small.upsert(["x"], unit(0, 1, 0)[None, :])
+    assert len(small) == 4
+    assert small.vector("x") == pytest.approx(unit(0, 1, 0))
+    assert set(ids(small.search(unit(0, 1, 0), k=2)[0])) == {"x", "y"}
+
+
+def test_update_of_an_unknown_id_raises_key_error(small):
+    with pytest.raises(KeyError, match="nobody"):
+        small.update(["nobody"], unit(1, 0, 0)[None, :])
+
+
+@pytest.mark.parametrize(
+    ("vectors", "message"),
+    [(np.zeros((1, 4)), "shape"), (np.full((1, 3), np.nan), "NaN")],
+)
+def test_bad_vectors_are_refused(small, vectors, message):
+    with pytest.raises(InvalidInputError, match=message):
+        small.add(["new"], vectors)
+
+
+def test_save_and_load_round_trip_keeps_ids_vectors_and_metadata(small, tmp_path):
+    small.remove(["z"])
+    path = tmp_path / "index.npz"
+    small.save(path)
+    loaded = VectorIndex.load(path)
+    assert sorted(loaded.ids) == ["x", "xy", "y"]
+    assert loaded.metadata("y") == {"province": "Đà Nẵng", "tags": ["b"]}
+    np.testing.assert_allclose(loaded.vector("xy"), unit(1, 1, 0))
+    assert ids(loaded.search(unit(1, 0.1, 0), k=2)[0]) == ["x", "xy"]
+
+
+def test_a_crash_during_save_leaves_the_previous_index_readable(small, tmp_path, monkeypatch):
+    path = tmp_path / "index.npz"
+    small.save(path)
+    small.remove(["x"])
+
+    def crash(*args, **kwargs):
+        raise OSError("power cut")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="power cut"):
+        small.save(path)
+    monkeypatch.undo()
+    assert "x" in VectorIndex.load(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["index.npz"]  # no temporary left behind
+
+
+def test_a_damaged_file_gives_an_index_state_error(tmp_path):
+    path = tmp_path / "index.npz"
+    path.write_bytes(b"not an index")
+    with pytest.raises(IndexStateError, match="rebuild"):
+        VectorIndex.load(path)
+
+
+def clustered(n: int, dimension: int = 32, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, dimension)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("ann", ["hnsw", "ivf"])
+def test_large_indexes_switch_to_ann_and_still_find_the_neighbours(ann, tmp_path):
+    vectors = clustered(4000)
+    config = IndexConfig(exact_threshold=1000, ann=ann, ivf_nlist=32, ivf_nprobe=16)
+    index = VectorIndex(32, config)
+    index.add([f"item-{i}" for i in range(4000)], vectors, [{"even": i % 2 == 0} for i in range(4000)])
+    assert index.kind == ann
+    queries = vectors[:50] + 0.01
+    exact = (queries @ vectors.T).argsort(axis=1)[:, ::-1][:, :10]
+    found = index.search(queries, k=10)
+    recall = np.mean(
+        [len({f"item-{i}" for i in row} & set(ids(hits))) / 10 for row, hits in zip(exact, found)]
+    )
+    assert recall >= 0.9
+    [hits] = index.search(vectors[1], k=5, where={"even": True})
+    assert len(hits) == 5 and all(index.metadata(h.id)["even"] for h in hits)
+    path = tmp_path / f"{ann}.npz"
+    index.save(path)
+    assert ids(VectorIndex.load(path).search(vectors[7], k=1)[0]) == ["item-7"]
+
+
+def test_exact_index_over_random_vectors_matches_brute_force():
+    vectors = clustered(500, seed=1)
+    index = VectorIndex(32)
+    index.add([str(i) for i in range(500)], vectors)
+    index.remove([str(i) for i in range(0, 500, 3)])
+    alive = [i for i in range(500) if i % 3]
+    query = clustered(1, seed=2)[0]
+    expected = [str(alive[i]) for i in np.argsort(-(vectors[alive] @ query))[:10]]
+    assert ids(index.search(query, k=10)[0]) == expected
