@@ -239,10 +239,12 @@ def models_import(
 def main() -> None:
     """Entry point: run the app, turning library errors into one line and an exit code."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+
     for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the exit code of typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
     except MatcherError as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(2 if isinstance(error, (InvalidInputError, LookupError)) else 3)
@@ -258,3 +260,4 @@ def main() -> None:
             error.show()
             sys.exit(error.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -91,13 +91,14 @@ def _load_sentence_transformer(source: ModelSource) -> SentenceTransformer:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # a bar per weight file is noise, not progress
     if source.uri is not None:
         import mlflow.sentence_transformers
 
         return mlflow.sentence_transformers.load_model(source.uri)
-    assert source.path is not None  # resolve_model guarantees a path when there is no URI
-    return SentenceTransformer(str(source.path), device="cpu", local_files_only=True)
+    return SentenceTransformer(str(source.path), device="cpu", local_files_only=True)  # type: ignore[arg-type]
 
 
 class Encoder:

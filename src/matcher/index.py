@@ -367,6 +367,7 @@ class VectorIndex:
             arrays["structure"] = faiss.serialize_index(self._structure())
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
+            os.fchmod(descriptor, 0o644)
             with os.fdopen(descriptor, "wb") as handle:
                 np.savez(handle, **arrays)
                 handle.flush()
