@@ -16,6 +16,7 @@ def run(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = Non
     return subprocess.run(
         [MATCHER, *args],
         input=stdin,
+        check=False,
         capture_output=True,
         env={**os.environ, **(env or {})},
         timeout=600,

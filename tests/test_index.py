@@ -127,7 +127,9 @@ def test_large_indexes_switch_to_ann_and_still_find_the_neighbours(ann, tmp_path
     vectors = clustered(4000)
     config = IndexConfig(exact_threshold=1000, ann=ann, ivf_nlist=32, ivf_nprobe=16)
     index = VectorIndex(32, config)
-    index.add([f"item-{i}" for i in range(4000)], vectors, [{"even": i % 2 == 0} for i in range(4000)])
+    index.add(
+        [f"item-{i}" for i in range(4000)], vectors, [{"even": i % 2 == 0} for i in range(4000)]
+    )
     assert index.kind == ann
     queries = vectors[:50] + 0.01
     exact = (queries @ vectors.T).argsort(axis=1)[:, ::-1][:, :10]

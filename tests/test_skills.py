@@ -42,6 +42,8 @@ def test_skills_come_from_spans_not_the_whole_text(service):
 
 
 def test_candidate_spans_cover_phrases_and_windows():
-    spans = [s.text for s in candidate_spans("Excel, Word và lập báo cáo tài chính hằng tháng cho xã")]
+    spans = [
+        s.text for s in candidate_spans("Excel, Word và lập báo cáo tài chính hằng tháng cho xã")
+    ]
     assert "Excel" in spans and "Word" in spans
     assert any(span.startswith("lập báo cáo") for span in spans)

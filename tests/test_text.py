@@ -46,7 +46,11 @@ def test_words_keep_programming_tokens():
 
 def test_phrases_split_at_lists_in_both_languages():
     assert phrases("Excel, Word và PowerPoint; communication and teamwork") == [
-        "Excel", "Word", "PowerPoint", "communication", "teamwork",
+        "Excel",
+        "Word",
+        "PowerPoint",
+        "communication",
+        "teamwork",
     ]
 
 

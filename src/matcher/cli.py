@@ -113,7 +113,9 @@ def _run_queries(
             output = {"line": number, "error": {"code": error.code, "message": str(error)}}
         typer.echo(json.dumps(output, ensure_ascii=False))
     if failures:
-        typer.echo(f"error: {failures} of the batch lines failed (see their error objects)", err=True)
+        typer.echo(
+            f"error: {failures} of the batch lines failed (see their error objects)", err=True
+        )
         raise typer.Exit(1)
 
 
@@ -129,7 +131,9 @@ def _print_table(results: list[T], columns: list[str]) -> None:
 
 @app.command()
 def occupations(
-    text: Annotated[str | None, typer.Argument(help="A job title or short description ('-': stdin).")] = None,
+    text: Annotated[
+        str | None, typer.Argument(help="A job title or short description ('-': stdin).")
+    ] = None,
     k: Annotated[int, typer.Option("-k", help="How many occupations.")] = 10,
     as_json: JsonFlag = False,
     batch: BatchOption = None,
@@ -153,8 +157,12 @@ def skills(
 
 @app.command()
 def embed(
-    source: Annotated[Path, typer.Argument(help="Text file, one text per line ('-': stdin).")] = Path("-"),
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the .npy.")] = Path("embeddings.npy"),
+    source: Annotated[
+        Path, typer.Argument(help="Text file, one text per line ('-': stdin).")
+    ] = Path("-"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the .npy.")] = Path(
+        "embeddings.npy"
+    ),
     kind: Annotated[str, typer.Option("--kind", help="query or passage.")] = "query",
     as_json: JsonFlag = False,
 ) -> None:
@@ -179,12 +187,16 @@ def embed(
 
 @app.command()
 def evaluate(
-    limit: Annotated[int | None, typer.Option(help="Only the first N rows of each dev set.")] = None,
-    output: Annotated[Path | None, typer.Option(help="Markdown report (default docs/evaluation.md).")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Only the first N rows of each dev set.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Markdown report (default docs/evaluation.md).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Measure title normalisation, skill extraction and Vietnamese synonyms on the dev sets."""
-    from matcher.evaluation import render_markdown, run_dev_evaluation
+    from matcher.evaluation import run_dev_evaluation, write_report
     from matcher.settings import PROJECT_ROOT
 
     service = _service()
@@ -196,8 +208,7 @@ def evaluate(
     )  # fmt: skip
     report = output or (PROJECT_ROOT / "docs" / "evaluation.md" if limit is None else None)
     if report is not None:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(render_markdown(results, service.encoder.name, limit), encoding="utf-8")
+        write_report(report, results, service.encoder.name, limit)
     if as_json:
         typer.echo(json.dumps([r.__dict__ for r in results], indent=2))
     else:
@@ -212,7 +223,11 @@ def evaluate(
 def prepare(as_json: JsonFlag = False) -> None:
     """Load the taxonomy and build the label indexes now (once per model; later runs reuse them)."""
     counts = _service().prepare()
-    typer.echo(json.dumps(counts) if as_json else "ready: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    typer.echo(
+        json.dumps(counts)
+        if as_json
+        else "ready: " + ", ".join(f"{k}={v}" for k, v in counts.items())
+    )
 
 
 @app.command()

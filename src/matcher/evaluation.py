@@ -127,7 +127,9 @@ def evaluate_skill_extraction(
     started = time.perf_counter()
     found = extractor.extract_many(sentences, k=10)
     rp5 = [r_precision([m.uri for m in ms], gold[s], 5) for s, ms in zip(sentences, found)]
-    recall10 = [len({m.uri for m in ms} & gold[s]) / len(gold[s]) for s, ms in zip(sentences, found)]
+    recall10 = [
+        len({m.uri for m in ms} & gold[s]) / len(gold[s]) for s, ms in zip(sentences, found)
+    ]
     return EvalResult(
         "skill extraction",
         path.name,
@@ -187,10 +189,27 @@ def run_dev_evaluation(
     return results
 
 
+RESULTS_START = "<!-- results:start (written by `matcher evaluate`) -->"
+RESULTS_END = "<!-- results:end -->"
+
+
+def write_report(path: Path, results: list[EvalResult], model: str, limit: int | None) -> None:
+    """Write the results into ``path`` between the result markers, keeping the rest of the
+    file (hand-written notes on what changed and why) as it is."""
+    block = f"{RESULTS_START}\n{render_markdown(results, model, limit)}\n{RESULTS_END}"
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        if RESULTS_START in text and RESULTS_END in text:
+            before, rest = text.split(RESULTS_START, 1)
+            after = rest.split(RESULTS_END, 1)[1]
+            path.write_text(before + block + after, encoding="utf-8")
+            return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# Evaluation on the dev sets\n\n{block}\n", encoding="utf-8")
+
+
 def render_markdown(results: list[EvalResult], model: str, limit: int | None) -> str:
     lines = [
-        "# Evaluation on the dev sets",
-        "",
         "Written by `matcher evaluate`; run it again to refresh. The dev sets are external",
         "(`$MATCHER_DATA_DIR/dev-eval`, see its README); a sealed holdout judges the final result.",
         "",

@@ -212,16 +212,17 @@ class VectorIndex:
         if self.kind == "exact":
             return faiss.IndexFlatIP(self.dimension)
         if config.ann == "hnsw":
-            index = faiss.IndexHNSWFlat(self.dimension, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = config.hnsw_ef_construction
-            index.hnsw.efSearch = config.hnsw_ef_search
-            return index
+            graph = faiss.IndexHNSWFlat(self.dimension, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            graph.hnsw.efConstruction = config.hnsw_ef_construction
+            graph.hnsw.efSearch = config.hnsw_ef_search
+            return graph
         quantizer = faiss.IndexFlatIP(self.dimension)
+        # FAISS wants about 39 training points per list; small indexes get fewer lists.
         nlist = max(1, min(config.ivf_nlist, len(self._ids) // 39))
-        index = faiss.IndexIVFFlat(quantizer, self.dimension, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.train(self._vectors)
-        index.nprobe = min(config.ivf_nprobe, nlist)
-        return index
+        inverted = faiss.IndexIVFFlat(quantizer, self.dimension, nlist, faiss.METRIC_INNER_PRODUCT)
+        inverted.train(self._vectors)
+        inverted.nprobe = min(config.ivf_nprobe, nlist)
+        return inverted
 
     def _structure(self) -> faiss.Index:
         """The FAISS structure over every row, (re)built or extended as needed."""
@@ -369,7 +370,7 @@ class VectorIndex:
         try:
             os.fchmod(descriptor, 0o644)
             with os.fdopen(descriptor, "wb") as handle:
-                np.savez(handle, **arrays)
+                np.savez(handle, **arrays)  # type: ignore[arg-type]
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, path)
@@ -403,5 +404,7 @@ class VectorIndex:
                     index._faiss = faiss.deserialize_index(data["structure"])
                     index._faiss_rows = len(ids)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-            raise IndexStateError(f"cannot read the index at {path} ({error}); rebuild it") from error
+            raise IndexStateError(
+                f"cannot read the index at {path} ({error}); rebuild it"
+            ) from error
         return index

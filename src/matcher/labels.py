@@ -42,11 +42,21 @@ class ConceptScore:
 class LabelIndex:
     """Nearest concepts to a text, through the embeddings of their labels."""
 
-    def __init__(self, name: str, labels: list[Label], index: VectorIndex, kind: Kind) -> None:
+    def __init__(
+        self,
+        name: str,
+        labels: list[Label],
+        index: VectorIndex,
+        kind: Kind,
+        source_weights: dict[str, float] | None = None,
+    ) -> None:
         self.name = name
         self.labels = labels
         self.index = index
         self.kind = kind
+        #: Multiplies a label's similarity by its source's weight, e.g. ``{"alt": 0.98}``: when
+        #: a preferred and an alternative label match equally, the preferred one's concept wins.
+        self.source_weights = source_weights or {}
 
     @classmethod
     def build(
@@ -58,6 +68,7 @@ class LabelIndex:
         *,
         kind: Kind = "query",
         config: IndexConfig | None = None,
+        source_weights: dict[str, float] | None = None,
     ) -> LabelIndex:
         """Embed ``labels`` (or read them from the cache) and index them.
 
@@ -80,8 +91,10 @@ class LabelIndex:
         if path.exists():
             index = VectorIndex.load(path)
             if len(index) == len(ordered):
-                return cls(name, ordered, index, kind)
-        logger.info("embedding %d %s labels with %s (once per model)", len(ordered), name, encoder.name)
+                return cls(name, ordered, index, kind, source_weights)
+        logger.info(
+            "embedding %d %s labels with %s (once per model)", len(ordered), name, encoder.name
+        )
         vectors = encoder.encode([label.text for label in ordered], kind=kind, progress=True)
         index = VectorIndex(encoder.dimension, config or IndexConfig(exact_threshold=10**9))
         index.add(
@@ -92,7 +105,7 @@ class LabelIndex:
         for stale in Path(cache_dir).glob(f"{name}-*.npz"):
             stale.unlink(missing_ok=True)
         index.save(path)
-        return cls(name, ordered, index, kind)
+        return cls(name, ordered, index, kind, source_weights)
 
     def search(
         self, vectors: npt.NDArray[np.float32], k: int, *, fetch: int | None = None
@@ -104,7 +117,8 @@ class LabelIndex:
             best: dict[str, ConceptScore] = {}
             for hit in hits:
                 label = self.labels[int(hit.id)]
-                if label.uri not in best:
-                    best[label.uri] = ConceptScore(label.uri, hit.score, label.text, label.source)
+                score = hit.score * self.source_weights.get(label.source, 1.0)
+                if label.uri not in best or score > best[label.uri].score:
+                    best[label.uri] = ConceptScore(label.uri, score, label.text, label.source)
             results.append(sorted(best.values(), key=lambda c: -c.score)[:k])
         return results

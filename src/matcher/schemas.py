@@ -13,7 +13,9 @@ class OccupationMatch(BaseModel):
     score: float = Field(description="similarity, higher is better (cosine of the best label)")
     label_vi: str | None = Field(None, description="Vietnamese name, where the project has one")
     isco_group: str = Field("", description="ISCO-08 unit group code")
-    matched_label: str = Field("", description="the label (English or Vietnamese) that matched best")
+    matched_label: str = Field(
+        "", description="the label (English or Vietnamese) that matched best"
+    )
 
 
 class Evidence(BaseModel):
@@ -29,7 +31,9 @@ class SkillMatch(BaseModel):
     label: str = Field(description="ESCO preferred label (English)")
     score: float = Field(description="confidence, higher is better")
     evidence: str = Field(description="the span of the input that supports the skill")
-    span: tuple[int, int] = Field(description="[start, end) of the evidence in the normalised input")
+    span: tuple[int, int] = Field(
+        description="[start, end) of the evidence in the normalised input"
+    )
     label_vi: str | None = None
     skill_type: str = ""
     method: str = Field("", description="'exact' (a label occurs verbatim) or 'semantic'")

@@ -17,6 +17,7 @@ import numpy.typing as npt
 from matcher.encoder import Encoder, Kind
 from matcher.index import IndexConfig
 from matcher.labels import LabelIndex
+from matcher.occupations import SOURCE_WEIGHTS as OCCUPATION_SOURCE_WEIGHTS
 from matcher.occupations import OccupationMatcher, occupation_labels
 from matcher.schemas import OccupationMatch, SkillMatch
 from matcher.settings import Settings
@@ -58,7 +59,7 @@ class MatcherService:
     def occupation_matcher(self) -> OccupationMatcher:
         labels = LabelIndex.build(
             "occupations", occupation_labels(self.taxonomy), self.encoder, self.cache_dir,
-            config=self.index_config,
+            config=self.index_config, source_weights=OCCUPATION_SOURCE_WEIGHTS,
         )  # fmt: skip
         return OccupationMatcher(self.taxonomy, self.encoder, labels)
 

@@ -27,8 +27,116 @@ MAX_NGRAM = 6
 #: Phrases longer than this are also covered by windows of WINDOW words.
 WINDOW = 5
 WINDOW_STRIDE = 2
-#: Score given to a verbatim occurrence of a label.
+#: Score given to a verbatim occurrence of a label. A one-word alternative label ("design",
+#: "processes", "conduct") is too ambiguous to count as much as a semantic match.
 EXACT_SCORE = {"pref": 1.0, "vi": 1.0, "alt": 0.97}
+SINGLE_WORD_ALT_SCORE = 0.88
+#: Words that carry no skill on their own: trimmed from span edges, and spans made only of
+#: them are not embedded. English and Vietnamese.
+FILLER = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "as",
+        "and",
+        "or",
+        "is",
+        "are",
+        "be",
+        "been",
+        "being",
+        "our",
+        "your",
+        "their",
+        "we",
+        "you",
+        "they",
+        "who",
+        "which",
+        "that",
+        "this",
+        "these",
+        "those",
+        "will",
+        "would",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "have",
+        "has",
+        "had",
+        "do",
+        "does",
+        "did",
+        "etc",
+        "very",
+        "good",
+        "great",
+        "strong",
+        "excellent",
+        "solid",
+        "ability",
+        "able",
+        "experience",
+        "experienced",
+        "knowledge",
+        "skills",
+        "skill",
+        "years",
+        "year",
+        "plus",
+        "required",
+        "preferred",
+        "understanding",
+        "familiarity",
+        "proficiency",
+        "proficient",
+        "các",
+        "những",
+        "của",
+        "cho",
+        "với",
+        "tại",
+        "trong",
+        "là",
+        "có",
+        "được",
+        "về",
+        "để",
+        "một",
+        "và",
+        "hoặc",
+        "cũng",
+        "như",
+        "đã",
+        "đang",
+        "sẽ",
+        "rất",
+        "tốt",
+        "khả",
+        "năng",
+        "kinh",
+        "nghiệm",
+        "kỹ",
+        "năng",
+        "năm",
+        "biết",
+        "hiểu",
+    ]
+)
 _SHORT_OK = re.compile(r"[+#]")
 
 
@@ -93,6 +201,14 @@ def _segments(text: str, tokens: list[tuple[str, int, int]]) -> list[list[tuple[
     return [segment for segment in segments if segment]
 
 
+def _trim(segment: list[tuple[str, int, int]], first: int, last: int) -> tuple[int, int]:
+    while first < last and segment[first][0].casefold() in FILLER:
+        first += 1
+    while last > first and segment[last - 1][0].casefold() in FILLER:
+        last -= 1
+    return first, last
+
+
 def candidate_spans(text: str) -> list[Span]:
     """The phrases and windows of ``text`` that the semantic pass embeds."""
     spans: dict[tuple[int, int], Span] = {}
@@ -101,6 +217,9 @@ def candidate_spans(text: str) -> list[Span]:
         if len(segment) > WINDOW and len(segment) <= 3 * WINDOW:
             bounds.append((0, len(segment)))
         for first, last in bounds:
+            first, last = _trim(segment, first, last)
+            if first == last:
+                continue
             start, end = segment[first][1], segment[last - 1][2]
             spans.setdefault((start, end), Span(text[start:end], start, end))
     return list(spans.values())
@@ -163,7 +282,12 @@ class SkillExtractor:
                 key = " ".join(folded[first : first + size])
                 for uri, source in self.lexicon.get(key, ()):
                     start, end = tokens[first][1], tokens[first + size - 1][2]
-                    found.append((uri, EXACT_SCORE[source], Span(text[start:end], start, end)))
+                    score = (
+                        SINGLE_WORD_ALT_SCORE
+                        if source == "alt" and size == 1
+                        else EXACT_SCORE[source]
+                    )
+                    found.append((uri, score, Span(text[start:end], start, end)))
         return found
 
     def _keep(

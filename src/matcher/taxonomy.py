@@ -241,7 +241,9 @@ def parse_taxonomy(data_dir: Path, project_data_dir: Path) -> Taxonomy:
         target = essential if row["relationType"] == "essential" else optional
         target[row["occupationUri"]].append(row["skillUri"])
     isco_groups = {
-        row["code"]: IscoGroup(row["conceptUri"], row["code"], row["preferredLabel"], row["description"])
+        row["code"]: IscoGroup(
+            row["conceptUri"], row["code"], row["preferredLabel"], row["description"]
+        )
         for row in _rows(esco / "ISCOGroups_en.csv")
     }
     skill_groups = {
@@ -253,7 +255,9 @@ def parse_taxonomy(data_dir: Path, project_data_dir: Path) -> Taxonomy:
             uri = row.get(f"Level {level} URI", "")
             if uri and uri not in skill_groups:
                 skill_groups[uri] = SkillGroup(
-                    uri, row.get(f"Level {level} code", ""), row.get(f"Level {level} preferred term", "")
+                    uri,
+                    row.get(f"Level {level} code", ""),
+                    row.get(f"Level {level} preferred term", ""),
                 )
     skill_group_parent: dict[str, str] = {}
     for row in _rows(esco / "broaderRelationsSkillPillar.csv"):
@@ -290,7 +294,8 @@ def load_taxonomy(data_dir: Path, project_data_dir: Path, state_dir: Path) -> Ta
             with cache.open("rb") as handle:
                 taxonomy: Taxonomy = pickle.load(handle)
             return taxonomy
-        except Exception:  # a damaged cache is rebuilt, never trusted
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, OSError, ValueError):
+            # a damaged or outdated cache is rebuilt, never trusted
             logger.warning("taxonomy cache %s is unreadable; rebuilding it", cache)
     started = time.perf_counter()
     taxonomy = parse_taxonomy(data_dir, project_data_dir)

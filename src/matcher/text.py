@@ -21,7 +21,9 @@ _SPACE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 
 
-def normalize_text(text: str, *, max_chars: int = DEFAULT_MAX_CHARS, keep_lines: bool = False) -> str:
+def normalize_text(
+    text: str, *, max_chars: int = DEFAULT_MAX_CHARS, keep_lines: bool = False
+) -> str:
     """Return ``text`` in the one form the library works with.
 
     Args:
