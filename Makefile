@@ -12,9 +12,10 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install prepare demo evaluate bench clean
+.PHONY: run test install prepare demo-data serve cli-demo evaluate bench clean
 
-run: prepare demo
+# The whole product on http://127.0.0.1:8000 (API docs at /docs), with the demo data loaded.
+run: prepare demo-data serve
 
 test: prepare
 	$(BIN)/pytest -q
@@ -33,7 +34,13 @@ $(MODEL): $(STAMP)
 prepare: $(STAMP) $(MODEL)
 	$(BIN)/matcher prepare
 
-demo:
+demo-data: prepare
+	$(BIN)/matcher demo load
+
+serve: prepare
+	$(BIN)/matcher serve --host 127.0.0.1 --port 8000
+
+cli-demo:
 	@echo "== occupations for 'giáo viên tiểu học' (Vietnamese) =="
 	$(BIN)/matcher occupations "giáo viên tiểu học" -k 3
 	@echo "== occupations for 'accountant' (English) =="

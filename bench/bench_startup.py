@@ -46,11 +46,11 @@ def main() -> None:
     rows.append(("load cached taxonomy", cached))
     encoder_load = median_seconds(lambda: Encoder.load(settings.model, settings.models_dir), repeat)
     rows.append((f"load encoder {settings.model}", encoder_load))
-    taxonomy = load_taxonomy(settings.data_dir, settings.project_data_dir, settings.state_dir)
+    taxonomy = load_taxonomy(settings.data_dir, settings.project_data_dir, settings.caches)
     encoder = Encoder.load(settings.model, settings.models_dir)
     labels = occupation_labels(taxonomy)
     index_load = median_seconds(
-        lambda: LabelIndex.build("occupations", labels, encoder, settings.state_dir / "indexes"),
+        lambda: LabelIndex.build("occupations", labels, encoder, settings.caches / "labels"),
         repeat,
     )
     rows.append(("load cached occupation label index", index_load))

@@ -42,7 +42,9 @@ def test_report_keeps_hand_written_notes_around_the_results(tmp_path):
     result = EvalResult("title normalisation", "titles.csv", {"mrr@10": 0.5}, 10, 1.0)
     write_report(path, [result], "model-a", None)
     path.write_text(path.read_text() + "\n## Notes by hand\nkeep me\n")
-    write_report(path, [EvalResult("title normalisation", "titles.csv", {"mrr@10": 0.7}, 10, 1.0)], "m", None)
+    write_report(
+        path, [EvalResult("title normalisation", "titles.csv", {"mrr@10": 0.7}, 10, 1.0)], "m", None
+    )
     text = path.read_text()
     assert "keep me" in text and "0.7000" in text and "0.5000" not in text
     assert text.count(RESULTS_START) == 1 and text.count(RESULTS_END) == 1

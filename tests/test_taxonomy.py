@@ -11,7 +11,7 @@ PRIMARY_TEACHER = "http://data.europa.eu/esco/occupation/03d79393-7b30-4159-945b
 
 @pytest.fixture(scope="module")
 def taxonomy(settings):
-    return load_taxonomy(settings.data_dir, settings.project_data_dir, settings.state_dir)
+    return load_taxonomy(settings.data_dir, settings.project_data_dir, settings.caches)
 
 
 def test_esco_is_loaded_whole(taxonomy):

@@ -30,6 +30,10 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="Prepare embedding models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+keys_app = typer.Typer(help="API keys for employers and admins.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+demo_app = typer.Typer(help="The synthetic demo data set.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
 
 T = TypeVar("T", bound=BaseModel)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -236,6 +240,67 @@ def about(as_json: JsonFlag = False) -> None:
     from matcher.taxonomy import ACKNOWLEDGEMENT
 
     typer.echo(json.dumps({"acknowledgement": ACKNOWLEDGEMENT}) if as_json else ACKNOWLEDGEMENT)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the HTTP API (docs at /docs). One worker: see docs/benchmarks.md."""
+    import uvicorn
+
+    from api.main import create_app
+
+    uvicorn.run(create_app(Settings()), host=host, port=port, workers=1, log_level="info")
+
+
+@keys_app.command("create")
+def keys_create(
+    employer: Annotated[
+        str | None, typer.Option(help="Employer name: creates an employer key.")
+    ] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Create an admin key.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a key. It is shown once; only its hash is stored."""
+    from matcher.store import Store
+
+    if (employer is None) == (not admin):
+        raise InvalidInputError("give either --employer NAME or --admin")
+    store = Store(Settings().database_url)
+    if admin:
+        key, employer_id = store.create_admin_key(), None
+    else:
+        name = " ".join((employer or "").split())
+        if not name:
+            raise InvalidInputError("the employer name is empty")
+        employer_id, key = store.create_employer_key(name)
+    result = {"key": key, "role": "admin" if admin else "employer", "employer_id": employer_id}
+    typer.echo(json.dumps(result) if as_json else f"{result['role']} key (shown once): {key}")
+
+
+@demo_app.command("load")
+def demo_load(
+    jobs: Annotated[int, typer.Option(help="Postings to generate.")] = 2000,
+    candidates: Annotated[int, typer.Option(help="Profiles to generate.")] = 500,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    as_json: JsonFlag = False,
+) -> None:
+    """Load the synthetic demo set (once; later runs only print its keys)."""
+    from matcher.service import load_demo
+
+    service = _service()
+    service.start()
+    summary = load_demo(service, jobs=jobs, candidates=candidates, seed=seed)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        typer.echo(
+            f"demo data: {summary['jobs']} postings, {summary['candidates']} profiles (all marked [DEMO])\n"
+            f"  employer key: {summary['employer_key']}\n  admin key:    {summary['admin_key']}\n"
+            f"  example candidate {summary['example_candidate_id']} token {summary['example_candidate_token']}"
+        )
 
 
 @models_app.command("import")

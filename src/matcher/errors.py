@@ -52,3 +52,17 @@ class DataFormatError(MatcherError, ValueError):
 
 class IndexStateError(MatcherError, RuntimeError):
     code = "index_state"
+
+
+class NotFoundError(MatcherError, LookupError):
+    """A record the caller named does not exist (or is not theirs to see)."""
+
+    code = "not_found"
+
+
+class ForbiddenError(MatcherError, PermissionError):
+    code = "forbidden"
+
+
+class UnauthorizedError(MatcherError, PermissionError):
+    code = "unauthorized"

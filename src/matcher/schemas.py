@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+import datetime as _dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class OccupationMatch(BaseModel):
@@ -37,3 +40,169 @@ class SkillMatch(BaseModel):
     label_vi: str | None = None
     skill_type: str = ""
     method: str = Field("", description="'exact' (a label occurs verbatim) or 'semantic'")
+
+
+# ---------------------------------------------------------------------- postings and profiles
+MAX_TITLE = 200
+MAX_TEXT = 20_000
+Lang = Literal["vi", "en"]
+
+
+class LanguageAbility(BaseModel):
+    """A language someone speaks, or a posting requires, optionally with a certificate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str = Field(
+        min_length=2, max_length=40, description="e.g. 'Korean', 'tiếng Hàn', 'ko'"
+    )
+    certificate: str | None = Field(
+        None, max_length=40, description="e.g. 'TOPIK', 'EPS-TOPIK', 'JLPT', 'IELTS', 'Goethe'"
+    )
+    level: str | None = Field(None, max_length=20, description="e.g. 'B1', 'N4', '3', '6.5'")
+
+
+class SkillRef(BaseModel):
+    uri: str
+    label: str
+    label_vi: str | None = None
+    essential: bool = True
+    source: Literal["given", "extracted"] = "given"
+
+
+class JobPostingIn(BaseModel):
+    """What an employer sends to create or replace a posting."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    description: str = Field("", max_length=MAX_TEXT)
+    employer: str | None = Field(None, max_length=200, description="display name of the employer")
+    province: str | None = Field(None, max_length=80, description="Vietnamese province or city")
+    country: str = Field("VN", min_length=2, max_length=2, description="ISO 3166 alpha-2")
+    remote: bool = False
+    salary_min: int | None = Field(None, ge=0, description="per month, in `currency`")
+    salary_max: int | None = Field(None, ge=0)
+    currency: str = Field("VND", min_length=3, max_length=3)
+    required_skills: list[str] = Field(
+        default_factory=list, max_length=100, description="ESCO skill URIs or labels (en/vi)"
+    )
+    languages: list[LanguageAbility] = Field(default_factory=list, max_length=10)
+    min_experience_years: float | None = Field(None, ge=0, le=60)
+    programme: str | None = Field(
+        None, max_length=60, description="overseas programme id, e.g. 'eps-korea'"
+    )
+    deadline: _dt.date | None = None
+
+    @field_validator("country", "currency")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _salary_order(self) -> JobPostingIn:
+        low, high = self.salary_min, self.salary_max
+        if low is not None and high is not None and low > high:
+            raise ValueError("salary_min must not exceed salary_max")
+        return self
+
+
+class JobPosting(JobPostingIn):
+    id: str
+    employer_id: str | None = None
+    skills: list[SkillRef] = Field(default_factory=list)
+    created_at: _dt.datetime
+    updated_at: _dt.datetime
+
+
+class CandidateProfileIn(BaseModel):
+    """A job seeker's profile. Contact fields are personal data: never shown to employers."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field("", max_length=MAX_TEXT, description="free text or CV, Vietnamese or English")
+    former_position: str | None = Field(None, max_length=200, description="e.g. 'giáo viên THCS'")
+    sector: str | None = Field(None, max_length=100, description="e.g. 'education', 'y tế'")
+    years_experience: float | None = Field(None, ge=0, le=60)
+    skills: list[str] = Field(default_factory=list, max_length=100, description="declared skills")
+    education: str | None = Field(None, max_length=200)
+    languages: list[LanguageAbility] = Field(default_factory=list, max_length=10)
+    province: str | None = Field(None, max_length=80)
+    willing_to_relocate: bool = False
+    willing_to_work_abroad: bool = False
+    preferred_countries: list[str] = Field(default_factory=list, max_length=20)
+    consent_to_be_found: bool = Field(
+        False, description="employers may see this profile (no contact)"
+    )
+    name: str | None = Field(None, max_length=200, description="personal data")
+    contact: str | None = Field(None, max_length=200, description="email or phone; personal data")
+
+    @model_validator(mode="after")
+    def _has_something(self) -> CandidateProfileIn:
+        if not (self.text.strip() or self.former_position or self.skills):
+            raise ValueError("give at least one of text, former_position or skills")
+        return self
+
+
+class Candidate(CandidateProfileIn):
+    id: str
+    skills_found: list[SkillRef] = Field(default_factory=list)
+    created_at: _dt.datetime
+    updated_at: _dt.datetime
+
+
+class CandidateView(BaseModel):
+    """What an employer may see of a consenting candidate: no name, no contact."""
+
+    id: str
+    former_position: str | None
+    sector: str | None
+    years_experience: float | None
+    education: str | None
+    languages: list[LanguageAbility]
+    province: str | None
+    willing_to_relocate: bool
+    willing_to_work_abroad: bool
+    skills: list[SkillRef]
+
+
+FeedbackEvent = Literal["viewed", "applied", "shortlisted", "hired", "rejected"]
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str = Field(min_length=1, max_length=64)
+    candidate_id: str = Field(min_length=1, max_length=64)
+    event: FeedbackEvent
+
+
+# ---------------------------------------------------------------------- ranking output
+class Explanation(BaseModel):
+    matched_skills: list[SkillRef] = Field(default_factory=list)
+    missing_skills: list[SkillRef] = Field(default_factory=list, description="essential first")
+    reasons: list[str] = Field(default_factory=list, description="short sentences, in `lang`")
+
+
+class RankedJob(BaseModel):
+    job: JobPosting
+    score: float
+    features: dict[str, float]
+    explanation: Explanation
+
+
+class RankedCandidate(BaseModel):
+    candidate: CandidateView
+    score: float
+    features: dict[str, float]
+    explanation: Explanation
+
+
+class JobFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    province: str | None = Field(None, max_length=80)
+    country: str | None = Field(None, min_length=2, max_length=2)
+    remote: bool | None = None
+    min_salary: int | None = Field(None, ge=0, description="jobs whose salary_max reaches this")
+    programme: str | None = Field(None, max_length=60)

@@ -7,23 +7,45 @@ them start fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import uuid
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from matcher.catalog import Catalog, Progress, ReconcileReport, candidate_text, job_text
 from matcher.encoder import Encoder, Kind
+from matcher.errors import ForbiddenError, InvalidInputError, UnauthorizedError
 from matcher.index import IndexConfig
 from matcher.labels import LabelIndex
 from matcher.occupations import SOURCE_WEIGHTS as OCCUPATION_SOURCE_WEIGHTS
 from matcher.occupations import OccupationMatcher, occupation_labels
-from matcher.schemas import OccupationMatch, SkillMatch
+from matcher.ranking import Opening, Ranker, Seeker, WeightedRanker, explain, match_features
+from matcher.schemas import (
+    Candidate,
+    CandidateProfileIn,
+    CandidateView,
+    FeedbackIn,
+    JobFilters,
+    JobPosting,
+    JobPostingIn,
+    Lang,
+    OccupationMatch,
+    RankedCandidate,
+    RankedJob,
+    SkillMatch,
+    SkillRef,
+)
 from matcher.settings import Settings
-from matcher.skills import SkillExtractor, skill_labels
+from matcher.skills import SkillExtractor, resolve_skill_names, skill_labels, skill_refs
+from matcher.store import Principal, Store, now
 from matcher.taxonomy import Taxonomy, load_taxonomy
-from matcher.text import normalize_text
+from matcher.text import fold, normalize_text
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +56,7 @@ class MatcherService:
 
     @property
     def cache_dir(self) -> Path:
-        return self.settings.state_dir / "indexes"
+        return self.settings.caches / "labels"
 
     @property
     def index_config(self) -> IndexConfig:
@@ -43,7 +65,7 @@ class MatcherService:
     @cached_property
     def taxonomy(self) -> Taxonomy:
         return load_taxonomy(
-            self.settings.data_dir, self.settings.project_data_dir, self.settings.state_dir
+            self.settings.data_dir, self.settings.project_data_dir, self.settings.caches
         )
 
     @cached_property
@@ -92,3 +114,369 @@ class MatcherService:
 
     def embed(self, texts: list[str], kind: Kind) -> npt.NDArray[np.float32]:
         return self.encoder.encode(self._validated(texts), kind=kind)
+
+    # ================================================================== marketplace
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.settings.database_url)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(
+            self.store, self.encoder, self.settings.state_dir / "indexes", self.index_config
+        )
+
+    @cached_property
+    def ranker(self) -> Ranker:
+        return WeightedRanker()
+
+    def start(self, progress: Progress | None = None) -> ReconcileReport:
+        """Load everything the service needs and bring the indexes in line with the store."""
+        self.prepare()
+        return self.catalog.reconcile(progress)
+
+    # ------------------------------------------------------------------ jobs
+    def build_job(
+        self,
+        data: JobPostingIn,
+        *,
+        job_id: str | None = None,
+        employer_id: str | None = None,
+        created_at: dt.datetime | None = None,
+        thorough: bool = True,
+    ) -> JobPosting:
+        """A posting with its ESCO skills: the required ones (essential) and those found in
+        the description (optional). With ``thorough=False`` only verbatim labels are looked
+        for in the description (no model call per phrase)."""
+        extractor = self.skill_extractor
+        given = resolve_skill_names(extractor, data.required_skills, essential=True)
+        found: list[SkillRef] = []
+        if data.description.strip():
+            text = f"{data.title}\n{data.description}"
+            matches = (
+                extractor.extract(text, k=EXTRACTED_JOB_SKILLS)
+                if thorough
+                else extractor.extract_exact(text, k=EXTRACTED_JOB_SKILLS)
+            )
+            known = {s.uri for s in given}
+            found = [
+                s for s in skill_refs(matches, self.taxonomy, essential=False) if s.uri not in known
+            ]
+        stamp = now()
+        return JobPosting(
+            **data.model_dump(include=set(JobPostingIn.model_fields)),
+            id=job_id or str(uuid.uuid4()),
+            employer_id=employer_id,
+            skills=given + found,
+            created_at=created_at or stamp,
+            updated_at=stamp,
+        )
+
+    def create_jobs(self, items: list[JobPostingIn], principal: Principal) -> list[JobPosting]:
+        """Store postings (all or none), then index them. Large imports look for skills in the
+        descriptions verbatim only, so a 1,000-row upload takes seconds, not minutes."""
+        employer_id = _employer_of(principal)
+        thorough = len(items) <= THOROUGH_IMPORT_ROWS
+        jobs = [self.build_job(item, employer_id=employer_id, thorough=thorough) for item in items]
+        self.store.add_jobs(jobs)
+        self.catalog.index_jobs(jobs)
+        return jobs
+
+    def get_job(self, job_id: str) -> JobPosting:
+        return self.store.get_job(job_id)
+
+    def _owned_job(self, job_id: str, principal: Principal) -> JobPosting:
+        job = self.store.get_job(job_id)
+        if principal.role != "admin" and job.employer_id != principal.employer_id:
+            raise ForbiddenError(f"job {job_id} belongs to another employer")
+        return job
+
+    def replace_job(self, job_id: str, data: JobPostingIn, principal: Principal) -> JobPosting:
+        current = self._owned_job(job_id, principal)
+        job = self.build_job(
+            data, job_id=job_id, employer_id=current.employer_id, created_at=current.created_at
+        )
+        self.store.replace_job(job)
+        self.catalog.index_jobs([job])
+        return job
+
+    def delete_job(self, job_id: str, principal: Principal) -> None:
+        self._owned_job(job_id, principal)
+        self.store.delete_job(job_id)
+        self.catalog.drop_job(job_id)
+
+    # ------------------------------------------------------------------ candidates
+    def build_candidate(
+        self,
+        data: CandidateProfileIn,
+        *,
+        candidate_id: str | None = None,
+        created_at: dt.datetime | None = None,
+        thorough: bool = True,
+    ) -> Candidate:
+        """A profile with its ESCO skills: declared ones plus those found in the text. With
+        ``thorough=False`` only verbatim labels are looked for in the text (no model call)."""
+        extractor = self.skill_extractor
+        declared = resolve_skill_names(extractor, data.skills, essential=True)
+        found: list[SkillRef] = []
+        text = "\n".join(part for part in (data.former_position or "", data.text) if part.strip())
+        if text.strip():
+            matches = (
+                extractor.extract(text, k=EXTRACTED_PROFILE_SKILLS)
+                if thorough
+                else extractor.extract_exact(text, k=EXTRACTED_PROFILE_SKILLS)
+            )
+            known = {s.uri for s in declared}
+            found = [
+                s for s in skill_refs(matches, self.taxonomy, essential=True) if s.uri not in known
+            ]
+        stamp = now()
+        return Candidate(
+            **data.model_dump(include=set(CandidateProfileIn.model_fields)),
+            id=candidate_id or str(uuid.uuid4()),
+            skills_found=declared + found,
+            created_at=created_at or stamp,
+            updated_at=stamp,
+        )
+
+    def create_candidate(self, data: CandidateProfileIn) -> tuple[Candidate, str]:
+        """Store a profile, index it, and return it with the owner's token."""
+        candidate = self.build_candidate(data)
+        token = self.store.add_candidate(candidate)
+        self.catalog.index_candidates([candidate])
+        return candidate, token
+
+    def _own_candidate(self, candidate_id: str, token: str | None) -> Candidate:
+        if not token:
+            raise UnauthorizedError("send the candidate token as 'Authorization: Bearer <token>'")
+        if not self.store.candidate_token_matches(candidate_id, token):
+            raise ForbiddenError("this token does not open this profile")
+        return self.store.get_candidate(candidate_id)
+
+    def get_candidate(self, candidate_id: str, token: str | None) -> Candidate:
+        return self._own_candidate(candidate_id, token)
+
+    def replace_candidate(
+        self, candidate_id: str, token: str | None, data: CandidateProfileIn
+    ) -> Candidate:
+        current = self._own_candidate(candidate_id, token)
+        candidate = self.build_candidate(
+            data, candidate_id=candidate_id, created_at=current.created_at
+        )
+        self.store.replace_candidate(candidate)
+        self.catalog.index_candidates([candidate])
+        return candidate
+
+    def delete_candidate(self, candidate_id: str, token: str | None) -> None:
+        """Erase the profile, its feedback links and its vectors."""
+        self._own_candidate(candidate_id, token)
+        self.store.delete_candidate(candidate_id)
+        self.catalog.drop_candidate(candidate_id)
+
+    # ------------------------------------------------------------------ ranking
+    def recommend_jobs(
+        self,
+        candidate: Candidate,
+        *,
+        k: int = 10,
+        filters: JobFilters | None = None,
+        lang: Lang = "vi",
+    ) -> list[RankedJob]:
+        """Jobs for a candidate: FAISS retrieval, then re-ranking with features, explained."""
+        _check_k(k)
+        query = self.encoder.encode([candidate_text(candidate)], kind="query")
+        where = _job_filter(filters) if filters else None
+        with self.catalog.lock:
+            [hits] = self.catalog.jobs.search(
+                query, max(k * RETRIEVE_FACTOR, MIN_RETRIEVE), where=where
+            )
+        jobs = self.store.get_jobs([hit.id for hit in hits])
+        seeker = _seeker(candidate)
+        pairs = [(jobs[hit.id], hit.score) for hit in hits if hit.id in jobs]
+        rows = [match_features(seeker, _opening(job), score) for job, score in pairs]
+        ranked = sorted(zip(self.ranker.score(rows), pairs, rows), key=lambda item: -item[0])[:k]
+        return [
+            RankedJob(
+                job=job,
+                score=round(score, 4),
+                features={name: round(value, 4) for name, value in row.items()},
+                explanation=explain(seeker, _opening(job), row, lang),
+            )
+            for score, (job, _), row in ranked
+        ]
+
+    def rank_candidates(
+        self, job_id: str, principal: Principal, *, k: int = 10, lang: Lang = "vi"
+    ) -> list[RankedCandidate]:
+        """Consenting candidates for an employer's own posting; no names or contacts."""
+        _check_k(k)
+        job = self._owned_job(job_id, principal)
+        query = self.encoder.encode([job_text(job)], kind="query")
+        with self.catalog.lock:
+            [hits] = self.catalog.candidates.search(
+                query, max(k * RETRIEVE_FACTOR, MIN_RETRIEVE), where={"consent": True}
+            )
+        candidates = self.store.get_candidates([hit.id for hit in hits])
+        opening = _opening(job)
+        pairs = [
+            (candidates[hit.id], hit.score)
+            for hit in hits
+            if hit.id in candidates and candidates[hit.id].consent_to_be_found
+        ]
+        rows = [match_features(_seeker(c), opening, score) for c, score in pairs]
+        ranked = sorted(zip(self.ranker.score(rows), pairs, rows), key=lambda item: -item[0])[:k]
+        return [
+            RankedCandidate(
+                candidate=candidate_view(candidate),
+                score=round(score, 4),
+                features={name: round(value, 4) for name, value in row.items()},
+                explanation=explain(_seeker(candidate), opening, row, lang),
+            )
+            for score, (candidate, _), row in ranked
+        ]
+
+    def record_feedback(
+        self,
+        feedback: FeedbackIn,
+        *,
+        principal: Principal | None = None,
+        candidate_token: str | None = None,
+    ) -> int:
+        """Record a feedback event from the job's employer (or an admin) or the candidate."""
+        if principal is not None:
+            self._owned_job(feedback.job_id, principal)
+            actor = f"{principal.role}:{principal.employer_id or ''}"
+        elif candidate_token is not None:
+            self._own_candidate(feedback.candidate_id, candidate_token)
+            actor = "candidate"
+        else:
+            raise UnauthorizedError("send an employer key or the candidate's token")
+        return self.store.add_feedback(
+            feedback.job_id, feedback.candidate_id, feedback.event, actor
+        )
+
+
+THOROUGH_IMPORT_ROWS = 50
+# How many postings/profiles are retrieved per result before re-ranking.
+RETRIEVE_FACTOR = 10
+MIN_RETRIEVE = 100
+EXTRACTED_JOB_SKILLS = 12
+EXTRACTED_PROFILE_SKILLS = 25
+
+
+def _check_k(k: int) -> None:
+    if not 1 <= k <= 100:
+        raise InvalidInputError("k must be between 1 and 100")
+
+
+def _employer_of(principal: Principal) -> str | None:
+    if principal.role == "employer":
+        return principal.employer_id
+    if principal.role == "admin":
+        return None
+    raise ForbiddenError("only employers and admins can publish postings")
+
+
+def _job_filter(filters: JobFilters) -> Callable[[Mapping[str, Any]], bool]:
+    province = fold(filters.province) if filters.province else None
+    country = filters.country.upper() if filters.country else None
+
+    def keep(meta: Mapping[str, Any]) -> bool:
+        if province and fold(meta.get("province") or "") != province:
+            return False
+        if country and meta.get("country") != country:
+            return False
+        if filters.remote is not None and bool(meta.get("remote")) != filters.remote:
+            return False
+        if filters.min_salary is not None:
+            best = meta.get("salary_max") or meta.get("salary_min")
+            if best is None or best < filters.min_salary:
+                return False
+        return not filters.programme or meta.get("programme") == filters.programme
+
+    return keep
+
+
+def _seeker(candidate: Candidate) -> Seeker:
+    return Seeker(
+        skills=frozenset(s.uri for s in candidate.skills_found),
+        languages=tuple(candidate.languages),
+        province=candidate.province,
+        willing_to_relocate=candidate.willing_to_relocate,
+        willing_to_work_abroad=candidate.willing_to_work_abroad,
+        preferred_countries=tuple(candidate.preferred_countries),
+        years_experience=candidate.years_experience,
+    )
+
+
+def _opening(job: JobPosting) -> Opening:
+    return Opening(
+        skills=tuple(job.skills),
+        languages=tuple(job.languages),
+        province=job.province,
+        country=job.country,
+        remote=job.remote,
+        min_experience_years=job.min_experience_years,
+    )
+
+
+def candidate_view(candidate: Candidate) -> CandidateView:
+    """What an employer may see: no name, no contact, no free text."""
+    return CandidateView(
+        id=candidate.id,
+        former_position=candidate.former_position,
+        sector=candidate.sector,
+        years_experience=candidate.years_experience,
+        education=candidate.education,
+        languages=candidate.languages,
+        province=candidate.province,
+        willing_to_relocate=candidate.willing_to_relocate,
+        willing_to_work_abroad=candidate.willing_to_work_abroad,
+        skills=candidate.skills_found,
+    )
+
+
+def load_demo(
+    service: MatcherService, *, jobs: int = 2000, candidates: int = 500, seed: int = 7
+) -> dict[str, Any]:
+    """Load the synthetic demo set once (later calls return what the first one made)."""
+    import json
+
+    from matcher.demo import DEMO_PREFIX, DemoGenerator
+
+    marker = service.settings.state_dir / "demo.json"
+    if marker.exists():
+        return json.loads(marker.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    generator = DemoGenerator(service.taxonomy, service.settings.project_data_dir, seed)
+    employer_id, employer_key = service.store.create_employer_key(
+        f"{DEMO_PREFIX} Trung tâm Dịch vụ việc làm"
+    )
+    admin_key = service.store.create_admin_key()
+    postings = [
+        service.build_job(generator.posting(), employer_id=employer_id, thorough=False)
+        for _ in range(jobs)
+    ]
+    service.store.add_jobs(postings)
+    service.catalog.index_jobs(postings)
+    tokens = {}
+    profiles = [
+        service.build_candidate(generator.profile(n), thorough=False) for n in range(candidates)
+    ]
+    for profile in profiles:
+        tokens[profile.id] = service.store.add_candidate(profile)
+    service.catalog.index_candidates(profiles)
+    service.catalog.save()
+    first = profiles[0]
+    summary = {
+        "jobs": jobs,
+        "candidates": candidates,
+        "employer_key": employer_key,
+        "admin_key": admin_key,
+        "example_job_id": postings[0].id,
+        "example_candidate_id": first.id,
+        "example_candidate_token": tokens[first.id],
+        "note": "synthetic demo data; every record is marked [DEMO]",
+    }
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return summary

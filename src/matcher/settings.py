@@ -39,8 +39,15 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data")
     #: The project's own data (Vietnamese labels, ...), shipped in the repository.
     project_data_dir: Path = PROJECT_ROOT / "data"
-    #: Caches, indexes, the database and MLflow's store.
+    #: The database, the job and candidate indexes, MLflow's store.
     state_dir: Path = PROJECT_ROOT / ".state"
+    #: Derived data that can always be rebuilt: the parsed taxonomy, label vectors per model.
+    #: Defaults to ``<state_dir>/cache``.
+    cache_dir: Path | None = None
+    #: SQLAlchemy URL of the store; default a SQLite file in the state directory.
+    store_url: str | None = None
+    #: Largest accepted HTTP request body, in bytes.
+    max_body_bytes: int = 5_000_000
     #: Imported and trained models.
     models_dir: Path = PROJECT_ROOT / "models"
     #: ``multilingual-e5-small`` (default), ``all-MiniLM-L6-v2``, a sentence-transformers
@@ -50,6 +57,14 @@ class Settings(BaseSettings):
     max_text_chars: int = 20_000
     encode_batch_size: int = 128
     index: IndexSettings = Field(default_factory=IndexSettings)
+
+    @property
+    def caches(self) -> Path:
+        return self.cache_dir or self.state_dir / "cache"
+
+    @property
+    def database_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.state_dir / 'matcher.db'}"
 
     @property
     def esco_dir(self) -> Path:

@@ -18,9 +18,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from matcher.encoder import Encoder
+from matcher.errors import InvalidInputError
 from matcher.labels import Label, LabelIndex
-from matcher.schemas import SkillMatch
-from matcher.taxonomy import Taxonomy
+from matcher.schemas import SkillMatch, SkillRef
+from matcher.taxonomy import Skill, Taxonomy
 from matcher.text import PHRASE_BREAK, WORD, fold, normalize_text, windows
 
 MAX_NGRAM = 6
@@ -271,6 +272,14 @@ class SkillExtractor:
             results.append([match for match in ranked if match.score >= self.min_score][:k])
         return results
 
+    def extract_exact(self, text: str, k: int = 30) -> list[SkillMatch]:
+        """Only the verbatim pass: no model call, for latency-bound paths."""
+        text = normalize_text(text, max_chars=self.encoder.max_chars, keep_lines=True)
+        best: dict[str, SkillMatch] = {}
+        for uri, score, span in self._exact(text):
+            self._keep(best, uri, score, span, "exact")
+        return sorted(best.values(), key=lambda match: (-match.score, match.label))[:k]
+
     def _exact(self, text: str) -> list[tuple[str, float, Span]]:
         tokens = _tokens(text)
         folded = [fold(token) for token, _, _ in tokens]
@@ -307,3 +316,54 @@ class SkillExtractor:
             skill_type=skill.skill_type,
             method=method,
         )
+
+
+def resolve_skill_names(
+    extractor: SkillExtractor, names: list[str], *, essential: bool
+) -> list[SkillRef]:
+    """Turn declared skills (ESCO URIs, or labels in English or Vietnamese) into ESCO skills.
+
+    A URI must be an ESCO skill; a label is looked up verbatim first, then by embedding.
+
+    Raises:
+        InvalidInputError: a URI that is not an ESCO skill.
+    """
+    taxonomy = extractor.taxonomy
+    resolved: dict[str, SkillRef] = {}
+    semantic: list[str] = []
+    for name in names:
+        name = " ".join(name.split())
+        if not name:
+            continue
+        if name.startswith("http"):
+            if name not in taxonomy.skills:
+                raise InvalidInputError(f"{name!r} is not an ESCO skill URI; give a URI or a label")
+            resolved.setdefault(name, _ref(taxonomy.skills[name], essential, "given"))
+            continue
+        entries = extractor.lexicon.get(fold(name))
+        if entries:
+            best = min(entries, key=lambda entry: entry[1] == "alt")
+            resolved.setdefault(best[0], _ref(taxonomy.skills[best[0]], essential, "given"))
+        else:
+            semantic.append(name)
+    if semantic:
+        vectors = extractor.encoder.encode(semantic, kind="query")
+        for matches in extractor.labels.search(vectors, 1):
+            if matches:
+                uri = matches[0].uri
+                resolved.setdefault(uri, _ref(taxonomy.skills[uri], essential, "given"))
+    return list(resolved.values())
+
+
+def _ref(skill: Skill, essential: bool, source: str) -> SkillRef:
+    return SkillRef(
+        uri=skill.uri,
+        label=skill.label,
+        label_vi=skill.vi_labels[0] if skill.vi_labels else None,
+        essential=essential,
+        source=source,  # type: ignore[arg-type]
+    )
+
+
+def skill_refs(matches: list[SkillMatch], taxonomy: Taxonomy, *, essential: bool) -> list[SkillRef]:
+    return [_ref(taxonomy.skills[m.uri], essential, "extracted") for m in matches]

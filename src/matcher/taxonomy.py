@@ -283,12 +283,12 @@ def parse_taxonomy(data_dir: Path, project_data_dir: Path) -> Taxonomy:
     )
 
 
-def load_taxonomy(data_dir: Path, project_data_dir: Path, state_dir: Path) -> Taxonomy:
-    """Load the taxonomy, from the state directory's cache when the sources are unchanged."""
+def load_taxonomy(data_dir: Path, project_data_dir: Path, cache_dir: Path) -> Taxonomy:
+    """Load the taxonomy, from ``cache_dir`` when the sources are unchanged."""
     esco = esco_dir_or_raise(data_dir)
     sources = [esco / name for name in ESCO_FILES] + vietnamese_label_files(project_data_dir)
     key = _source_key(sources)
-    cache = Path(state_dir) / "cache" / f"taxonomy-{key}.pickle"
+    cache = Path(cache_dir) / f"taxonomy-{key}.pickle"
     if cache.exists():
         try:
             with cache.open("rb") as handle:

@@ -1,0 +1,69 @@
+"""Dependencies shared by the routes, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from matcher.errors import ForbiddenError, UnauthorizedError
+from matcher.service import MatcherService
+from matcher.store import Principal
+
+
+def get_service(request: Request) -> MatcherService:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _principal(service: MatcherService, token: str | None) -> Principal:
+    if token is None:
+        raise UnauthorizedError("send your API key as 'Authorization: Bearer <key>'")
+    principal = service.store.principal(token)
+    if principal is None:
+        raise UnauthorizedError(
+            "this API key is not valid; ask for a new one (matcher keys create)"
+        )
+    return principal
+
+
+def employer(
+    service: Annotated[MatcherService, Depends(get_service)],
+    token: Annotated[str | None, Depends(bearer_token)],
+) -> Principal:
+    principal = _principal(service, token)
+    if principal.role not in ("employer", "admin"):
+        raise ForbiddenError("this route needs an employer key")
+    return principal
+
+
+def admin(
+    service: Annotated[MatcherService, Depends(get_service)],
+    token: Annotated[str | None, Depends(bearer_token)],
+) -> Principal:
+    principal = _principal(service, token)
+    if principal.role != "admin":
+        raise ForbiddenError("this route needs the admin key")
+    return principal
+
+
+def optional_principal(
+    service: Annotated[MatcherService, Depends(get_service)],
+    token: Annotated[str | None, Depends(bearer_token)],
+) -> Principal | None:
+    """The key's owner, if the bearer token is an API key (it may be a candidate token)."""
+    return service.store.principal(token) if token else None
+
+
+Service = Annotated[MatcherService, Depends(get_service)]
+Employer = Annotated[Principal, Depends(employer)]
+Admin = Annotated[Principal, Depends(admin)]
+Token = Annotated[str | None, Depends(bearer_token)]
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]

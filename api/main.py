@@ -1,0 +1,129 @@
+"""Builds the FastAPI app. Models load in the lifespan, never at import."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api import errors
+from api.metrics import Metrics
+from api.routes import candidates, feedback, health, jobs, recommendations, taxonomy
+from matcher.service import MatcherService
+from matcher.settings import Settings, get_settings
+from matcher.taxonomy import ACKNOWLEDGEMENT
+
+logger = logging.getLogger("matcher.api")
+
+DESCRIPTION = f"""
+Job matching and skills recommendations for Vietnamese career changers and overseas contract
+workers, on the ESCO taxonomy, in Vietnamese and English.
+
+- Job seekers: `POST /v1/candidates` (keep the token), `POST /v1/recommendations/jobs`.
+- Employers (API key from `matcher keys create --employer NAME`): `POST /v1/jobs`,
+  `POST /v1/jobs/bulk`, `POST /v1/jobs/{{id}}/candidates`.
+
+{ACKNOWLEDGEMENT}
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = MatcherService(settings)
+        app.state.service = service
+
+        def progress(name: str, done: int, total: int) -> None:
+            logger.info("indexing %s: %d/%d", name, done, total)
+
+        report = await run_in_threadpool(service.start, progress)
+        logger.info("index reconciled with the store: %s", report)
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            service.catalog.save()
+            service.store.close()
+
+    app = FastAPI(
+        title="matcher",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        license_info={"name": "MIT; ESCO data © European Union, reused under Decision 2011/833/EU"},
+    )
+    app.state.ready = False
+    app.state.metrics = Metrics()
+    errors.install(app)
+
+    @app.middleware("http")
+    async def guard_and_measure(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response: Response
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            response = JSONResponse(
+                errors.error_body(
+                    "too_large",
+                    f"the request body is {int(length):,} bytes; the limit is {settings.max_body_bytes:,}",
+                ),
+                status_code=413,
+            )
+        elif request.method in ("POST", "PUT") and not _acceptable_type(request):
+            response = JSONResponse(
+                errors.error_body(
+                    "unsupported_media_type",
+                    "send the body as application/json (bulk imports: application/x-ndjson or text/csv)",
+                ),
+                status_code=415,
+            )
+        elif (
+            not app.state.ready
+            and request.url.path.startswith("/v1/")
+            and request.url.path != "/v1/about"
+        ):
+            response = JSONResponse(
+                errors.error_body(
+                    "starting", "the service is still loading its models; retry shortly"
+                ),
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        app.state.metrics.observe(
+            request.method, path, response.status_code, time.perf_counter() - started
+        )
+        return response
+
+    for router in (
+        health.router,
+        taxonomy.router,
+        jobs.router,
+        candidates.router,
+        recommendations.router,
+        feedback.router,
+    ):
+        app.include_router(router)
+    return app
+
+
+def _acceptable_type(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().casefold()
+    length = request.headers.get("content-length")
+    if not content_type and (length in (None, "0")):
+        return True  # no body at all
+    if request.url.path.endswith("/bulk"):
+        return content_type in ("application/x-ndjson", "application/jsonl", "application/json-lines",
+                                "application/x-jsonlines", "text/csv", "application/csv")  # fmt: skip
+    return content_type == "application/json"

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import Employer, Service
+from api.schemas import BulkError, BulkImportResponse
+from matcher.ingest import parse_job_rows
+from matcher.schemas import JobPosting, JobPostingIn
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+@router.post("", status_code=201)
+def create_job(body: JobPostingIn, service: Service, principal: Employer) -> JobPosting:
+    """Publish a posting (employer key). Required skills may be ESCO URIs or labels; skills in
+    the description are found and added as optional."""
+    return service.create_jobs([body], principal)[0]
+
+
+@router.post(
+    "/bulk",
+    status_code=201,
+    responses={422: {"description": "no row could be imported; the report says why"}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+async def bulk_import(request: Request, service: Service, principal: Employer) -> Response:
+    """Import postings from JSON lines or CSV. Each bad row is reported with its line number;
+    the good rows are imported (all together)."""
+    data = await request.body()
+    good, errors = parse_job_rows(data, request.headers.get("content-type", ""))
+    jobs = await _run(service.create_jobs, [job for _, job in good], principal) if good else []
+    report = BulkImportResponse(
+        imported=len(jobs),
+        ids=[job.id for job in jobs],
+        errors=[BulkError(line=e.line, message=e.message) for e in errors],
+    )
+    return JSONResponse(report.model_dump(), status_code=201 if jobs else 422)
+
+
+@router.get("/{job_id}")
+def get_job(job_id: str, service: Service) -> JobPosting:
+    """A posting (public)."""
+    return service.get_job(job_id)
+
+
+@router.put("/{job_id}")
+def replace_job(
+    job_id: str, body: JobPostingIn, service: Service, principal: Employer
+) -> JobPosting:
+    """Replace your own posting."""
+    return service.replace_job(job_id, body, principal)
+
+
+@router.delete("/{job_id}", status_code=204)
+def delete_job(job_id: str, service: Service, principal: Employer) -> Response:
+    """Delete your own posting; it leaves the index at once."""
+    service.delete_job(job_id, principal)
+    return Response(status_code=204)
+
+
+async def _run(function, *args):  # type: ignore[no-untyped-def]
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(function, *args)

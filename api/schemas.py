@@ -1,0 +1,88 @@
+"""Request and response bodies of the HTTP API (domain records come from matcher.schemas)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from matcher.schemas import (
+    Candidate,
+    CandidateProfileIn,
+    JobFilters,
+    JobPosting,
+    Lang,
+    OccupationMatch,
+    RankedCandidate,
+    RankedJob,
+    SkillMatch,
+)
+
+
+class TextQueryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20_000)
+    k: int = Field(10, ge=1, le=100)
+
+
+class OccupationMatchResponse(BaseModel):
+    results: list[OccupationMatch]
+
+
+class SkillExtractResponse(BaseModel):
+    results: list[SkillMatch]
+
+
+class CandidateCreatedResponse(BaseModel):
+    candidate: Candidate
+    token: str = Field(description="keep it: it reads, changes and deletes this profile")
+
+
+class BulkError(BaseModel):
+    line: int
+    message: str
+
+
+class BulkImportResponse(BaseModel):
+    imported: int
+    ids: list[str]
+    errors: list[BulkError]
+
+
+class RecommendJobsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    candidate_id: str | None = Field(None, max_length=64)
+    profile: CandidateProfileIn | None = None
+    k: int = Field(10, ge=1, le=100)
+    filters: JobFilters | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RecommendJobsRequest:
+        if (self.candidate_id is None) == (self.profile is None):
+            raise ValueError("give exactly one of candidate_id or profile")
+        return self
+
+
+class RecommendJobsResponse(BaseModel):
+    lang: Lang
+    results: list[RankedJob]
+
+
+class RankCandidatesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(10, ge=1, le=100)
+
+
+class RankCandidatesResponse(BaseModel):
+    job_id: str
+    lang: Lang
+    results: list[RankedCandidate]
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+
+
+class JobResponse(JobPosting):
+    pass

@@ -1,0 +1,171 @@
+"""The job and candidate vector indexes, kept in step with the store.
+
+Writes go to the store first, then to the index. The index files are a derived cache: they are
+saved after bulk changes and at shutdown, and :meth:`Catalog.reconcile` brings them back in line
+with the store at start-up (embedding what is missing or changed, dropping what was deleted),
+so a crash between the two writes loses nothing and the index never returns a deleted record.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matcher.encoder import Encoder
+from matcher.index import IndexConfig, VectorIndex
+from matcher.schemas import Candidate, JobPosting
+from matcher.store import Store, content_hash
+
+logger = logging.getLogger(__name__)
+
+#: Characters of free text that go into a record's embedding (the model reads 512 tokens).
+EMBED_TEXT_CHARS = 2_000
+Progress = Callable[[str, int, int], None]
+
+
+def job_text(job: JobPosting) -> str:
+    skills = ", ".join(s.label_vi or s.label for s in job.skills[:20])
+    parts = [job.title, job.description[:EMBED_TEXT_CHARS], skills]
+    return "\n".join(part for part in parts if part)
+
+
+def candidate_text(candidate: Candidate) -> str:
+    skills = ", ".join(s.label_vi or s.label for s in candidate.skills_found[:30])
+    parts = [
+        candidate.former_position or "",
+        candidate.sector or "",
+        candidate.text[:EMBED_TEXT_CHARS],
+        skills,
+    ]
+    return "\n".join(part for part in parts if part)
+
+
+def job_metadata(job: JobPosting) -> dict[str, Any]:
+    data = job.model_dump(mode="json", exclude={"id", "employer_id", "skills"})
+    return {
+        "hash": content_hash(job.model_dump(mode="json")),
+        "employer_id": job.employer_id,
+        "province": job.province,
+        "country": job.country,
+        "remote": job.remote,
+        "salary_max": job.salary_max,
+        "salary_min": job.salary_min,
+        "programme": job.programme,
+        "title": data["title"],
+    }
+
+
+def candidate_metadata(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "hash": content_hash(candidate.model_dump(mode="json")),
+        "consent": candidate.consent_to_be_found,
+        "province": candidate.province,
+        "abroad": candidate.willing_to_work_abroad,
+    }
+
+
+@dataclass
+class ReconcileReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+
+
+class Catalog:
+    """Vector indexes of postings and candidates, with their files on disk."""
+
+    def __init__(
+        self, store: Store, encoder: Encoder, index_dir: Path, config: IndexConfig | None = None
+    ) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.index_dir = Path(index_dir)
+        self.config = config or IndexConfig()
+        self.lock = threading.RLock()
+        fingerprint = encoder.fingerprint
+        self.jobs_path = self.index_dir / f"jobs-{fingerprint}.npz"
+        self.candidates_path = self.index_dir / f"candidates-{fingerprint}.npz"
+        self.jobs = self._load(self.jobs_path)
+        self.candidates = self._load(self.candidates_path)
+
+    def _load(self, path: Path) -> VectorIndex:
+        if path.exists():
+            try:
+                return VectorIndex.load(path)
+            except Exception:  # noqa: BLE001 - a damaged derived file is rebuilt from the store
+                logger.warning("index %s is unreadable; rebuilding it from the store", path)
+        return VectorIndex(self.encoder.dimension, self.config)
+
+    # ------------------------------------------------------------------ writes
+    def index_jobs(self, jobs: list[JobPosting]) -> None:
+        if not jobs:
+            return
+        vectors = self.encoder.encode([job_text(job) for job in jobs], kind="passage")
+        with self.lock:
+            self.jobs.upsert([job.id for job in jobs], vectors, [job_metadata(j) for j in jobs])
+
+    def drop_job(self, job_id: str) -> None:
+        with self.lock:
+            self.jobs.remove([job_id])
+
+    def index_candidates(self, candidates: list[Candidate]) -> None:
+        if not candidates:
+            return
+        vectors = self.encoder.encode([candidate_text(c) for c in candidates], kind="passage")
+        with self.lock:
+            self.candidates.upsert(
+                [c.id for c in candidates], vectors, [candidate_metadata(c) for c in candidates]
+            )
+
+    def drop_candidate(self, candidate_id: str) -> None:
+        with self.lock:
+            self.candidates.remove([candidate_id])
+
+    def save(self) -> None:
+        with self.lock:
+            self.jobs.save(self.jobs_path)
+            self.candidates.save(self.candidates_path)
+
+    # ------------------------------------------------------------------ start-up
+    def reconcile(self, progress: Progress | None = None, batch: int = 256) -> ReconcileReport:
+        """Make the indexes hold exactly what the store holds; returns what changed."""
+        report = ReconcileReport()
+        for name, index, hashes, load, add in (
+            ("jobs", self.jobs, self.store.job_hashes(), self.store.iter_jobs, self.index_jobs),
+            ("candidates", self.candidates, self.store.candidate_hashes(),
+             self.store.iter_candidates, self.index_candidates),
+        ):  # fmt: skip
+            stale = [i for i in index.ids if i not in hashes]
+            with self.lock:
+                report.removed += index.remove(stale)
+            todo = {
+                record_id
+                for record_id, digest in hashes.items()
+                if record_id not in index or index.metadata(record_id).get("hash") != digest
+            }
+            report.updated += sum(record_id in index for record_id in todo)
+            report.added += sum(record_id not in index for record_id in todo)
+            done = 0
+            for chunk in _chunks(load(todo) if todo else iter(()), batch):
+                add(chunk)  # type: ignore[operator]
+                done += len(chunk)
+                if progress:
+                    progress(name, done, len(todo))
+        if report.added or report.updated or report.removed:
+            self.save()
+        return report
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

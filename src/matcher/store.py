@@ -1,0 +1,324 @@
+"""Persistence of employers, keys, postings, candidates and feedback (SQLAlchemy).
+
+The store is the source of truth: the vector indexes are derived from it and reconciled with it
+at start-up. SQLite (the default) runs in WAL mode with ``synchronous=FULL``, so a write that
+returned has reached the disk; PostgreSQL is selected with ``MATCHER_STORE_URL``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    create_engine,
+    delete,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from matcher.errors import NotFoundError
+from matcher.schemas import Candidate, JobPosting
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def hash_secret(secret: str) -> str:
+    """Keys and tokens are random 256-bit strings, so a plain SHA-256 is a safe stored form."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class EmployerRow(Base):
+    __tablename__ = "employers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # "employer" or "admin"
+    employer_id: Mapped[str | None] = mapped_column(ForeignKey("employers.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str | None] = mapped_column(ForeignKey("employers.id"), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CandidateRow(Base):
+    __tablename__ = "candidates"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    consent: Mapped[bool] = mapped_column(Boolean, index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FeedbackRow(Base):
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(36), index=True)
+    candidate_id: Mapped[str] = mapped_column(String(36), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a key belongs to."""
+
+    role: str
+    employer_id: str | None = None
+    employer_name: str | None = None
+
+
+class Store:
+    """All reads and writes of the service's records.
+
+    Args:
+        url: a SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ keys
+    def create_employer_key(self, name: str) -> tuple[str, str]:
+        """Create an employer and its API key. Returns ``(employer_id, key)``; only the hash
+        of the key is stored, so it cannot be shown again."""
+        employer_id = str(uuid.uuid4())
+        key = "mk_" + secrets.token_urlsafe(32)
+        with self.session() as session, session.begin():
+            session.add(EmployerRow(id=employer_id, name=name, created_at=now()))
+            session.flush()  # the key row refers to the employer row
+            session.add(_key_row("employer", employer_id, key))
+        return employer_id, key
+
+    def create_admin_key(self) -> str:
+        key = "ma_" + secrets.token_urlsafe(32)
+        with self.session() as session, session.begin():
+            session.add(_key_row("admin", None, key))
+        return key
+
+    def principal(self, key: str) -> Principal | None:
+        with self.session() as session:
+            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_secret(key)))
+            if row is None or row.revoked:
+                return None
+            name = None
+            if row.employer_id:
+                employer = session.get(EmployerRow, row.employer_id)
+                name = employer.name if employer else None
+            return Principal(row.role, row.employer_id, name)
+
+    # ------------------------------------------------------------------ jobs
+    def add_jobs(self, jobs: list[JobPosting]) -> None:
+        """Insert postings in one transaction: all are stored or none is."""
+        with self.session() as session, session.begin():
+            for job in jobs:
+                data = job.model_dump(mode="json")
+                session.add(
+                    JobRow(
+                        id=job.id, employer_id=job.employer_id, data=data,
+                        content_hash=content_hash(data), created_at=job.created_at,
+                        updated_at=job.updated_at,
+                    )
+                )  # fmt: skip
+
+    def replace_job(self, job: JobPosting) -> None:
+        with self.session() as session, session.begin():
+            row = session.get(JobRow, job.id)
+            if row is None:
+                raise NotFoundError(f"job {job.id} does not exist")
+            row.data = job.model_dump(mode="json")
+            row.content_hash = content_hash(row.data)
+            row.updated_at = job.updated_at
+
+    def get_job(self, job_id: str) -> JobPosting:
+        with self.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise NotFoundError(f"job {job_id} does not exist")
+            return JobPosting.model_validate(row.data)
+
+    def get_jobs(self, job_ids: list[str]) -> dict[str, JobPosting]:
+        with self.session() as session:
+            rows = session.scalars(select(JobRow).where(JobRow.id.in_(job_ids))).all()
+            return {row.id: JobPosting.model_validate(row.data) for row in rows}
+
+    def delete_job(self, job_id: str) -> None:
+        with self.session() as session, session.begin():
+            if session.get(JobRow, job_id) is None:
+                raise NotFoundError(f"job {job_id} does not exist")
+            session.execute(delete(JobRow).where(JobRow.id == job_id))
+
+    def job_hashes(self) -> dict[str, str]:
+        with self.session() as session:
+            rows = session.execute(select(JobRow.id, JobRow.content_hash)).all()
+            return {row[0]: row[1] for row in rows}
+
+    def iter_jobs(self, ids: set[str] | None = None, batch: int = 500) -> Iterator[JobPosting]:
+        with self.session() as session:
+            query = select(JobRow).order_by(JobRow.id)
+            for row in session.scalars(query.execution_options(yield_per=batch)):
+                if ids is None or row.id in ids:
+                    yield JobPosting.model_validate(row.data)
+
+    def count_jobs(self) -> int:
+        with self.session() as session:
+            return len(session.scalars(select(JobRow.id)).all())
+
+    # ------------------------------------------------------------------ candidates
+    def add_candidate(self, candidate: Candidate) -> str:
+        """Store a candidate; returns the token that lets them read, change or delete it."""
+        token = "ct_" + secrets.token_urlsafe(32)
+        data = candidate.model_dump(mode="json")
+        with self.session() as session, session.begin():
+            session.add(
+                CandidateRow(
+                    id=candidate.id, token_hash=hash_secret(token),
+                    consent=candidate.consent_to_be_found, data=data,
+                    content_hash=content_hash(data), created_at=candidate.created_at,
+                    updated_at=candidate.updated_at,
+                )
+            )  # fmt: skip
+        return token
+
+    def candidate_token_matches(self, candidate_id: str, token: str) -> bool:
+        with self.session() as session:
+            row = session.get(CandidateRow, candidate_id)
+            if row is None:
+                raise NotFoundError(f"candidate {candidate_id} does not exist")
+            return secrets.compare_digest(row.token_hash, hash_secret(token))
+
+    def replace_candidate(self, candidate: Candidate) -> None:
+        with self.session() as session, session.begin():
+            row = session.get(CandidateRow, candidate.id)
+            if row is None:
+                raise NotFoundError(f"candidate {candidate.id} does not exist")
+            row.data = candidate.model_dump(mode="json")
+            row.consent = candidate.consent_to_be_found
+            row.content_hash = content_hash(row.data)
+            row.updated_at = candidate.updated_at
+
+    def get_candidate(self, candidate_id: str) -> Candidate:
+        with self.session() as session:
+            row = session.get(CandidateRow, candidate_id)
+            if row is None:
+                raise NotFoundError(f"candidate {candidate_id} does not exist")
+            return Candidate.model_validate(row.data)
+
+    def get_candidates(self, ids: list[str]) -> dict[str, Candidate]:
+        with self.session() as session:
+            rows = session.scalars(select(CandidateRow).where(CandidateRow.id.in_(ids))).all()
+            return {row.id: Candidate.model_validate(row.data) for row in rows}
+
+    def delete_candidate(self, candidate_id: str) -> None:
+        """Erase the profile and its links (feedback); the caller drops its vectors."""
+        with self.session() as session, session.begin():
+            if session.get(CandidateRow, candidate_id) is None:
+                raise NotFoundError(f"candidate {candidate_id} does not exist")
+            session.execute(delete(FeedbackRow).where(FeedbackRow.candidate_id == candidate_id))
+            session.execute(delete(CandidateRow).where(CandidateRow.id == candidate_id))
+
+    def candidate_hashes(self) -> dict[str, str]:
+        with self.session() as session:
+            rows = session.execute(select(CandidateRow.id, CandidateRow.content_hash))
+            return {row[0]: row[1] for row in rows.all()}
+
+    def iter_candidates(self, ids: set[str] | None = None, batch: int = 500) -> Iterator[Candidate]:
+        with self.session() as session:
+            query = select(CandidateRow).order_by(CandidateRow.id)
+            for row in session.scalars(query.execution_options(yield_per=batch)):
+                if ids is None or row.id in ids:
+                    yield Candidate.model_validate(row.data)
+
+    # ------------------------------------------------------------------ feedback
+    def add_feedback(self, job_id: str, candidate_id: str, event_name: str, actor: str) -> int:
+        with self.session() as session, session.begin():
+            if session.get(JobRow, job_id) is None:
+                raise NotFoundError(f"job {job_id} does not exist")
+            if session.get(CandidateRow, candidate_id) is None:
+                raise NotFoundError(f"candidate {candidate_id} does not exist")
+            row = FeedbackRow(
+                job_id=job_id, candidate_id=candidate_id, event=event_name, actor=actor,
+                created_at=now(),
+            )  # fmt: skip
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def feedback(self) -> list[dict[str, Any]]:
+        with self.session() as session:
+            rows = session.scalars(select(FeedbackRow).order_by(FeedbackRow.id)).all()
+            return [
+                {"id": r.id, "job_id": r.job_id, "candidate_id": r.candidate_id, "event": r.event,
+                 "actor": r.actor, "created_at": r.created_at}
+                for r in rows
+            ]  # fmt: skip
+
+
+def _key_row(role: str, employer_id: str | None, key: str) -> ApiKeyRow:
+    return ApiKeyRow(
+        id=str(uuid.uuid4()), role=role, employer_id=employer_id, key_hash=hash_secret(key),
+        created_at=now(),
+    )  # fmt: skip
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,99 @@
+"""The API through the real HTTP stack (ASGI in-process), real model, real SQLite and FAISS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from matcher.settings import Settings
+
+
+def api_settings(settings: Settings, state_dir) -> Settings:  # type: ignore[no-untyped-def]
+    """Fresh data (database, job and candidate indexes) with the shared model caches."""
+    return Settings(state_dir=state_dir, cache_dir=settings.caches)
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings, tmp_path_factory) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    app = create_app(api_settings(settings, tmp_path_factory.mktemp("api-state")))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def store(client: TestClient):  # type: ignore[no-untyped-def]
+    return client.app.state.service.store  # type: ignore[attr-defined]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture(scope="session")
+def employer(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    _, key = store.create_employer_key("Công ty Thử nghiệm")
+    return bearer(key)
+
+
+@pytest.fixture(scope="session")
+def other_employer(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    _, key = store.create_employer_key("Another Co")
+    return bearer(key)
+
+
+@pytest.fixture(scope="session")
+def admin(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return bearer(store.create_admin_key())
+
+
+ACCOUNTING_JOB = {
+    "title": "Kế toán tổng hợp",
+    "description": "Lập báo cáo tài chính hằng quý, kê khai thuế, sử dụng Excel.",
+    "employer": "Công ty Thử nghiệm",
+    "province": "Hà Nội",
+    "salary_min": 12_000_000,
+    "salary_max": 18_000_000,
+    "required_skills": ["lập báo cáo tài chính", "tính thuế"],
+    "min_experience_years": 2,
+}
+WELDING_JOB_KR = {
+    "title": "Thợ hàn — EPS Hàn Quốc",
+    "description": "Hàn hồ quang, hàn MIG, đọc bản vẽ kỹ thuật.",
+    "country": "KR",
+    "programme": "eps-korea-manufacturing",
+    "required_skills": ["hàn hồ quang"],
+    "languages": [{"language": "Korean", "certificate": "EPS-TOPIK", "level": "80"}],
+}
+ACCOUNTANT_PROFILE = {
+    "text": "Nguyên cán bộ tài chính - kế toán xã, 10 năm. Lập báo cáo tài chính, sử dụng Excel thành thạo.",
+    "former_position": "công chức tài chính - kế toán xã",
+    "years_experience": 10,
+    "province": "Hà Nội",
+    "consent_to_be_found": True,
+    "name": "Nguyễn Thị Demo",
+    "contact": "demo@example.invalid",
+}
+
+
+@pytest.fixture(scope="session")
+def accounting_job(client: TestClient, employer: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    response = client.post("/v1/jobs", json=ACCOUNTING_JOB, headers=employer)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="session")
+def welding_job(client: TestClient, employer: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    response = client.post("/v1/jobs", json=WELDING_JOB_KR, headers=employer)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="session")
+def accountant(client: TestClient) -> dict:  # type: ignore[type-arg]
+    response = client.post("/v1/candidates", json=ACCOUNTANT_PROFILE)
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -1,0 +1,135 @@
+"""Nothing is lost across restarts, and the index always agrees with the store."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from tests.api.conftest import ACCOUNTING_JOB, api_settings, bearer
+
+pytestmark = pytest.mark.slow
+
+
+def test_reconcile_repairs_an_index_that_missed_writes(settings, tmp_path):
+    state = tmp_path / "state"
+    with TestClient(create_app(api_settings(settings, state))) as client:
+        service = client.app.state.service
+        _, key = service.store.create_employer_key("Restart Co")
+        kept = client.post("/v1/jobs", json=ACCOUNTING_JOB, headers=bearer(key)).json()
+        gone = client.post(
+            "/v1/jobs", json=dict(ACCOUNTING_JOB, title="Kế toán kho"), headers=bearer(key)
+        ).json()
+        # A crash between the store write and the index write: the store changed, the index did not.
+        service.store.delete_job(gone["id"])
+        unindexed = service.build_job(
+            service.store.get_job(kept["id"]).model_copy(update={"title": "Kế toán thuế"}),
+            employer_id=kept["employer_id"],
+        )
+        service.store.add_jobs([unindexed])
+        assert gone["id"] in service.catalog.jobs and unindexed.id not in service.catalog.jobs
+    with TestClient(create_app(api_settings(settings, state))) as client:
+        catalog = client.app.state.service.catalog
+        assert set(catalog.jobs.ids) == {kept["id"], unindexed.id}
+        response = client.post(
+            "/v1/recommendations/jobs", json={"profile": {"text": "kế toán thuế"}, "k": 10}
+        )
+        ids = [r["job"]["id"] for r in response.json()["results"]]
+        assert gone["id"] not in ids and unindexed.id in ids
+
+
+def test_lost_index_files_are_rebuilt_from_the_store(settings, tmp_path):
+    state = tmp_path / "state"
+    with TestClient(create_app(api_settings(settings, state))) as client:
+        created = client.post(
+            "/v1/candidates", json={"text": "điều dưỡng viên", "consent_to_be_found": True}
+        ).json()
+    for index_file in (state / "indexes").glob("*.npz"):
+        index_file.unlink()
+    with TestClient(create_app(api_settings(settings, state))) as client:
+        assert created["candidate"]["id"] in client.app.state.service.catalog.candidates
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(state: Path, caches: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "MATCHER_STATE_DIR": str(state), "MATCHER_CACHE_DIR": str(caches)}
+    matcher = str(Path(sys.executable).with_name("matcher"))
+    process = subprocess.Popen(
+        [matcher, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    process.kill()
+    raise AssertionError("server did not become ready in 240 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_real_server_end_to_end_and_across_a_kill(settings, tmp_path):
+    state, port = tmp_path / "state", free_port()
+    env = {**os.environ, "MATCHER_STATE_DIR": str(state), "MATCHER_CACHE_DIR": str(settings.caches)}
+    matcher = str(Path(sys.executable).with_name("matcher"))
+    created_key = subprocess.run(
+        [matcher, "keys", "create", "--employer", "E2E Co", "--json"], env=env,
+        capture_output=True, check=True,
+    )  # fmt: skip
+    key = __import__("json").loads(created_key.stdout)["key"]
+    server = start_server(state, settings.caches, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        job = httpx.post(f"{base}/v1/jobs", json=ACCOUNTING_JOB, headers=bearer(key), timeout=60)
+        assert job.status_code == 201, job.text
+        person = httpx.post(
+            f"{base}/v1/candidates",
+            json={"text": "kế toán, lập báo cáo tài chính", "consent_to_be_found": True},
+            timeout=60,
+        )
+        assert person.status_code == 201
+        ranked = httpx.post(
+            f"{base}/v1/jobs/{job.json()['id']}/candidates", headers=bearer(key), timeout=60
+        )
+        assert ranked.status_code == 200 and ranked.json()["results"]
+    finally:
+        server.kill()  # no clean shutdown: the index file is not saved
+        server.wait()
+    server = start_server(state, settings.caches, port)
+    try:
+        again = httpx.get(f"{base}/v1/jobs/{job.json()['id']}", timeout=30)
+        assert again.status_code == 200
+        found = httpx.post(
+            f"{base}/v1/recommendations/jobs",
+            json={"profile": {"text": "kế toán tổng hợp"}},
+            timeout=60,
+        )
+        assert job.json()["id"] in [r["job"]["id"] for r in found.json()["results"]]
+    finally:
+        stop_server(server)
+    assert server.returncode is not None
