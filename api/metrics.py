@@ -50,8 +50,8 @@ class Metrics:
                     f"matcher_request_seconds_sum{{{labels}}} {self._sums[(method, route)]:.6f}"
                 )
                 lines.append(f"matcher_request_seconds_count{{{labels}}} {total}")
-        for name, (help_text, value, labels) in sorted(gauges.items()):
-            label_text = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        for name, (help_text, value, gauge_labels) in sorted(gauges.items()):
+            label_text = ",".join(f'{k}="{v}"' for k, v in gauge_labels.items())
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
             lines.append(f"{name}{{{label_text}}} {value}" if label_text else f"{name} {value}")
         return "\n".join(lines) + "\n"

@@ -22,19 +22,21 @@ from matcher.store import Store, content_hash
 
 logger = logging.getLogger(__name__)
 
-#: Characters of free text that go into a record's embedding (the model reads 512 tokens).
-EMBED_TEXT_CHARS = 2_000
+#: Characters of free text that go into a record's embedding (the model reads max_seq_length
+#: tokens, 256 by default: about 1,000 characters of Vietnamese or English).
+EMBED_TEXT_CHARS = 1_200
+EMBED_SKILLS = 12
 Progress = Callable[[str, int, int], None]
 
 
 def job_text(job: JobPosting) -> str:
-    skills = ", ".join(s.label_vi or s.label for s in job.skills[:20])
+    skills = ", ".join(s.label_vi or s.label for s in job.skills[:EMBED_SKILLS])
     parts = [job.title, job.description[:EMBED_TEXT_CHARS], skills]
     return "\n".join(part for part in parts if part)
 
 
 def candidate_text(candidate: Candidate) -> str:
-    skills = ", ".join(s.label_vi or s.label for s in candidate.skills_found[:30])
+    skills = ", ".join(s.label_vi or s.label for s in candidate.skills_found[:EMBED_SKILLS])
     parts = [
         candidate.former_position or "",
         candidate.sector or "",
@@ -86,9 +88,10 @@ class Catalog:
         self.index_dir = Path(index_dir)
         self.config = config or IndexConfig()
         self.lock = threading.RLock()
-        fingerprint = encoder.fingerprint
-        self.jobs_path = self.index_dir / f"jobs-{fingerprint}.npz"
-        self.candidates_path = self.index_dir / f"candidates-{fingerprint}.npz"
+        # Vectors depend on the model and on how much of each text it reads.
+        key = f"{encoder.fingerprint}-{encoder.model.max_seq_length}"
+        self.jobs_path = self.index_dir / f"jobs-{key}.npz"
+        self.candidates_path = self.index_dir / f"candidates-{key}.npz"
         self.jobs = self._load(self.jobs_path)
         self.candidates = self._load(self.candidates_path)
 

@@ -118,8 +118,11 @@ class Encoder:
         *,
         batch_size: int = 64,
         max_chars: int = DEFAULT_MAX_CHARS,
+        max_seq_length: int | None = None,
     ) -> None:
         self.model = model
+        if max_seq_length:
+            model.max_seq_length = max_seq_length
         self.name = name
         self.batch_size = batch_size
         self.max_chars = max_chars
@@ -137,6 +140,7 @@ class Encoder:
         *,
         batch_size: int = 64,
         max_chars: int = DEFAULT_MAX_CHARS,
+        max_seq_length: int | None = None,
     ) -> Encoder:
         source = resolve_model(spec, models_dir)
         return cls(
@@ -144,6 +148,7 @@ class Encoder:
             source.name,
             batch_size=batch_size,
             max_chars=max_chars,
+            max_seq_length=max_seq_length,
         )
 
     @property

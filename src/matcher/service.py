@@ -75,6 +75,7 @@ class MatcherService:
             self.settings.models_dir,
             batch_size=self.settings.encode_batch_size,
             max_chars=self.settings.max_text_chars,
+            max_seq_length=self.settings.max_seq_length,
         )
 
     @cached_property

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     #: Longest text accepted, in characters, after normalisation.
     max_text_chars: int = 20_000
     encode_batch_size: int = 128
+    #: Tokens the model reads per text; postings and profiles are cut there (e5 reads up to 512,
+    #: at four times the attention cost; titles and labels are far shorter).
+    max_seq_length: int = 256
     index: IndexSettings = Field(default_factory=IndexSettings)
 
     @property

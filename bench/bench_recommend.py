@@ -1,0 +1,171 @@
+"""Job recommendations over HTTP: 20,000 postings, one uvicorn worker, 200-word profiles.
+
+Run: .venv/bin/python bench/bench_recommend.py [--jobs 20000] [--requests 200]
+
+The first run builds .state/bench-<jobs> once: 2,000 demo postings are generated and embedded
+(about 4 minutes; embedding 20,000 distinct postings would take ~35 minutes on 2 cores), then
+each is stored again under new ids in other provinces, with the same vector, until there are
+``--jobs`` postings. Search, store and re-ranking costs are those of ``--jobs`` postings; only
+the vectors repeat. Prints latency percentiles and throughput at 1 and 4 concurrent clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS_VI = (
+    "Tôi là nguyên giáo viên tiểu học với mười hai năm kinh nghiệm giảng dạy, chủ nhiệm lớp, "
+    "soạn giáo án, sử dụng máy tính và Excel, giao tiếp với phụ huynh, tổ chức hoạt động ngoại khóa, "
+    "đánh giá học sinh, quản lý hồ sơ, làm việc nhóm, lập kế hoạch, báo cáo định kỳ. "
+)
+WORDS_EN = (
+    "Former commune accountant with ten years of experience in bookkeeping, preparing financial "
+    "statements, tax returns, payroll, budgeting, using spreadsheets and accounting software, "
+    "communicating with citizens and managing administrative records. "
+)
+
+
+def profile_text(rng: random.Random) -> str:
+    source = (WORDS_VI if rng.random() < 0.5 else WORDS_EN).split()
+    words = [rng.choice(source) for _ in range(200)]
+    return " ".join(words)
+
+
+DISTINCT = 2_000
+
+
+def replicate(state: Path, total: int) -> None:
+    """Store each demo posting again under new ids until there are ``total``, reusing vectors."""
+    from matcher.catalog import job_metadata
+    from matcher.demo import load_provinces
+    from matcher.service import MatcherService
+    from matcher.settings import Settings
+
+    marker = state / f"replicated-{total}"
+    if marker.exists():
+        return
+    settings = Settings(state_dir=state, cache_dir=ROOT / ".state" / "cache")
+    service = MatcherService(settings)
+    service.start()
+    originals = list(service.store.iter_jobs())
+    provinces = [p.name for p in load_provinces(settings.project_data_dir)]
+    rng = random.Random(3)
+    copies, vectors = [], []
+    while len(originals) + len(copies) < total:
+        job = originals[len(copies) % len(originals)]
+        copy = job.model_copy(
+            update={
+                "id": str(uuid.uuid4()),
+                "province": rng.choice(provinces) if job.country == "VN" else None,
+            }
+        )
+        copies.append(copy)
+        vectors.append(service.catalog.jobs.vector(job.id))
+    service.store.add_jobs(copies)
+    service.catalog.jobs.upsert(
+        [c.id for c in copies], np.stack(vectors), [job_metadata(c) for c in copies]
+    )
+    service.catalog.save()
+    marker.write_text("done")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run_clients(base: str, bodies: list[dict], concurrency: int) -> tuple[float, list[float]]:
+    """Send every body once from ``concurrency`` clients; returns (requests/s, latencies)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    queue = list(bodies)
+
+    def worker() -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    body = queue.pop()
+                started = time.perf_counter()
+                client.post("/v1/recommendations/jobs", json=body).raise_for_status()
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    state = ROOT / ".state" / f"bench-{args.jobs}"
+    matcher = str(Path(sys.executable).with_name("matcher"))
+    env = {
+        **os.environ,
+        "MATCHER_STATE_DIR": str(state),
+        "MATCHER_CACHE_DIR": str(ROOT / ".state" / "cache"),
+    }
+    subprocess.run(
+        [matcher, "demo", "load", "--jobs", str(min(args.jobs, DISTINCT)), "--candidates", "200"],
+        env=env, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    replicate(state, args.jobs)
+    server = subprocess.Popen(
+        [matcher, "serve", "--host", "127.0.0.1", "--port", str(args.port)], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        rng = random.Random(1)
+        bodies = [{"profile": {"text": profile_text(rng)}, "k": 10} for _ in range(args.requests)]
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for body in bodies[:10]:  # warm-up
+                client.post("/v1/recommendations/jobs", json=body).raise_for_status()
+        rows = []
+        for concurrency in (1, 4):
+            qps, latencies = run_clients(base, bodies, concurrency)
+            rows.append(
+                (concurrency, qps, statistics.median(latencies), percentile(latencies, 0.99))
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    print(
+        f"POST /v1/recommendations/jobs, {args.jobs} postings, inline 200-word profiles, 1 worker"
+    )
+    print("| clients | requests/s | p50 ms | p99 ms |\n|---|---|---|---|")
+    for concurrency, qps, p50, p99 in rows:
+        print(f"| {concurrency} | {qps:.1f} | {p50 * 1000:.1f} | {p99 * 1000:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
