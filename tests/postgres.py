@@ -60,6 +60,6 @@ def postgres_server() -> Iterator[str]:
     finally:
         subprocess.run(
             [*run_as, str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-            capture_output=True,
+            capture_output=True, check=False,
         )  # fmt: skip
         shutil.rmtree(base, ignore_errors=True)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import faiss
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict
 
 from matcher.errors import IndexStateError, InvalidInputError
 
@@ -36,10 +37,12 @@ class Hit:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class IndexConfig:
-    """How the FAISS structure is chosen; see :class:`matcher.settings.IndexSettings`."""
+class IndexConfig(BaseModel):
+    """How the FAISS structure is chosen (``MATCHER_INDEX__*`` settings)."""
 
+    model_config = ConfigDict(frozen=True)
+
+    #: Below this many vectors search is exact (inner product); above it, ``ann``.
     exact_threshold: int = 50_000
     ann: Literal["hnsw", "ivf"] = "hnsw"
     hnsw_m: int = 32
@@ -353,7 +356,7 @@ class VectorIndex:
         header = {
             "format": FORMAT_VERSION,
             "dimension": self.dimension,
-            "config": self.config.__dict__,
+            "config": self.config.model_dump(),
         }
         arrays: dict[str, npt.NDArray[Any]] = {
             "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),

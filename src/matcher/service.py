@@ -60,7 +60,7 @@ class MatcherService:
 
     @property
     def index_config(self) -> IndexConfig:
-        return IndexConfig(**self.settings.index.model_dump())
+        return self.settings.index
 
     @cached_property
     def taxonomy(self) -> Taxonomy:
@@ -136,6 +136,20 @@ class MatcherService:
         self.prepare()
         return self.catalog.reconcile(progress)
 
+    def _skills(
+        self, declared: list[str], text: str, *, found_essential: bool, k: int, thorough: bool
+    ) -> list[SkillRef]:
+        """Declared skill names resolved to ESCO (essential), then skills found in ``text``
+        that were not declared. ``thorough=False``: verbatim labels only, no model call."""
+        extractor = self.skill_extractor
+        given = resolve_skill_names(extractor, declared, essential=True)
+        if not text.strip():
+            return given
+        matches = extractor.extract(text, k=k) if thorough else extractor.extract_exact(text, k=k)
+        known = {skill.uri for skill in given}
+        found = skill_refs(matches, self.taxonomy, essential=found_essential)
+        return given + [skill for skill in found if skill.uri not in known]
+
     # ------------------------------------------------------------------ jobs
     def build_job(
         self,
@@ -149,26 +163,20 @@ class MatcherService:
         """A posting with its ESCO skills: the required ones (essential) and those found in
         the description (optional). With ``thorough=False`` only verbatim labels are looked
         for in the description (no model call per phrase)."""
-        extractor = self.skill_extractor
-        given = resolve_skill_names(extractor, data.required_skills, essential=True)
-        found: list[SkillRef] = []
-        if data.description.strip():
-            text = f"{data.title}\n{data.description}"
-            matches = (
-                extractor.extract(text, k=EXTRACTED_JOB_SKILLS)
-                if thorough
-                else extractor.extract_exact(text, k=EXTRACTED_JOB_SKILLS)
-            )
-            known = {s.uri for s in given}
-            found = [
-                s for s in skill_refs(matches, self.taxonomy, essential=False) if s.uri not in known
-            ]
+        text = f"{data.title}\n{data.description}" if data.description.strip() else ""
+        skills = self._skills(
+            data.required_skills,
+            text,
+            found_essential=False,
+            k=EXTRACTED_JOB_SKILLS,
+            thorough=thorough,
+        )
         stamp = now()
         return JobPosting(
             **data.model_dump(include=set(JobPostingIn.model_fields)),
             id=job_id or str(uuid.uuid4()),
             employer_id=employer_id,
-            skills=given + found,
+            skills=skills,
             created_at=created_at or stamp,
             updated_at=stamp,
         )
@@ -217,25 +225,15 @@ class MatcherService:
     ) -> Candidate:
         """A profile with its ESCO skills: declared ones plus those found in the text. With
         ``thorough=False`` only verbatim labels are looked for in the text (no model call)."""
-        extractor = self.skill_extractor
-        declared = resolve_skill_names(extractor, data.skills, essential=True)
-        found: list[SkillRef] = []
         text = "\n".join(part for part in (data.former_position or "", data.text) if part.strip())
-        if text.strip():
-            matches = (
-                extractor.extract(text, k=EXTRACTED_PROFILE_SKILLS)
-                if thorough
-                else extractor.extract_exact(text, k=EXTRACTED_PROFILE_SKILLS)
-            )
-            known = {s.uri for s in declared}
-            found = [
-                s for s in skill_refs(matches, self.taxonomy, essential=True) if s.uri not in known
-            ]
+        skills = self._skills(
+            data.skills, text, found_essential=True, k=EXTRACTED_PROFILE_SKILLS, thorough=thorough
+        )
         stamp = now()
         return Candidate(
             **data.model_dump(include=set(CandidateProfileIn.model_fields)),
             id=candidate_id or str(uuid.uuid4()),
-            skills_found=declared + found,
+            skills_found=skills,
             created_at=created_at or stamp,
             updated_at=stamp,
         )

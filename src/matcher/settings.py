@@ -8,26 +8,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matcher.index import IndexConfig
+
 #: The checkout this package was installed from (``pip install -e``); defaults hang off it.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-class IndexSettings(BaseSettings):
-    """How vector indexes are built."""
-
-    #: Below this many vectors search is exact (inner product); above it, ``ann``.
-    exact_threshold: int = 50_000
-    ann: Literal["hnsw", "ivf"] = "hnsw"
-    hnsw_m: int = 32
-    hnsw_ef_construction: int = 80
-    hnsw_ef_search: int = 64
-    ivf_nlist: int = 1024
-    ivf_nprobe: int = 64
 
 
 class Settings(BaseSettings):
@@ -59,7 +47,7 @@ class Settings(BaseSettings):
     #: Tokens the model reads per text; postings and profiles are cut there (e5 reads up to 512,
     #: at four times the attention cost; titles and labels are far shorter).
     max_seq_length: int = 256
-    index: IndexSettings = Field(default_factory=IndexSettings)
+    index: IndexConfig = Field(default_factory=IndexConfig)
 
     @property
     def caches(self) -> Path:
