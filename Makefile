@@ -12,10 +12,13 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install prepare demo-data serve cli-demo evaluate bench clean
+.PHONY: run test install prepare demo-data cli-demo evaluate clean
 
 # The whole product on http://127.0.0.1:8000 (API docs at /docs), with the demo data loaded.
-run: prepare demo-data serve
+# One process: the first start embeds the ESCO labels and the demo data (minutes, logged);
+# later starts reuse them.
+run: $(STAMP) $(MODEL)
+	$(BIN)/matcher serve --host 127.0.0.1 --port 8000 --demo
 
 test: prepare
 	$(BIN)/pytest -q
@@ -36,9 +39,6 @@ prepare: $(STAMP) $(MODEL)
 
 demo-data: prepare
 	$(BIN)/matcher demo load
-
-serve: prepare
-	$(BIN)/matcher serve --host 127.0.0.1 --port 8000
 
 cli-demo:
 	@echo "== occupations for 'giáo viên tiểu học' (Vietnamese) =="

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api import errors
 from api.metrics import Metrics
 from api.routes import candidates, feedback, health, jobs, recommendations, taxonomy
-from matcher.service import MatcherService
+from matcher.service import MatcherService, load_demo
 from matcher.settings import Settings, get_settings
 from matcher.taxonomy import ACKNOWLEDGEMENT
 
@@ -32,7 +32,8 @@ workers, on the ESCO taxonomy, in Vietnamese and English.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastAPI:
+    """The app. With ``demo``, the synthetic demo set is loaded at start-up (once per state)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -45,6 +46,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         report = await run_in_threadpool(service.start, progress)
         logger.info("index reconciled with the store: %s", report)
+        if demo:
+            summary = await run_in_threadpool(load_demo, service)
+            logger.info(
+                "demo data (every record marked [DEMO]): employer key %s, admin key %s, "
+                "candidate %s with token %s; also in %s",
+                summary["employer_key"], summary["admin_key"], summary["example_candidate_id"],
+                summary["example_candidate_token"], settings.state_dir / "demo.json",
+            )  # fmt: skip
         app.state.ready = True
         try:
             yield

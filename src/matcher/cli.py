@@ -246,13 +246,17 @@ def about(as_json: JsonFlag = False) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Load the synthetic demo set at start-up (once).")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (docs at /docs). One worker: see docs/benchmarks.md."""
     import uvicorn
 
     from api.main import create_app
 
-    uvicorn.run(create_app(Settings()), host=host, port=port, workers=1, log_level="info")
+    app = create_app(Settings(), demo=demo)
+    uvicorn.run(app, host=host, port=port, workers=1, log_level="info")
 
 
 @keys_app.command("create")
