@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Employer, Service
 from api.schemas import BulkError, BulkImportResponse
@@ -36,7 +37,8 @@ async def bulk_import(request: Request, service: Service, principal: Employer) -
     the good rows are imported (all together)."""
     data = await request.body()
     good, errors = parse_job_rows(data, request.headers.get("content-type", ""))
-    jobs = await _run(service.create_jobs, [job for _, job in good], principal) if good else []
+    postings = [job for _, job in good]
+    jobs = await run_in_threadpool(service.create_jobs, postings, principal) if good else []
     report = BulkImportResponse(
         imported=len(jobs),
         ids=[job.id for job in jobs],
@@ -64,9 +66,3 @@ def delete_job(job_id: str, service: Service, principal: Employer) -> Response:
     """Delete your own posting; it leaves the index at once."""
     service.delete_job(job_id, principal)
     return Response(status_code=204)
-
-
-async def _run(function, *args):  # type: ignore[no-untyped-def]
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(function, *args)

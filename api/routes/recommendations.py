@@ -24,15 +24,12 @@ def recommend_jobs(
 ) -> RecommendJobsResponse:
     """Ranked jobs for a saved candidate (with their token) or an inline profile, each with
     matched and missing skills and reasons."""
-    if body.candidate_id is not None:
-        if token is None:
-            raise UnauthorizedError(
-                "a saved profile needs its token: 'Authorization: Bearer <token>'"
-            )
-        candidate = service.get_candidate(body.candidate_id, token)
-    else:
-        assert body.profile is not None  # guaranteed by RecommendJobsRequest's validator
+    if body.profile is not None:
         candidate = service.build_candidate(body.profile, thorough=False)
+    elif token is None:
+        raise UnauthorizedError("a saved profile needs its token: 'Authorization: Bearer <token>'")
+    else:
+        candidate = service.get_candidate(str(body.candidate_id), token)
     results = service.recommend_jobs(candidate, k=body.k, filters=body.filters, lang=lang)
     return RecommendJobsResponse(lang=lang, results=results)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.encoder import Encoder
+from matcher.errors import IndexStateError
 from matcher.index import IndexConfig, VectorIndex
 from matcher.schemas import Candidate, JobPosting
 from matcher.store import Store, content_hash
@@ -99,7 +100,7 @@ class Catalog:
         if path.exists():
             try:
                 return VectorIndex.load(path)
-            except Exception:  # noqa: BLE001 - a damaged derived file is rebuilt from the store
+            except IndexStateError:  # a damaged derived file is rebuilt from the store
                 logger.warning("index %s is unreadable; rebuilding it from the store", path)
         return VectorIndex(self.encoder.dimension, self.config)
 

@@ -209,15 +209,9 @@ class Store:
             return {row[0]: row[1] for row in rows}
 
     def iter_jobs(self, ids: set[str] | None = None, batch: int = 500) -> Iterator[JobPosting]:
-        with self.session() as session:
-            query = select(JobRow).order_by(JobRow.id)
-            for row in session.scalars(query.execution_options(yield_per=batch)):
-                if ids is None or row.id in ids:
-                    yield JobPosting.model_validate(row.data)
-
-    def count_jobs(self) -> int:
-        with self.session() as session:
-            return len(session.scalars(select(JobRow.id)).all())
+        """Every posting, or those in ``ids``, read ``batch`` rows at a time."""
+        for row in self._iter_rows(JobRow, ids, batch):
+            yield JobPosting.model_validate(row.data)
 
     # ------------------------------------------------------------------ candidates
     def add_candidate(self, candidate: Candidate) -> str:
@@ -278,11 +272,22 @@ class Store:
             return {row[0]: row[1] for row in rows.all()}
 
     def iter_candidates(self, ids: set[str] | None = None, batch: int = 500) -> Iterator[Candidate]:
+        """Every profile, or those in ``ids``, read ``batch`` rows at a time."""
+        for row in self._iter_rows(CandidateRow, ids, batch):
+            yield Candidate.model_validate(row.data)
+
+    def _iter_rows(self, table: type[Any], ids: set[str] | None, batch: int) -> Iterator[Any]:
         with self.session() as session:
-            query = select(CandidateRow).order_by(CandidateRow.id)
-            for row in session.scalars(query.execution_options(yield_per=batch)):
-                if ids is None or row.id in ids:
-                    yield Candidate.model_validate(row.data)
+            if ids is None:
+                query = select(table).order_by(table.id).execution_options(yield_per=batch)
+                yield from session.scalars(query)
+                return
+            wanted = sorted(ids)
+            for start in range(0, len(wanted), batch):
+                chunk = wanted[start : start + batch]
+                yield from session.scalars(
+                    select(table).where(table.id.in_(chunk)).order_by(table.id)
+                )
 
     # ------------------------------------------------------------------ feedback
     def add_feedback(self, job_id: str, candidate_id: str, event_name: str, actor: str) -> int:
