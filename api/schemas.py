@@ -8,7 +8,6 @@ from matcher.schemas import (
     Candidate,
     CandidateProfileIn,
     JobFilters,
-    JobPosting,
     Lang,
     OccupationMatch,
     RankedCandidate,
@@ -82,7 +81,3 @@ class RankCandidatesResponse(BaseModel):
 
 class FeedbackResponse(BaseModel):
     id: int
-
-
-class JobResponse(JobPosting):
-    pass

@@ -48,7 +48,6 @@ def candidate_text(candidate: Candidate) -> str:
 
 
 def job_metadata(job: JobPosting) -> dict[str, Any]:
-    data = job.model_dump(mode="json", exclude={"id", "employer_id", "skills"})
     return {
         "hash": content_hash(job.model_dump(mode="json")),
         "employer_id": job.employer_id,
@@ -58,7 +57,7 @@ def job_metadata(job: JobPosting) -> dict[str, Any]:
         "salary_max": job.salary_max,
         "salary_min": job.salary_min,
         "programme": job.programme,
-        "title": data["title"],
+        "title": job.title,
     }
 
 

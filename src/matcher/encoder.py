@@ -12,6 +12,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -151,7 +152,7 @@ class Encoder:
             max_seq_length=max_seq_length,
         )
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Changes whenever the weights or the prompts change; used to key cached vectors."""
         probe = self.encode(["fingerprint probe: giáo viên, nurse"], kind="passage")

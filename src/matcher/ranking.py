@@ -114,7 +114,7 @@ def language_met(required: LanguageAbility, has: Sequence[LanguageAbility]) -> b
     return False
 
 
-def describe_language(ability: LanguageAbility, lang: Lang) -> str:
+def describe_language(ability: LanguageAbility) -> str:
     parts = [ability.language, ability.certificate or "", ability.level or ""]
     return " ".join(part for part in parts if part)
 
@@ -260,7 +260,7 @@ def explain(
     if opening.languages:
         unmet = [r for r in opening.languages if not language_met(r, seeker.languages)]
         if unmet:
-            labels = ", ".join(describe_language(r, lang) for r in unmet)
+            labels = ", ".join(describe_language(r) for r in unmet)
             reasons.append(text["languages_missing"].format(labels=labels))
         else:
             reasons.append(text["languages_met"])

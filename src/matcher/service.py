@@ -30,6 +30,7 @@ from matcher.schemas import (
     Candidate,
     CandidateProfileIn,
     CandidateView,
+    Explanation,
     FeedbackIn,
     JobFilters,
     JobPosting,
@@ -291,17 +292,11 @@ class MatcherService:
             )
         jobs = self.store.get_jobs([hit.id for hit in hits])
         seeker = _seeker(candidate)
-        pairs = [(jobs[hit.id], hit.score) for hit in hits if hit.id in jobs]
-        rows = [match_features(seeker, _opening(job), score) for job, score in pairs]
-        ranked = sorted(zip(self.ranker.score(rows), pairs, rows), key=lambda item: -item[0])[:k]
+        found = [(jobs[hit.id], hit.score) for hit in hits if hit.id in jobs]
+        ranked = self._rank([(seeker, _opening(job), score) for job, score in found], k, lang)
         return [
-            RankedJob(
-                job=job,
-                score=round(score, 4),
-                features={name: round(value, 4) for name, value in row.items()},
-                explanation=explain(seeker, _opening(job), row, lang),
-            )
-            for score, (job, _), row in ranked
+            RankedJob(job=found[i][0], score=score, features=features, explanation=explanation)
+            for i, score, features, explanation in ranked
         ]
 
     def rank_candidates(
@@ -317,21 +312,40 @@ class MatcherService:
             )
         candidates = self.store.get_candidates([hit.id for hit in hits])
         opening = _opening(job)
-        pairs = [
+        found = [
             (candidates[hit.id], hit.score)
             for hit in hits
             if hit.id in candidates and candidates[hit.id].consent_to_be_found
         ]
-        rows = [match_features(_seeker(c), opening, score) for c, score in pairs]
-        ranked = sorted(zip(self.ranker.score(rows), pairs, rows), key=lambda item: -item[0])[:k]
+        ranked = self._rank([(_seeker(c), opening, score) for c, score in found], k, lang)
         return [
             RankedCandidate(
-                candidate=candidate_view(candidate),
-                score=round(score, 4),
-                features={name: round(value, 4) for name, value in row.items()},
-                explanation=explain(_seeker(candidate), opening, row, lang),
+                candidate=candidate_view(found[i][0]),
+                score=score,
+                features=features,
+                explanation=explanation,
             )
-            for score, (candidate, _), row in ranked
+            for i, score, features, explanation in ranked
+        ]
+
+    def _rank(
+        self, pairs: list[tuple[Seeker, Opening, float]], k: int, lang: Lang
+    ) -> list[tuple[int, float, dict[str, float], Explanation]]:
+        """Score (seeker, opening, similarity) pairs with the ranker and explain the top ``k``:
+        ``(position in pairs, score, features, explanation)``, best first."""
+        rows = [
+            match_features(seeker, opening, similarity) for seeker, opening, similarity in pairs
+        ]
+        scores = self.ranker.score(rows)
+        best = sorted(range(len(rows)), key=lambda i: -scores[i])[:k]
+        return [
+            (
+                i,
+                round(scores[i], 4),
+                {name: round(value, 4) for name, value in rows[i].items()},
+                explain(pairs[i][0], pairs[i][1], rows[i], lang),
+            )
+            for i in best
         ]
 
     def record_feedback(

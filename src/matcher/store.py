@@ -178,19 +178,14 @@ class Store:
 
     def replace_job(self, job: JobPosting) -> None:
         with self.session() as session, session.begin():
-            row = session.get(JobRow, job.id)
-            if row is None:
-                raise NotFoundError(f"job {job.id} does not exist")
+            row = _row(session, JobRow, job.id)
             row.data = job.model_dump(mode="json")
             row.content_hash = content_hash(row.data)
             row.updated_at = job.updated_at
 
     def get_job(self, job_id: str) -> JobPosting:
         with self.session() as session:
-            row = session.get(JobRow, job_id)
-            if row is None:
-                raise NotFoundError(f"job {job_id} does not exist")
-            return JobPosting.model_validate(row.data)
+            return JobPosting.model_validate(_row(session, JobRow, job_id).data)
 
     def get_jobs(self, job_ids: list[str]) -> dict[str, JobPosting]:
         with self.session() as session:
@@ -199,14 +194,11 @@ class Store:
 
     def delete_job(self, job_id: str) -> None:
         with self.session() as session, session.begin():
-            if session.get(JobRow, job_id) is None:
-                raise NotFoundError(f"job {job_id} does not exist")
+            _row(session, JobRow, job_id)
             session.execute(delete(JobRow).where(JobRow.id == job_id))
 
     def job_hashes(self) -> dict[str, str]:
-        with self.session() as session:
-            rows = session.execute(select(JobRow.id, JobRow.content_hash)).all()
-            return {row[0]: row[1] for row in rows}
+        return self._hashes(JobRow)
 
     def iter_jobs(self, ids: set[str] | None = None, batch: int = 500) -> Iterator[JobPosting]:
         """Every posting, or those in ``ids``, read ``batch`` rows at a time."""
@@ -231,16 +223,12 @@ class Store:
 
     def candidate_token_matches(self, candidate_id: str, token: str) -> bool:
         with self.session() as session:
-            row = session.get(CandidateRow, candidate_id)
-            if row is None:
-                raise NotFoundError(f"candidate {candidate_id} does not exist")
+            row = _row(session, CandidateRow, candidate_id)
             return secrets.compare_digest(row.token_hash, hash_secret(token))
 
     def replace_candidate(self, candidate: Candidate) -> None:
         with self.session() as session, session.begin():
-            row = session.get(CandidateRow, candidate.id)
-            if row is None:
-                raise NotFoundError(f"candidate {candidate.id} does not exist")
+            row = _row(session, CandidateRow, candidate.id)
             row.data = candidate.model_dump(mode="json")
             row.consent = candidate.consent_to_be_found
             row.content_hash = content_hash(row.data)
@@ -248,10 +236,7 @@ class Store:
 
     def get_candidate(self, candidate_id: str) -> Candidate:
         with self.session() as session:
-            row = session.get(CandidateRow, candidate_id)
-            if row is None:
-                raise NotFoundError(f"candidate {candidate_id} does not exist")
-            return Candidate.model_validate(row.data)
+            return Candidate.model_validate(_row(session, CandidateRow, candidate_id).data)
 
     def get_candidates(self, ids: list[str]) -> dict[str, Candidate]:
         with self.session() as session:
@@ -261,15 +246,16 @@ class Store:
     def delete_candidate(self, candidate_id: str) -> None:
         """Erase the profile and its links (feedback); the caller drops its vectors."""
         with self.session() as session, session.begin():
-            if session.get(CandidateRow, candidate_id) is None:
-                raise NotFoundError(f"candidate {candidate_id} does not exist")
+            _row(session, CandidateRow, candidate_id)
             session.execute(delete(FeedbackRow).where(FeedbackRow.candidate_id == candidate_id))
             session.execute(delete(CandidateRow).where(CandidateRow.id == candidate_id))
 
     def candidate_hashes(self) -> dict[str, str]:
+        return self._hashes(CandidateRow)
+
+    def _hashes(self, table: type[Any]) -> dict[str, str]:
         with self.session() as session:
-            rows = session.execute(select(CandidateRow.id, CandidateRow.content_hash))
-            return {row[0]: row[1] for row in rows.all()}
+            return {row[0]: row[1] for row in session.execute(select(table.id, table.content_hash))}
 
     def iter_candidates(self, ids: set[str] | None = None, batch: int = 500) -> Iterator[Candidate]:
         """Every profile, or those in ``ids``, read ``batch`` rows at a time."""
@@ -292,10 +278,8 @@ class Store:
     # ------------------------------------------------------------------ feedback
     def add_feedback(self, job_id: str, candidate_id: str, event_name: str, actor: str) -> int:
         with self.session() as session, session.begin():
-            if session.get(JobRow, job_id) is None:
-                raise NotFoundError(f"job {job_id} does not exist")
-            if session.get(CandidateRow, candidate_id) is None:
-                raise NotFoundError(f"candidate {candidate_id} does not exist")
+            _row(session, JobRow, job_id)
+            _row(session, CandidateRow, candidate_id)
             row = FeedbackRow(
                 job_id=job_id, candidate_id=candidate_id, event=event_name, actor=actor,
                 created_at=now(),
@@ -312,6 +296,17 @@ class Store:
                  "actor": r.actor, "created_at": r.created_at}
                 for r in rows
             ]  # fmt: skip
+
+
+_KIND = {"jobs": "job", "candidates": "candidate"}
+
+
+def _row(session: Session, table: type[Any], record_id: str) -> Any:
+    """The row with this id, or :class:`NotFoundError` naming the kind of record."""
+    row = session.get(table, record_id)
+    if row is None:
+        raise NotFoundError(f"{_KIND[table.__tablename__]} {record_id} does not exist")
+    return row
 
 
 def _key_row(role: str, employer_id: str | None, key: str) -> ApiKeyRow:

@@ -99,15 +99,6 @@ class Taxonomy:
     skill_group_parent: dict[str, str]
     source_key: str = ""
 
-    def occupations_for_skill(self) -> dict[str, list[str]]:
-        """skill uri → occupations that list it (either relation)."""
-        result: dict[str, list[str]] = defaultdict(list)
-        for relation in (self.essential, self.optional):
-            for occupation, skills in relation.items():
-                for skill in skills:
-                    result[skill].append(occupation)
-        return result
-
     def skill_group_path(self, skill_uri: str) -> list[SkillGroup]:
         """The skill's hierarchy path, broadest first (empty if the skill has no group)."""
         skill = self.skills.get(skill_uri)
