@@ -6,7 +6,8 @@ The first run builds .state/bench-<jobs> once: 2,000 demo postings are generated
 (about 4 minutes; embedding 20,000 distinct postings would take ~35 minutes on 2 cores), then
 each is stored again under new ids in other provinces, with the same vector, until there are
 ``--jobs`` postings. Search, store and re-ranking costs are those of ``--jobs`` postings; only
-the vectors repeat. Prints latency percentiles and throughput at 1 and 4 concurrent clients.
+the vectors repeat. Prints latency percentiles and throughput at 1 and 4 concurrent clients,
+for each query runtime (a fresh server each; the same profiles).
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--runtimes", default="onnx-int8,torch", help="query runtimes to compare, in one run"
+    )
     args = parser.parse_args()
     state = ROOT / ".state" / f"bench-{args.jobs}"
     matcher = str(Path(sys.executable).with_name("matcher"))
@@ -132,11 +136,31 @@ def main() -> None:
         env=env, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     replicate(state, args.jobs)
+    rng = random.Random(1)
+    bodies = [{"profile": {"text": profile_text(rng)}, "k": 10} for _ in range(args.requests)]
+    rows = []
+    for runtime in args.runtimes.split(","):
+        for concurrency, qps, p50, p99 in serve_and_measure(
+            matcher, {**env, "MATCHER_QUERY_RUNTIME": runtime}, args.port, bodies
+        ):
+            rows.append((runtime, concurrency, qps, p50, p99))
+    print(
+        f"POST /v1/recommendations/jobs, {args.jobs} postings, inline 200-word profiles, 1 worker"
+    )
+    print("| query runtime | clients | requests/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
+    for runtime, concurrency, qps, p50, p99 in rows:
+        print(f"| {runtime} | {concurrency} | {qps:.1f} | {p50 * 1000:.1f} | {p99 * 1000:.1f} |")
+
+
+def serve_and_measure(
+    matcher: str, env: dict[str, str], port: int, bodies: list[dict]
+) -> list[tuple[int, float, float, float]]:
+    """Start one server, warm it up, and measure at 1 and 4 clients."""
     server = subprocess.Popen(
-        [matcher, "serve", "--host", "127.0.0.1", "--port", str(args.port)], env=env,
+        [matcher, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{args.port}"
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -145,8 +169,6 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        rng = random.Random(1)
-        bodies = [{"profile": {"text": profile_text(rng)}, "k": 10} for _ in range(args.requests)]
         with httpx.Client(base_url=base, timeout=60) as client:
             for body in bodies[:10]:  # warm-up
                 client.post("/v1/recommendations/jobs", json=body).raise_for_status()
@@ -156,15 +178,10 @@ def main() -> None:
             rows.append(
                 (concurrency, qps, statistics.median(latencies), percentile(latencies, 0.99))
             )
+        return rows
     finally:
         server.terminate()
         server.wait(timeout=60)
-    print(
-        f"POST /v1/recommendations/jobs, {args.jobs} postings, inline 200-word profiles, 1 worker"
-    )
-    print("| clients | requests/s | p50 ms | p99 ms |\n|---|---|---|---|")
-    for concurrency, qps, p50, p99 in rows:
-        print(f"| {concurrency} | {qps:.1f} | {p50 * 1000:.1f} | {p99 * 1000:.1f} |")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ def store(request, tmp_path_factory):
 
 def a_job(employer_id: str | None, title: str = "Kế toán") -> JobPosting:
     stamp = now()
-    skill = SkillRef(uri="http://data.europa.eu/esco/skill/x", label="accounting", label_vi="kế toán")
+    skill = SkillRef(
+        uri="http://data.europa.eu/esco/skill/x", label="accounting", label_vi="kế toán"
+    )
     return JobPosting(
         id=str(uuid.uuid4()), title=title, employer_id=employer_id, province="Hà Nội",
         skills=[skill], created_at=stamp, updated_at=stamp,
@@ -72,6 +74,23 @@ def test_jobs_round_trip_with_unicode_and_hashes_change_on_update(store):
     store.delete_job(job.id)
     with pytest.raises(NotFoundError):
         store.get_job(job.id)
+
+
+def test_batch_reads_see_changes_made_through_another_store(store):
+    """Batch reads keep parsed records; a change by another process must still show."""
+    other = Store(store.url)
+    job = a_job(None, "Thợ hàn")
+    store.add_jobs([job])
+    assert store.get_jobs([job.id])[job.id].title == "Thợ hàn"
+    other.replace_job(job.model_copy(update={"title": "Thợ hàn TIG"}))
+    assert store.get_jobs([job.id])[job.id].title == "Thợ hàn TIG"
+    other.delete_job(job.id)
+    assert store.get_jobs([job.id]) == {}
+    candidate = a_candidate()
+    store.add_candidate(candidate)
+    other.replace_candidate(candidate.model_copy(update={"text": "hộ sinh 3 năm"}))
+    assert store.get_candidates([candidate.id])[candidate.id].text == "hộ sinh 3 năm"
+    other.close()
 
 
 def test_bulk_insert_is_all_or_nothing(store):

@@ -11,6 +11,8 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.errors import ModelNotReadyError, UnknownModelError
+from matcher.onnx_runtime import RUNTIMES, OnnxQueryEncoder, supported
 from matcher.text import DEFAULT_MAX_CHARS, normalize_text
 
 if TYPE_CHECKING:
@@ -33,6 +36,8 @@ ENGLISH_MODEL = "all-MiniLM-L6-v2"
 KNOWN_MODELS = (DEFAULT_MODEL, ENGLISH_MODEL)
 #: Show a progress bar when one call encodes at least this many texts.
 PROGRESS_THRESHOLD = 512
+#: Queries at least this long (in tokens) go through the fast query runtime, if one is set.
+FAST_MIN_TOKENS = 128
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,11 @@ class Encoder:
         name: a short, stable name for the model (logged, and part of cache keys).
         batch_size: texts per forward pass.
         max_chars: longest text accepted (see :func:`matcher.text.normalize_text`).
+        max_seq_length: tokens read per text.
+        query_runtime: ``"torch"`` or ``"onnx-int8"``: what computes ``kind="query"``
+            vectors per request (and in evaluation). Stored and cached vectors always use torch
+            fp32 (see ``precise``). See :mod:`matcher.onnx_runtime`.
+        graph_dir: where the ONNX graph is kept (``onnx-int8``); default the temp folder.
     """
 
     def __init__(
@@ -120,7 +130,13 @@ class Encoder:
         batch_size: int = 64,
         max_chars: int = DEFAULT_MAX_CHARS,
         max_seq_length: int | None = None,
+        query_runtime: str = "torch",
+        graph_dir: Path | None = None,
     ) -> None:
+        if query_runtime not in RUNTIMES:
+            raise UnknownModelError(
+                f"unknown query runtime {query_runtime!r}: use one of {', '.join(RUNTIMES)}"
+            )
         self.model = model
         if max_seq_length:
             model.max_seq_length = max_seq_length
@@ -132,6 +148,15 @@ class Encoder:
             kind: prompts.get(kind, "") for kind in ("query", "passage")
         }
         self.dimension = int(model.get_embedding_dimension() or 0)
+        self.graph_dir = Path(graph_dir) if graph_dir else None
+        if query_runtime == "onnx-int8":
+            reason = supported(model)
+            if reason:
+                logger.warning("query vectors stay on torch for %s: %s", name, reason)
+                query_runtime = "torch"
+        self.query_runtime = query_runtime
+        self._fast: OnnxQueryEncoder | None = None
+        self._fast_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -142,6 +167,8 @@ class Encoder:
         batch_size: int = 64,
         max_chars: int = DEFAULT_MAX_CHARS,
         max_seq_length: int | None = None,
+        query_runtime: str = "torch",
+        graph_dir: Path | None = None,
     ) -> Encoder:
         source = resolve_model(spec, models_dir)
         return cls(
@@ -150,6 +177,8 @@ class Encoder:
             batch_size=batch_size,
             max_chars=max_chars,
             max_seq_length=max_seq_length,
+            query_runtime=query_runtime,
+            graph_dir=graph_dir,
         )
 
     @cached_property
@@ -160,12 +189,31 @@ class Encoder:
         digest.update(json.dumps(self.prompts, sort_keys=True).encode())
         return f"{self.name}-{digest.hexdigest()[:12]}"
 
+    def warm_up(self) -> None:
+        """Build or open the fast query runtime now (~30 s the first time for a model)."""
+        if self.query_runtime == "onnx-int8":
+            self._fast_for_queries()
+
+    def _fast_for_queries(self) -> OnnxQueryEncoder:
+        """The int8 query path, set up on first use (the graph is named after the weights)."""
+        with self._fast_lock:
+            if self._fast is None:
+                folder = self.graph_dir or Path(tempfile.gettempdir())
+                graph = folder / f"{self.fingerprint}-int8.onnx"
+                for stale in folder.glob(f"{self.name}-" + "?" * 12 + "-int8.onnx"):
+                    if stale != graph:
+                        stale.unlink(missing_ok=True)  # built for earlier weights of this model
+                self._fast = OnnxQueryEncoder(self.model, graph)
+                self._fast.session()  # build or open it now, under the lock
+            return self._fast
+
     def encode(
         self,
         texts: list[str],
         *,
         kind: Kind = "query",
         progress: bool | None = None,
+        precise: bool = False,
     ) -> npt.NDArray[np.float32]:
         """Encode ``texts`` in order.
 
@@ -173,6 +221,9 @@ class Encoder:
             texts: N strings; each is normalised and must be non-empty.
             kind: ``"query"`` for what a user searches with, ``"passage"`` for what is searched.
             progress: show a progress bar; by default only for long runs.
+            precise: use torch fp32 even for queries. Vectors that are stored or cached (label
+                indexes, postings, profiles) are computed once, so they take the exact path;
+                only vectors computed per request go through ``query_runtime``.
 
         Returns:
             ``(N, dimension)`` float32, each row of unit length.
@@ -182,6 +233,29 @@ class Encoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         prefix = self.prompts[kind]
         show = len(cleaned) >= PROGRESS_THRESHOLD if progress is None else progress
+        long = self._long_queries(cleaned) if kind == "query" and not precise else []
+        if long:
+            out = np.empty((len(cleaned), self.dimension), dtype=np.float32)
+            out[long] = self._fast_for_queries().encode(
+                [prefix + cleaned[i] for i in long], batch_size=self.batch_size, progress=show
+            )
+            short = sorted(set(range(len(cleaned))) - set(long))
+            if short:
+                out[short] = self._torch_encode([cleaned[i] for i in short], prefix, show)
+            return out
+        return self._torch_encode(cleaned, prefix, show)
+
+    def _long_queries(self, texts: list[str]) -> list[int]:
+        """Positions of the texts the fast runtime should take: those of at least
+        :data:`FAST_MIN_TOKENS` tokens, where it saves real time. Shorter ones (titles, skill
+        phrases) cost a few ms in fp32, and int8 would cost ranking quality there (titles
+        MRR@10 −1 point on the dev set)."""
+        if self.query_runtime != "onnx-int8":
+            return []
+        lengths = self.model.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        return [i for i, ids in enumerate(lengths) if len(ids) >= FAST_MIN_TOKENS]
+
+    def _torch_encode(self, cleaned: list[str], prefix: str, show: bool) -> npt.NDArray[np.float32]:
         vectors = self.model.encode(
             cleaned,
             prompt=prefix,

@@ -75,7 +75,7 @@ class LabelIndex:
         Args:
             name: what the index holds, e.g. ``"occupations"``.
             labels: the labels; duplicates (same text and concept) are dropped.
-            encoder: the model; its fingerprint keys the cache.
+            encoder: the model; its fingerprint keys the cache (labels are always encoded in fp32).
             cache_dir: where the vectors are kept between runs.
             kind: the prompt the labels are encoded with.
         """
@@ -95,7 +95,9 @@ class LabelIndex:
         logger.info(
             "embedding %d %s labels with %s (once per model)", len(ordered), name, encoder.name
         )
-        vectors = encoder.encode([label.text for label in ordered], kind=kind, progress=True)
+        vectors = encoder.encode(
+            [label.text for label in ordered], kind=kind, progress=True, precise=True
+        )
         index = VectorIndex(encoder.dimension, config or IndexConfig(exact_threshold=10**9))
         index.add(
             [str(position) for position in range(len(ordered))],

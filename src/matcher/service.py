@@ -77,6 +77,8 @@ class MatcherService:
             batch_size=self.settings.encode_batch_size,
             max_chars=self.settings.max_text_chars,
             max_seq_length=self.settings.max_seq_length,
+            query_runtime=self.settings.query_runtime,
+            graph_dir=self.settings.caches / "onnx",
         )
 
     @cached_property
@@ -100,6 +102,7 @@ class MatcherService:
         counts = dict(self.taxonomy.counts)
         counts["occupation_labels"] = len(self.occupation_matcher.labels.labels)
         counts["skill_labels"] = len(self.skill_extractor.labels.labels)
+        self.encoder.warm_up()  # the fast query path's graph, so no request waits for it
         return counts
 
     # ------------------------------------------------------------------ use cases

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,11 @@ class Settings(BaseSettings):
     #: Tokens the model reads per text; postings and profiles are cut there (e5 reads up to 512,
     #: at four times the attention cost; titles and labels are far shorter).
     max_seq_length: int = 256
+    #: What computes the query vectors of each request (and of ``matcher evaluate``):
+    #: ``onnx-int8`` (about 2× faster on this CPU, see docs/benchmarks.md) or ``torch`` (the
+    #: fp32 reference). Stored and cached vectors (postings, profiles, label indexes) are
+    #: always computed in torch fp32.
+    query_runtime: Literal["onnx-int8", "torch"] = "onnx-int8"
     index: IndexConfig = Field(default_factory=IndexConfig)
 
     @property

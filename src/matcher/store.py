@@ -11,11 +11,13 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +26,8 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
+    cast,
     create_engine,
     delete,
     event,
@@ -34,6 +38,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from matcher.errors import NotFoundError
 from matcher.schemas import Candidate, JobPosting
+
+RecordT = TypeVar("RecordT", JobPosting, Candidate)
+#: Parsed records kept per table (a posting is a few kB).
+RECORD_CACHE_SIZE = 5_000
 
 
 def now() -> dt.datetime:
@@ -126,6 +134,11 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: table name -> id -> (content hash, parsed record); see :meth:`_records`
+        self._parsed: dict[str, OrderedDict[str, tuple[str, Any]]] = {
+            JobRow.__tablename__: OrderedDict(), CandidateRow.__tablename__: OrderedDict()
+        }  # fmt: skip
+        self._parsed_lock = threading.Lock()
 
     def session(self) -> Session:
         return self._sessions()
@@ -188,9 +201,7 @@ class Store:
             return JobPosting.model_validate(_row(session, JobRow, job_id).data)
 
     def get_jobs(self, job_ids: list[str]) -> dict[str, JobPosting]:
-        with self.session() as session:
-            rows = session.scalars(select(JobRow).where(JobRow.id.in_(job_ids))).all()
-            return {row.id: JobPosting.model_validate(row.data) for row in rows}
+        return self._records(JobRow, JobPosting, job_ids)
 
     def delete_job(self, job_id: str) -> None:
         with self.session() as session, session.begin():
@@ -239,9 +250,42 @@ class Store:
             return Candidate.model_validate(_row(session, CandidateRow, candidate_id).data)
 
     def get_candidates(self, ids: list[str]) -> dict[str, Candidate]:
+        return self._records(CandidateRow, Candidate, ids)
+
+    def _records(self, table: Any, model: type[RecordT], ids: list[str]) -> dict[str, RecordT]:
+        """The records with these ids that exist. The request path reads ~100 at a time, so
+        parsed records are kept in a bounded cache keyed by their content hash: a read costs
+        one query for ids and hashes, and only changed or unseen records are fetched and parsed.
+        The hash check makes the cache safe with several processes on one database. Callers
+        must treat the returned records as read-only."""
+        cache = self._parsed[table.__tablename__]
         with self.session() as session:
-            rows = session.scalars(select(CandidateRow).where(CandidateRow.id.in_(ids))).all()
-            return {row.id: Candidate.model_validate(row.data) for row in rows}
+            current: dict[str, str] = {
+                record_id: digest
+                for record_id, digest in session.execute(
+                    select(table.id, table.content_hash).where(table.id.in_(ids))
+                )
+            }
+            with self._parsed_lock:
+                missing = [i for i in current if cache.get(i, ("",))[0] != current[i]]
+            fresh = {
+                record_id: (digest, model.model_validate_json(text))
+                for record_id, digest, text in session.execute(
+                    select(table.id, table.content_hash, cast(table.data, Text)).where(
+                        table.id.in_(missing)
+                    )
+                )
+            } if missing else {}  # fmt: skip
+        found: dict[str, RecordT] = {}
+        with self._parsed_lock:
+            cache.update(fresh)
+            for record_id, digest in current.items():
+                if record_id in cache and cache[record_id][0] == digest:
+                    cache.move_to_end(record_id)
+                    found[record_id] = cache[record_id][1]
+            while len(cache) > RECORD_CACHE_SIZE:
+                cache.popitem(last=False)
+        return found
 
     def delete_candidate(self, candidate_id: str) -> None:
         """Erase the profile and its links (feedback); the caller drops its vectors."""
