@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from matcher.errors import ForbiddenError, UnauthorizedError
+from matcher.schemas import Lang
 from matcher.service import MatcherService
 from matcher.store import Principal
 
@@ -67,3 +68,4 @@ Employer = Annotated[Principal, Depends(employer)]
 Admin = Annotated[Principal, Depends(admin)]
 Token = Annotated[str | None, Depends(bearer_token)]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+LangQuery = Annotated[Lang, Query(description="language of the reasons: vi or en")]

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import errors
 from api.metrics import Metrics
-from api.routes import candidates, feedback, health, jobs, recommendations, taxonomy
+from api.routes import candidates, careers, feedback, health, jobs, recommendations, taxonomy
 from matcher.service import MatcherService, load_demo
 from matcher.settings import Settings, get_settings
 from matcher.taxonomy import ACKNOWLEDGEMENT
@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         jobs.router,
         candidates.router,
         recommendations.router,
+        careers.router,
         feedback.router,
     ):
         app.include_router(router)

@@ -47,7 +47,9 @@ class BulkImportResponse(BaseModel):
     errors: list[BulkError]
 
 
-class RecommendJobsRequest(BaseModel):
+class ProfileSource(BaseModel):
+    """A saved candidate (``candidate_id``, with its token) or an inline ``profile``."""
+
     model_config = ConfigDict(extra="forbid")
 
     candidate_id: str | None = Field(None, max_length=64)
@@ -56,10 +58,36 @@ class RecommendJobsRequest(BaseModel):
     filters: JobFilters | None = None
 
     @model_validator(mode="after")
-    def _one_source(self) -> RecommendJobsRequest:
+    def _one_source(self) -> ProfileSource:
         if (self.candidate_id is None) == (self.profile is None):
             raise ValueError("give exactly one of candidate_id or profile")
         return self
+
+
+class RecommendJobsRequest(ProfileSource):
+    pass
+
+
+class SkillGapsRequest(ProfileSource):
+    pass
+
+
+class SavedSkillGapsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(10, ge=1, le=100)
+    filters: JobFilters | None = None
+
+
+class TransitionsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(
+        min_length=1, max_length=2_000,
+        description="a former position in words (e.g. 'nguyên chuyên viên phòng nội vụ huyện'),"
+        " an ESCO occupation URI, or its UUID",
+    )  # fmt: skip
+    k: int = Field(10, ge=1, le=100)
 
 
 class RecommendJobsResponse(BaseModel):

@@ -64,6 +64,14 @@ def about(request: Request) -> dict[str, object]:
                 "url": None,
                 "licence": "MIT",
             },
+            {
+                "name": "Vietnamese public-sector positions → ISCO-08 / ESCO",
+                "publisher": "matcher project",
+                "url": None,
+                "licence": "MIT",
+                "note": "each rank's duties are cited from the Vietnamese legal document that "
+                "defines them (data/civil_service_positions.csv, column duties_source)",
+            },
         ],
         "acknowledgement": ACKNOWLEDGEMENT,
     }

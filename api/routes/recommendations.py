@@ -1,21 +1,20 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query
-
-from api.deps import Employer, Service, Token
+from api.deps import Employer, LangQuery, Service, Token
 from api.schemas import (
+    ProfileSource,
     RankCandidatesRequest,
     RankCandidatesResponse,
     RecommendJobsRequest,
     RecommendJobsResponse,
 )
 from matcher.errors import UnauthorizedError
-from matcher.schemas import Lang
+from matcher.schemas import Candidate
+from matcher.service import MatcherService
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
-LangQuery = Annotated[Lang, Query(description="language of the reasons: vi or en")]
 
 
 @router.post("/recommendations/jobs")
@@ -24,12 +23,7 @@ def recommend_jobs(
 ) -> RecommendJobsResponse:
     """Ranked jobs for a saved candidate (with their token) or an inline profile, each with
     matched and missing skills and reasons."""
-    if body.profile is not None:
-        candidate = service.build_candidate(body.profile, thorough=False)
-    elif token is None:
-        raise UnauthorizedError("a saved profile needs its token: 'Authorization: Bearer <token>'")
-    else:
-        candidate = service.get_candidate(str(body.candidate_id), token)
+    candidate = candidate_for(body, service, token)
     results = service.recommend_jobs(candidate, k=body.k, filters=body.filters, lang=lang)
     return RecommendJobsResponse(lang=lang, results=results)
 
@@ -46,3 +40,12 @@ def rank_candidates(
     k = body.k if body else 10
     results = service.rank_candidates(job_id, principal, k=k, lang=lang)
     return RankCandidatesResponse(job_id=job_id, lang=lang, results=results)
+
+
+def candidate_for(body: ProfileSource, service: MatcherService, token: str | None) -> Candidate:
+    """The inline profile of a request, or the saved one its token opens."""
+    if body.profile is not None:
+        return service.build_candidate(body.profile, thorough=False)
+    if token is None:
+        raise UnauthorizedError("a saved profile needs its token: 'Authorization: Bearer <token>'")
+    return service.get_candidate(str(body.candidate_id), token)

@@ -57,6 +57,7 @@ def job_metadata(job: JobPosting) -> dict[str, Any]:
         "salary_max": job.salary_max,
         "salary_min": job.salary_min,
         "programme": job.programme,
+        "occupation": job.occupation,
         "title": job.title,
     }
 

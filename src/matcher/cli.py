@@ -160,6 +160,35 @@ def skills(
 
 
 @app.command()
+def transitions(
+    origin: Annotated[
+        str,
+        typer.Argument(
+            help="A former position in words ('nguyên chuyên viên phòng nội vụ huyện'), an ESCO "
+            "occupation URI, or its UUID."
+        ),
+    ],
+    k: Annotated[int, typer.Option("-k", help="How many target occupations.")] = 10,
+    lang: Annotated[str, typer.Option("--lang", help="vi or en, for the reasons.")] = "vi",
+    as_json: JsonFlag = False,
+) -> None:
+    """Occupations one could realistically move into, with the skills that carry over and
+    those to learn (essential first)."""
+    if lang not in ("vi", "en"):
+        raise InvalidInputError("--lang must be 'vi' or 'en'")
+    result = _service().transitions(_argument_text(origin), k=k, lang=lang)  # type: ignore[arg-type]
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(), ensure_ascii=False, indent=2))
+        return
+    found = result.origin
+    typer.echo(f"from: {found.label_vi or found.label} ({found.via}: {', '.join(found.uris)})")
+    for position, target in enumerate(result.transitions, start=1):
+        name = (target.label_vi or target.label) if lang == "vi" else target.label
+        typer.echo(f"{position:>3}. {target.score:.3f}  {name}  <{target.uri}>")
+        typer.echo(f"       {target.reason}")
+
+
+@app.command()
 def embed(
     source: Annotated[
         Path, typer.Argument(help="Text file, one text per line ('-': stdin).")
@@ -199,7 +228,8 @@ def evaluate(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Measure title normalisation, skill extraction and Vietnamese synonyms on the dev sets."""
+    """Measure title normalisation, skill extraction and Vietnamese synonyms on the dev sets,
+    and career transitions with an internal check."""
     from matcher.evaluation import run_dev_evaluation, write_report
     from matcher.settings import PROJECT_ROOT
 
@@ -209,6 +239,7 @@ def evaluate(
         settings.dev_eval_dir, service.occupation_matcher, service.skill_extractor,
         service.taxonomy, service.encoder, limit=limit,
         progress=lambda step: typer.echo(f"evaluating {step} …", err=True),
+        transitions=service.transition_ranker,
     )  # fmt: skip
     report = output or (PROJECT_ROOT / "docs" / "evaluation.md" if limit is None else None)
     if report is not None:

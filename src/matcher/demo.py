@@ -144,6 +144,7 @@ class DemoGenerator:
             languages=languages,
             min_experience_years=rnd.choice([None, None, 1, 2, 3, 5]),
             programme=programme,
+            occupation=occupation.uri,
         )
 
     def profile(self, number: int) -> CandidateProfileIn:

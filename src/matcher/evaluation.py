@@ -23,6 +23,7 @@ from matcher.occupations import OccupationMatcher
 from matcher.skills import SkillExtractor
 from matcher.taxonomy import Taxonomy
 from matcher.text import fold
+from matcher.transitions import TransitionRanker
 
 NOT_A_SKILL = {"LABEL NOT PRESENT", "UNDERSPECIFIED"}
 
@@ -176,6 +177,7 @@ def run_dev_evaluation(
     *,
     limit: int | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    transitions: TransitionRanker | None = None,
 ) -> list[EvalResult]:
     results = []
     progress("title normalisation (jobbert_titles_dev.csv)")
@@ -186,6 +188,61 @@ def run_dev_evaluation(
     for name in ("viski_val_synonymSet.json", "viski_train_synonymSet.json"):
         progress(f"Vietnamese skill synonyms ({name})")
         results.append(evaluate_synonyms(encoder, dev_dir / name, limit))
+    if transitions is not None:
+        progress("career transitions (ISCO unit-group siblings)")
+        results.extend(evaluate_transitions(transitions, limit))
+    return results
+
+
+#: Scorer variants compared in the transition check (weights of :class:`TransitionRanker`).
+TRANSITION_VARIANTS: dict[str, dict[str, float] | None] = {
+    "transitions (default weights)": None,
+    "transitions: skill overlap only": {"essential_coverage": 0.75, "optional_coverage": 0.25},
+    "transitions: label embedding only": {"similarity": 1.0},
+}
+
+
+def evaluate_transitions(
+    ranker: TransitionRanker, limit: int | None = None, sample: int = 1000
+) -> list[EvalResult]:
+    """An internal check of the transition scorer: ISCO-08 puts occupations with the same
+    tasks and skill level in one unit group, so an occupation's siblings (same unit group,
+    not itself) are moves a person can realistically make. The scorer never sees the unit
+    group (only ESCO skill relations, label embeddings and the ISCO *major* group's skill
+    level), so how high it ranks the siblings (MRR@10, recall@10) is a fair signal. Every
+    ``len/sample``-th origin with at least one sibling is used, in URI order, without the
+    per-group diversity the service applies."""
+    from matcher.schemas import OriginInfo
+
+    taxonomy = ranker.taxonomy
+    groups: dict[str, list[str]] = defaultdict(list)
+    for uri in ranker.uris:
+        groups[taxonomy.occupations[uri].isco_group].append(uri)
+    origins = [u for u in ranker.uris if len(groups[taxonomy.occupations[u].isco_group]) > 1]
+    step = max(1, len(origins) // sample)
+    origins = origins[::step][: limit or None]
+    results = []
+    default = dict(ranker.weights)
+    try:
+        for name, weights in TRANSITION_VARIANTS.items():
+            ranker.weights = {f: 0.0 for f in default} | (weights or default)
+            started = time.perf_counter()
+            rr, recall = [], []
+            for uri in origins:
+                occupation = taxonomy.occupations[uri]
+                origin = OriginInfo(uris=[uri], label=occupation.label, via="uri",
+                                    skill_level=occupation.skill_level)  # fmt: skip
+                ranked = [t.uri for t in ranker.rank(origin, 10, per_group=None)]
+                siblings = set(groups[occupation.isco_group]) - {uri}
+                rr.append(reciprocal_rank(ranked, siblings))
+                recall.append(len(set(ranked) & siblings) / min(10, len(siblings)))
+            results.append(EvalResult(
+                task=name, dataset="ESCO: ISCO unit-group siblings (internal check)",
+                metrics={"mrr@10": float(np.mean(rr)), "recall@10": float(np.mean(recall))},
+                n=len(origins), seconds=time.perf_counter() - started,
+            ))  # fmt: skip
+    finally:
+        ranker.weights = default
     return results
 
 
@@ -242,6 +299,9 @@ def render_markdown(results: list[EvalResult], model: str, limit: int | None) ->
         "- **Vietnamese skill synonyms**: every variant that differs from its canonical term is",
         "  embedded and compared with all canonical terms of the same file; top-1 and MRR@10.",
         "  `viski_train` is reported too, as a second dev set (nothing is trained on it).",
+        "- **career transitions** (internal check, not a dev set): for a sample of ESCO",
+        "  occupations, do the other occupations of the same ISCO-08 unit group rank high among",
+        "  the scorer's top 10? MRR@10 of the first such sibling, recall@10 over min(10, siblings).",
         "",
     ]
     return "\n".join(lines)

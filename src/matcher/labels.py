@@ -109,6 +109,19 @@ class LabelIndex:
         index.save(path)
         return cls(name, ordered, index, kind, source_weights)
 
+    def centroids(self) -> tuple[list[str], npt.NDArray[np.float32]]:
+        """One unit vector per concept: the mean of its label vectors. ``(uris, matrix)``."""
+        uris = sorted({label.uri for label in self.labels})
+        row = {uri: i for i, uri in enumerate(uris)}
+        sums = np.zeros((len(uris), self.index.dimension), dtype=np.float32)
+        counts = np.zeros(len(uris), dtype=np.float32)
+        for position, label in enumerate(self.labels):
+            sums[row[label.uri]] += self.index.vector(str(position))
+            counts[row[label.uri]] += 1
+        sums /= np.maximum(counts, 1)[:, None]
+        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        return uris, sums
+
     def search(
         self, vectors: npt.NDArray[np.float32], k: int, *, fetch: int | None = None
     ) -> list[list[ConceptScore]]:

@@ -35,6 +35,8 @@ class OccupationMatcher:
 
     def match_many(self, texts: list[str], k: int = 10) -> list[list[OccupationMatch]]:
         """Top-``k`` occupations for each text, best first."""
+        if not texts:
+            return []
         cleaned = [normalize_text(text, max_chars=self.encoder.max_chars) for text in texts]
         vectors = self.encoder.encode(cleaned, kind="query")
         results = []

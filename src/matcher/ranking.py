@@ -9,7 +9,7 @@ The hand-set :class:`WeightedRanker` is the default; a learned model only has to
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -24,6 +24,7 @@ FEATURES = (
     "location",
     "language",
     "experience",
+    "transition",
 )
 
 
@@ -46,6 +47,7 @@ class WeightedRanker:
             "location": 0.12,
             "language": 0.08,
             "experience": 0.05,
+            "transition": 0.10,
         }
     )
 
@@ -131,6 +133,10 @@ class Seeker:
     willing_to_work_abroad: bool = False
     preferred_countries: tuple[str, ...] = ()
     years_experience: float | None = None
+    #: for a public-sector past: good target occupations, uri -> (score in [0, 1], name)
+    transitions: Mapping[str, tuple[float, str]] = field(default_factory=dict)
+    #: the former position the transitions start from, as the person wrote it
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,7 @@ class Opening:
     country: str = "VN"
     remote: bool = False
     min_experience_years: float | None = None
+    occupation: str | None = None
 
 
 def _same_place(a: str | None, b: str | None) -> bool:
@@ -182,6 +189,7 @@ def match_features(seeker: Seeker, opening: Opening, similarity: float) -> dict[
         "location": location_fit(seeker, opening),
         "language": sum(languages) / len(languages) if languages else 1.0,
         "experience": experience,
+        "transition": seeker.transitions.get(opening.occupation or "", (0.0, ""))[0],
     }
 
 
@@ -205,6 +213,7 @@ _TEXT = {
         "languages_missing": "Chưa đáp ứng ngoại ngữ: {labels}",
         "experience": "{years:g} năm kinh nghiệm (yêu cầu {wanted:g})",
         "similar": "Hồ sơ gần với mô tả công việc (độ tương đồng {value:.2f})",
+        "transition": "Hướng chuyển nghề phù hợp từ «{origin}»: {target}",
     },
     "en": {
         "essential": "Has {m} of {n} essential skills",
@@ -220,6 +229,7 @@ _TEXT = {
         "languages_missing": "Language requirements not met: {labels}",
         "experience": "{years:g} years of experience ({wanted:g} required)",
         "similar": "The profile reads close to the job description (similarity {value:.2f})",
+        "transition": "A good career move from “{origin}”: {target}",
     },
 }
 
@@ -270,5 +280,8 @@ def explain(
                 years=seeker.years_experience, wanted=opening.min_experience_years
             )
         )
+    target = seeker.transitions.get(opening.occupation or "")
+    if target and seeker.origin:
+        reasons.insert(0, text["transition"].format(origin=seeker.origin, target=target[1]))
     reasons.append(text["similar"].format(value=features["similarity"]))
     return Explanation(matched_skills=matched, missing_skills=missing, reasons=reasons)

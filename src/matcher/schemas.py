@@ -93,6 +93,11 @@ class JobPostingIn(BaseModel):
         None, max_length=60, description="overseas programme id, e.g. 'eps-korea'"
     )
     deadline: _dt.date | None = None
+    occupation: str | None = Field(
+        None,
+        max_length=200,
+        description="ESCO occupation URI (or its UUID); found from the title when left out",
+    )
 
     @field_validator("country", "currency")
     @classmethod
@@ -206,3 +211,71 @@ class JobFilters(BaseModel):
     remote: bool | None = None
     min_salary: int | None = Field(None, ge=0, description="jobs whose salary_max reaches this")
     programme: str | None = Field(None, max_length=60)
+
+
+# ---------------------------------------------------------------------- careers
+class Transition(BaseModel):
+    """A target occupation for a career move, with what carries over and what to learn."""
+
+    uri: str = Field(description="ESCO occupation URI of the target")
+    label: str
+    label_vi: str | None = None
+    isco_group: str = ""
+    score: float = Field(description="higher is a more realistic move")
+    features: dict[str, float] = Field(default_factory=dict)
+    shared_skills: list[SkillRef] = Field(
+        default_factory=list, description="skills the person already has (essential first)"
+    )
+    missing_skills: list[SkillRef] = Field(
+        default_factory=list, description="skills to learn, essential first"
+    )
+    shared_count: int = 0
+    missing_essential_count: int = 0
+    open_postings: int = Field(0, description="open postings for this occupation now")
+    reason: str = Field("", description="one sentence, in `lang`")
+
+
+class OriginInfo(BaseModel):
+    """How a former position or occupation was understood."""
+
+    uris: list[str] = Field(description="ESCO occupation URIs of the origin")
+    label: str
+    label_vi: str | None = None
+    via: Literal["uri", "position", "encoder"] = Field(
+        description="an ESCO id, the public-sector position map, or the encoder"
+    )
+    position_id: str | None = None
+    skill_level: int = Field(description="ISCO-08 skill level, 1–4")
+
+
+class Transitions(BaseModel):
+    origin: OriginInfo
+    transitions: list[Transition]
+
+
+class TrainingSuggestion(BaseModel):
+    kind: Literal["language_centre", "vocational_module", "short_course", "on_the_job"]
+    label_vi: str
+    label_en: str
+    typical_vi: str = Field(description="what such training usually looks like")
+    typical_en: str
+
+
+class SkillGap(BaseModel):
+    """A skill the person lacks, and how many open postings learning it would help with."""
+
+    uri: str = Field(description="ESCO skill URI")
+    label: str
+    label_vi: str | None = None
+    unlocks: int = Field(description="postings where it is the only missing essential skill")
+    improves: int = Field(description="postings where it is missing (essential or optional)")
+    essential_in: int = Field(description="postings where it is an essential skill")
+    group: str | None = Field(None, description="its narrowest group in the ESCO skill hierarchy")
+    group_path: list[str] = Field(default_factory=list, description="broadest group first")
+    training: TrainingSuggestion
+    reason: str = Field(description="one sentence, in `lang`")
+
+
+class SkillGaps(BaseModel):
+    postings_considered: int = Field(description="open postings in the pool that was counted")
+    gaps: list[SkillGap]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from functools import cached_property
@@ -20,11 +21,12 @@ import numpy.typing as npt
 
 from matcher.catalog import Catalog, Progress, ReconcileReport, candidate_text, job_text
 from matcher.encoder import Encoder, Kind
-from matcher.errors import ForbiddenError, InvalidInputError, UnauthorizedError
+from matcher.errors import ForbiddenError, InvalidInputError, NotFoundError, UnauthorizedError
 from matcher.index import IndexConfig
 from matcher.labels import LabelIndex
 from matcher.occupations import SOURCE_WEIGHTS as OCCUPATION_SOURCE_WEIGHTS
 from matcher.occupations import OccupationMatcher, occupation_labels
+from matcher.positions import PositionMap, load_positions
 from matcher.ranking import Opening, Ranker, Seeker, WeightedRanker, explain, match_features
 from matcher.schemas import (
     Candidate,
@@ -37,16 +39,21 @@ from matcher.schemas import (
     JobPostingIn,
     Lang,
     OccupationMatch,
+    OriginInfo,
     RankedCandidate,
     RankedJob,
+    SkillGaps,
     SkillMatch,
     SkillRef,
+    Transitions,
 )
 from matcher.settings import Settings
+from matcher.skill_gaps import TrainingRoutes, load_training_routes, rank_gaps
 from matcher.skills import SkillExtractor, resolve_skill_names, skill_labels, skill_refs
 from matcher.store import Principal, Store, now
 from matcher.taxonomy import Taxonomy, load_taxonomy
 from matcher.text import fold, normalize_text
+from matcher.transitions import TransitionRanker
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +104,25 @@ class MatcherService:
         )  # fmt: skip
         return SkillExtractor(self.taxonomy, self.encoder, labels)
 
+    @cached_property
+    def positions(self) -> PositionMap:
+        return load_positions(self.settings.project_data_dir, self.taxonomy)
+
+    @cached_property
+    def training_routes(self) -> TrainingRoutes:
+        return load_training_routes(self.settings.project_data_dir, self.taxonomy)
+
+    @cached_property
+    def transition_ranker(self) -> TransitionRanker:
+        return TransitionRanker(self.taxonomy, self.occupation_matcher.labels.centroids())
+
     def prepare(self) -> dict[str, int]:
         """Load everything now (building caches on the first run); returns what was loaded."""
         counts = dict(self.taxonomy.counts)
         counts["occupation_labels"] = len(self.occupation_matcher.labels.labels)
         counts["skill_labels"] = len(self.skill_extractor.labels.labels)
+        counts["public_sector_positions"] = len(self.positions)
+        counts["training_rules"] = len(self.training_routes.rules)
         self.encoder.warm_up()  # the fast query path's graph, so no request waits for it
         return counts
 
@@ -119,6 +140,51 @@ class MatcherService:
 
     def embed(self, texts: list[str], kind: Kind) -> npt.NDArray[np.float32]:
         return self.encoder.encode(self._validated(texts), kind=kind)
+
+    # ------------------------------------------------------------------ careers
+    def resolve_origin(self, text_or_uri: str, *, ids_only: bool = False) -> OriginInfo:
+        """An ESCO occupation URI or UUID as it is; free text through the public-sector
+        position map first, then the encoder (unless ``ids_only``)."""
+        [text] = self._validated([text_or_uri])
+        occupation = self.taxonomy.find_occupation(text)
+        if occupation is not None and text in (occupation.uri, occupation.uri.rsplit("/", 1)[-1]):
+            return _origin([occupation.uri], "uri", self.taxonomy)
+        if ids_only or _looks_like_id(text):
+            raise NotFoundError(
+                f"occupation {text!r} is not in ESCO v1.1.1; use an occupation URI or its UUID "
+                "(see POST /v1/occupations/match), or describe the position in words"
+            )
+        found = self.positions.resolve(text)
+        if found is not None:
+            position = found.position
+            origin = _origin(list(position.occupation_uris), "position", self.taxonomy)
+            level = min(position.skill_level, EDUCATION_LEVEL.get(position.education, 4))
+            return origin.model_copy(
+                update={"label": position.name_en, "label_vi": position.name_vi,
+                        "position_id": position.id, "skill_level": level}
+            )  # fmt: skip
+        best = self.occupation_matcher.match(text, k=1)[0]
+        return _origin([best.uri], "encoder", self.taxonomy)
+
+    def open_postings_by_occupation(self) -> dict[str, int]:
+        """How many postings in the index are for each occupation (market demand)."""
+        counts: dict[str, int] = {}
+        with self.catalog.lock:
+            for job_id in self.catalog.jobs.ids:
+                uri = self.catalog.jobs.metadata(job_id).get("occupation")
+                if uri:
+                    counts[uri] = counts.get(uri, 0) + 1
+        return counts
+
+    def transitions(
+        self, text_or_uri: str, *, k: int = 10, lang: Lang = "vi", ids_only: bool = False
+    ) -> Transitions:
+        """Realistic target occupations from a former position or occupation."""
+        _check_k(k)
+        origin = self.resolve_origin(text_or_uri, ids_only=ids_only)
+        demand = self.open_postings_by_occupation()
+        ranked = self.transition_ranker.rank(origin, k, lang=lang, demand=demand or None)
+        return Transitions(origin=origin, transitions=ranked)
 
     # ================================================================== marketplace
     @cached_property
@@ -163,10 +229,23 @@ class MatcherService:
         employer_id: str | None = None,
         created_at: dt.datetime | None = None,
         thorough: bool = True,
+        occupation: str | None = None,
     ) -> JobPosting:
-        """A posting with its ESCO skills: the required ones (essential) and those found in
-        the description (optional). With ``thorough=False`` only verbatim labels are looked
-        for in the description (no model call per phrase)."""
+        """A posting with its ESCO occupation (given, else the best match for the title) and
+        its ESCO skills: the required ones (essential) and those found in the description
+        (optional). With ``thorough=False`` only verbatim labels are looked for in the
+        description (no model call per phrase). ``occupation``: the title's match, when the
+        caller has already computed it for many postings at once."""
+        if data.occupation:
+            given = self.taxonomy.find_occupation(data.occupation)
+            if given is None or data.occupation not in (given.uri, given.uri.rsplit("/", 1)[-1]):
+                raise InvalidInputError(
+                    f"occupation {data.occupation!r} is not an ESCO occupation URI or UUID; "
+                    "leave it out to have it found from the title"
+                )
+            occupation = given.uri
+        elif occupation is None:
+            occupation = self.occupation_matcher.match(data.title, k=1)[0].uri
         text = f"{data.title}\n{data.description}" if data.description.strip() else ""
         skills = self._skills(
             data.required_skills,
@@ -177,7 +256,8 @@ class MatcherService:
         )
         stamp = now()
         return JobPosting(
-            **data.model_dump(include=set(JobPostingIn.model_fields)),
+            **data.model_dump(include=set(JobPostingIn.model_fields) - {"occupation"}),
+            occupation=occupation,
             id=job_id or str(uuid.uuid4()),
             employer_id=employer_id,
             skills=skills,
@@ -190,7 +270,14 @@ class MatcherService:
         descriptions verbatim only, so a 1,000-row upload takes seconds, not minutes."""
         employer_id = _employer_of(principal)
         thorough = len(items) <= THOROUGH_IMPORT_ROWS
-        jobs = [self.build_job(item, employer_id=employer_id, thorough=thorough) for item in items]
+        unknown = [i for i, item in enumerate(items) if not item.occupation]
+        found = self.occupation_matcher.match_many([items[i].title for i in unknown], k=1)
+        occupations = {i: matches[0].uri for i, matches in zip(unknown, found, strict=True)}
+        jobs = [
+            self.build_job(item, employer_id=employer_id, thorough=thorough,
+                           occupation=occupations.get(i))
+            for i, item in enumerate(items)
+        ]  # fmt: skip
         self.store.add_jobs(jobs)
         self.catalog.index_jobs(jobs)
         return jobs
@@ -285,22 +372,50 @@ class MatcherService:
         filters: JobFilters | None = None,
         lang: Lang = "vi",
     ) -> list[RankedJob]:
-        """Jobs for a candidate: FAISS retrieval, then re-ranking with features, explained."""
+        """Jobs for a candidate: FAISS retrieval, then re-ranking with features, explained.
+
+        A candidate whose former position is in the public-sector map also gets postings of
+        that position's best transition targets retrieved, and a ``transition`` feature."""
         _check_k(k)
         query = self.encoder.encode([candidate_text(candidate)], kind="query")
-        where = _job_filter(filters) if filters else None
+        keep = _job_filter(filters) if filters else None
+        seeker = _seeker(candidate, self._transition_targets(candidate, lang))
         with self.catalog.lock:
             [hits] = self.catalog.jobs.search(
-                query, max(k * RETRIEVE_FACTOR, MIN_RETRIEVE), where=where
+                query, max(k * RETRIEVE_FACTOR, MIN_RETRIEVE), where=keep
             )
+            if seeker.transitions:
+                targets = seeker.transitions
+
+                def in_targets(meta: Mapping[str, Any]) -> bool:
+                    return meta.get("occupation") in targets and (keep is None or keep(meta))
+
+                [extra] = self.catalog.jobs.search(query, TRANSITION_JOBS, where=in_targets)
+                seen = {hit.id for hit in hits}
+                hits = hits + [hit for hit in extra if hit.id not in seen]
         jobs = self.store.get_jobs([hit.id for hit in hits])
-        seeker = _seeker(candidate)
         found = [(jobs[hit.id], hit.score) for hit in hits if hit.id in jobs]
         ranked = self._rank([(seeker, _opening(job), score) for job, score in found], k, lang)
         return [
             RankedJob(job=found[i][0], score=score, features=features, explanation=explanation)
             for i, score, features, explanation in ranked
         ]
+
+    def _transition_targets(self, candidate: Candidate, lang: Lang) -> dict[str, tuple[float, str]]:
+        """Best transition targets of a public-sector former position: uri -> (score relative
+        to the best, name in ``lang``); empty when the position is not in the map."""
+        if (
+            not candidate.former_position
+            or self.positions.resolve(candidate.former_position) is None
+        ):
+            return {}
+        origin = self.resolve_origin(candidate.former_position)
+        targets = self.transition_ranker.rank(origin, TRANSITION_TARGETS, lang=lang)
+        best = max((t.score for t in targets), default=0.0) or 1.0
+        return {
+            t.uri: (round(t.score / best, 4), (t.label_vi or t.label) if lang == "vi" else t.label)
+            for t in targets
+        }
 
     def rank_candidates(
         self, job_id: str, principal: Principal, *, k: int = 10, lang: Lang = "vi"
@@ -330,6 +445,34 @@ class MatcherService:
             )
             for i, score, features, explanation in ranked
         ]
+
+    def skill_gaps(
+        self,
+        candidate: Candidate,
+        *,
+        k: int = 10,
+        filters: JobFilters | None = None,
+        lang: Lang = "vi",
+        pool: int | None = None,
+    ) -> SkillGaps:
+        """The candidate's missing skills, ranked by how many open postings (matching
+        ``filters``, among the ``pool`` closest to the profile) learning each would unlock or
+        improve."""
+        _check_k(k)
+        query = self.encoder.encode([candidate_text(candidate)], kind="query")
+        where = _job_filter(filters or JobFilters())
+        with self.catalog.lock:
+            [hits] = self.catalog.jobs.search(query, pool or SKILL_GAP_POOL, where=where)
+        jobs = self.store.get_jobs([hit.id for hit in hits])
+        today = dt.date.today()
+        found = [jobs[hit.id] for hit in hits if hit.id in jobs]
+        open_jobs = [job for job in found if job.deadline is None or job.deadline >= today]
+        place = (filters.province if filters else None) or None
+        gaps = rank_gaps(
+            frozenset(s.uri for s in candidate.skills_found), open_jobs, self.taxonomy,
+            self.training_routes, k=k, lang=lang, place=place,
+        )  # fmt: skip
+        return SkillGaps(postings_considered=len(open_jobs), gaps=gaps)
 
     def _rank(
         self, pairs: list[tuple[Seeker, Opening, float]], k: int, lang: Lang
@@ -376,8 +519,32 @@ THOROUGH_IMPORT_ROWS = 50
 # How many postings/profiles are retrieved per result before re-ranking.
 RETRIEVE_FACTOR = 10
 MIN_RETRIEVE = 100
+#: ISCO-08 skill level a qualification reaches: a rank held with a vocational diploma
+#: (trung cấp) does not open moves that need a degree, whatever the rank's ISCO group says.
+EDUCATION_LEVEL = {"THPT": 2, "trung cấp": 2, "cao đẳng": 3, "đại học": 4, "thạc sĩ": 4,
+                   "tiến sĩ": 4}  # fmt: skip
+#: Open postings, closest to the profile, whose skills a skill-gap analysis counts.
+SKILL_GAP_POOL = 100
+#: Transition targets whose postings join a public-sector candidate's recommendations, and how
+#: many such postings are retrieved.
+TRANSITION_TARGETS = 8
+TRANSITION_JOBS = 30
 EXTRACTED_JOB_SKILLS = 12
 EXTRACTED_PROFILE_SKILLS = 25
+
+
+def _looks_like_id(text: str) -> bool:
+    return text.startswith(("http://", "https://")) or bool(
+        re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text)
+    )
+
+
+def _origin(uris: list[str], via: str, taxonomy: Taxonomy) -> OriginInfo:
+    first = taxonomy.occupations[uris[0]]
+    return OriginInfo(
+        uris=uris, label=first.label, label_vi=first.vi_labels[0] if first.vi_labels else None,
+        via=via, skill_level=first.skill_level,
+    )  # fmt: skip
 
 
 def _check_k(k: int) -> None:
@@ -413,8 +580,12 @@ def _job_filter(filters: JobFilters) -> Callable[[Mapping[str, Any]], bool]:
     return keep
 
 
-def _seeker(candidate: Candidate) -> Seeker:
+def _seeker(
+    candidate: Candidate, transitions: Mapping[str, tuple[float, str]] | None = None
+) -> Seeker:
     return Seeker(
+        transitions=transitions or {},
+        origin=candidate.former_position if transitions else None,
         skills=frozenset(s.uri for s in candidate.skills_found),
         languages=tuple(candidate.languages),
         province=candidate.province,
@@ -433,6 +604,7 @@ def _opening(job: JobPosting) -> Opening:
         country=job.country,
         remote=job.remote,
         min_experience_years=job.min_experience_years,
+        occupation=job.occupation,
     )
 
 

@@ -100,12 +100,23 @@ class Taxonomy:
     source_key: str = ""
 
     def skill_group_path(self, skill_uri: str) -> list[SkillGroup]:
-        """The skill's hierarchy path, broadest first (empty if the skill has no group)."""
+        """The skill's hierarchy path, broadest first (empty if the skill has no group). A
+        skill under a broader *skill* (``understand spoken Korean`` → ``Korean``) gets the path
+        of its nearest ancestor that is in a group."""
         skill = self.skills.get(skill_uri)
         if skill is None:
             return []
         path: list[SkillGroup] = []
         current = next((uri for uri in skill.broader if uri in self.skill_groups), None)
+        parents, visited = list(skill.broader), {skill_uri}
+        while current is None and parents:  # a narrower skill: climb its broader skills
+            parent = parents.pop(0)
+            if parent in visited or parent not in self.skills:
+                continue
+            visited.add(parent)
+            broader = self.skills[parent].broader
+            current = next((uri for uri in broader if uri in self.skill_groups), None)
+            parents.extend(broader)
         seen: set[str] = set()
         while current and current not in seen:
             seen.add(current)

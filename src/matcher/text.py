@@ -69,6 +69,13 @@ def fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
+def plain(text: str) -> str:
+    """:func:`fold` without diacritics, for input typed without them: ``"Giáo viên"`` →
+    ``"giao vien"`` (``đ`` → ``d``)."""
+    decomposed = unicodedata.normalize("NFD", fold(text).replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 WORD = re.compile(r"[\w][\w+#.\-/']*[\w+#]|[\w]")
 
 
