@@ -13,7 +13,16 @@ from starlette.concurrency import run_in_threadpool
 
 from api import errors
 from api.metrics import Metrics
-from api.routes import candidates, careers, feedback, health, jobs, recommendations, taxonomy
+from api.routes import (
+    candidates,
+    careers,
+    feedback,
+    health,
+    jobs,
+    programmes,
+    recommendations,
+    taxonomy,
+)
 from matcher.service import MatcherService, load_demo
 from matcher.settings import Settings, get_settings
 from matcher.taxonomy import ACKNOWLEDGEMENT
@@ -122,6 +131,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         candidates.router,
         recommendations.router,
         careers.router,
+        programmes.router,
         feedback.router,
     ):
         app.include_router(router)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from matcher.programmes import PriorityGroup, Programme, Source
 from matcher.schemas import (
     Candidate,
     CandidateProfileIn,
@@ -70,6 +73,17 @@ class RecommendJobsRequest(ProfileSource):
 
 class SkillGapsRequest(ProfileSource):
     pass
+
+
+class EligibilityRequest(ProfileSource):
+    pass
+
+
+class ProgrammeListResponse(BaseModel):
+    last_checked: dt.date = Field(description="when the rules were last reviewed")
+    programmes: list[Programme]
+    sources: dict[str, Source]
+    priority_groups: list[PriorityGroup]
 
 
 class SavedSkillGapsRequest(BaseModel):

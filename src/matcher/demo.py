@@ -11,23 +11,67 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from matcher.programmes import ProgrammeCatalog
 from matcher.schemas import CandidateProfileIn, JobPostingIn, LanguageAbility
 from matcher.taxonomy import Occupation, Taxonomy
 
 DEMO_PREFIX = "[DEMO]"
+#: The year ages are computed from, so the same seed gives the same data every year.
+DEMO_YEAR = 2026
 
-#: Overseas programme postings: programme id → destination, occupations, language requirement.
-PROGRAMMES: dict[str, tuple[str, list[str], LanguageAbility | None]] = {
-    "eps-korea-manufacturing": ("KR", ["sewing machine operator", "welder", "metal products assembler", "injection moulding operator"], LanguageAbility(language="Korean", certificate="EPS-TOPIK", level="80")),
-    "eps-korea-construction": ("KR", ["bricklayer", "construction scaffolder", "concrete finisher", "plasterer"], LanguageAbility(language="Korean", certificate="EPS-TOPIK", level="80")),
-    "eps-korea-agriculture": ("KR", ["crop production worker", "livestock worker"], LanguageAbility(language="Korean", certificate="EPS-TOPIK", level="80")),
-    "eps-korea-fisheries": ("KR", ["water-based aquaculture worker", "aquaculture husbandry worker"], LanguageAbility(language="Korean", certificate="EPS-TOPIK", level="80")),
-    "korea-seasonal": ("KR", ["crop production worker"], None),
-    "im-japan": ("JP", ["welder", "sewing machine operator", "food service worker", "electronic equipment assembler"], LanguageAbility(language="Japanese", certificate="JLPT", level="N5")),
-    "japan-ssw": ("JP", ["residential home older adult care worker", "cook", "food service worker"], LanguageAbility(language="Japanese", certificate="JLPT", level="N4")),
-    "germany-nursing": ("DE", ["nurse responsible for general care", "residential home older adult care worker"], LanguageAbility(language="German", certificate="Goethe", level="B1")),
-    "taiwan-contract": ("TW", ["electronic equipment assembler", "home care aide"], None),
+#: Typical programme jobs (ESCO labels), by destination, for programmes whose own list of
+#: occupations has none ESCO knows.
+PROGRAMME_JOBS = {
+    "KR": ["sewing machine operator", "welder", "metal products assembler", "bricklayer",
+           "crop production worker", "livestock worker"],
+    "JP": ["welder", "sewing machine operator", "food service worker", "cook"],
+    "DE": ["nurse responsible for general care", "residential home older adult care worker"],
+    "TW": ["electronic equipment assembler", "home care aide"],
 }  # fmt: skip
+LANGUAGE_OF = {"KR": "Korean", "JP": "Japanese", "DE": "German", "TW": "Chinese"}
+
+
+@dataclass(frozen=True)
+class DemoProgramme:
+    id: str
+    country: str
+    occupations: list[str]
+    language: LanguageAbility | None
+    age: tuple[int, int]
+    scale: str
+    priority_groups: list[str]
+
+
+def demo_programmes(catalog: ProgrammeCatalog, taxonomy: Taxonomy) -> list[DemoProgramme]:
+    """What the generator needs from each programme of the rules file."""
+    found = []
+    for programme in catalog.programmes:
+        labels = [label for label in programme.occupations_en if taxonomy.find_occupation(label)]
+        rule = programme.language
+        language = (
+            LanguageAbility(language=LANGUAGE_OF.get(programme.destination, "Korean"),
+                            certificate=rule.test, level=rule.min_level)
+            if rule else None
+        )  # fmt: skip
+        found.append(DemoProgramme(
+            id=programme.id, country=programme.destination,
+            occupations=labels or PROGRAMME_JOBS.get(programme.destination, ["welder"]),
+            language=language, age=(programme.age.min, programme.age.max),
+            scale=rule.scale if rule else "score",
+            priority_groups=list(programme.support.priority_groups),
+        ))  # fmt: skip
+    return found
+
+
+def below(level: str, scale: str) -> str:
+    """A level just under ``level`` on its scale (a score 10 points lower, N4 → N5, B1 → A2)."""
+    if scale == "jlpt":
+        return f"N{min(5, int(level[1:]) + 1)}"
+    if scale == "cefr":
+        order = ["A1", "A2", "B1", "B2", "C1", "C2"]
+        return order[max(0, order.index(level) - 1)]
+    return str(max(0, int(float(level)) - 10))
+
 
 #: Public-sector origins of former civil servants and public employees.
 PUBLIC_ORIGINS = [
@@ -65,8 +109,15 @@ def load_provinces(project_data_dir: Path) -> list[Province]:
 
 
 class DemoGenerator:
-    def __init__(self, taxonomy: Taxonomy, project_data_dir: Path, seed: int = 7) -> None:
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        project_data_dir: Path,
+        seed: int = 7,
+        programmes: ProgrammeCatalog | None = None,
+    ) -> None:
         self.taxonomy = taxonomy
+        self.programmes = demo_programmes(programmes, taxonomy) if programmes else []
         self.random = random.Random(seed)
         self.provinces = load_provinces(project_data_dir)
         with_vi = [
@@ -101,10 +152,10 @@ class DemoGenerator:
 
     def posting(self) -> JobPostingIn:
         rnd = self.random
-        if rnd.random() < 0.12:
-            programme = rnd.choice(sorted(PROGRAMMES))
-            country, labels, language = PROGRAMMES[programme]
-            occupation = self._occupation(rnd.choice(labels))
+        if rnd.random() < 0.12 and self.programmes:
+            chosen = rnd.choice(self.programmes)
+            programme, country, language = chosen.id, chosen.country, chosen.language
+            occupation = self._occupation(rnd.choice(chosen.occupations))
             vietnamese = True
         else:
             programme, country, language = None, "VN", None
@@ -149,14 +200,17 @@ class DemoGenerator:
 
     def profile(self, number: int) -> CandidateProfileIn:
         rnd = self.random
-        abroad = rnd.random() < 0.4
-        if abroad:
-            programme = rnd.choice(sorted(PROGRAMMES))
-            country, labels, language = PROGRAMMES[programme]
-            origin = self._occupation(rnd.choice(labels))
+        abroad = rnd.random() < 0.4 and bool(self.programmes)
+        chosen = rnd.choice(self.programmes) if abroad else None
+        if chosen is not None:
+            country, language = chosen.country, chosen.language
+            origin = self._occupation(rnd.choice(chosen.occupations))
+            # different stages of readiness: ages around the limits, some over them
+            birth_year = DEMO_YEAR - rnd.randint(chosen.age[0] - 2, chosen.age[1] + 4)
         else:
             origin = self._occupation(rnd.choice(PUBLIC_ORIGINS))
             country, language = None, None
+            birth_year = DEMO_YEAR - rnd.randint(28, 58)
         vietnamese = rnd.random() < 0.75
         skills = self._skills(origin, rnd.randint(5, 9))
         named = self._skill_names(skills, vietnamese)
@@ -173,12 +227,14 @@ class DemoGenerator:
                 f"experience. Skills: {', '.join(named)}."
             )
         languages = []
-        if language is not None and rnd.random() < 0.6:
-            languages.append(language)  # ready for the programme's language test
-        elif language is not None and rnd.random() < 0.5:
-            languages.append(
-                LanguageAbility(language=language.language)
-            )  # studying, no certificate
+        draw = rnd.random()
+        if language is not None and chosen is not None and draw < 0.45:
+            languages.append(language)  # ready: exactly at the programme's threshold
+        elif language is not None and chosen is not None and draw < 0.7:
+            level = below(language.level or "0", chosen.scale)  # just below the threshold
+            languages.append(language.model_copy(update={"level": level}))
+        elif language is not None and draw < 0.85:
+            languages.append(LanguageAbility(language=language.language))  # studying, no test
         if rnd.random() < 0.3:
             languages.append(
                 LanguageAbility(
@@ -197,6 +253,13 @@ class DemoGenerator:
             willing_to_relocate=rnd.random() < 0.4,
             willing_to_work_abroad=abroad,
             preferred_countries=[country] if country else [],
+            birth_year=birth_year,
+            health_declaration=rnd.choice(["fit", "fit", "fit", None]) if abroad else None,
+            priority_groups=(
+                [rnd.choice(chosen.priority_groups)]
+                if chosen is not None and chosen.priority_groups and rnd.random() < 0.3
+                else []
+            ),
             consent_to_be_found=rnd.random() < 0.85,
             name=f"{DEMO_PREFIX} Ứng viên {number}",
             contact=f"demo{number}@example.invalid",

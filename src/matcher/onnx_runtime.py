@@ -110,10 +110,16 @@ def build_int8_graph(model: SentenceTransformer, target: Path) -> None:
         )  # fmt: skip
         optimized.save_model_to_file(str(fused))
         partial = Path(work) / "int8.onnx"
-        quantize_dynamic(
-            str(fused), str(partial), weight_type=QuantType.QInt8,
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )  # fmt: skip
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)  # the quantiser logs a line per tensor on the root logger
+        try:
+            quantize_dynamic(
+                str(fused), str(partial), weight_type=QuantType.QInt8,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )  # fmt: skip
+        finally:
+            root.setLevel(level)
         with open(partial, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(partial, target)

@@ -25,6 +25,7 @@ FEATURES = (
     "language",
     "experience",
     "transition",
+    "priority",
 )
 
 
@@ -137,6 +138,8 @@ class Seeker:
     transitions: Mapping[str, tuple[float, str]] = field(default_factory=dict)
     #: the former position the transitions start from, as the person wrote it
     origin: str | None = None
+    #: priority groups of the person that the posting's programme supports (the boost)
+    priority: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,7 @@ def match_features(seeker: Seeker, opening: Opening, similarity: float) -> dict[
         "language": sum(languages) / len(languages) if languages else 1.0,
         "experience": experience,
         "transition": seeker.transitions.get(opening.occupation or "", (0.0, ""))[0],
+        "priority": 1.0 if seeker.priority else 0.0,
     }
 
 
@@ -214,6 +218,7 @@ _TEXT = {
         "experience": "{years:g} năm kinh nghiệm (yêu cầu {wanted:g})",
         "similar": "Hồ sơ gần với mô tả công việc (độ tương đồng {value:.2f})",
         "transition": "Hướng chuyển nghề phù hợp từ «{origin}»: {target}",
+        "priority": "Được ưu tiên (thuộc nhóm: {groups}): điểm xếp hạng được cộng thêm",
     },
     "en": {
         "essential": "Has {m} of {n} essential skills",
@@ -230,6 +235,7 @@ _TEXT = {
         "experience": "{years:g} years of experience ({wanted:g} required)",
         "similar": "The profile reads close to the job description (similarity {value:.2f})",
         "transition": "A good career move from “{origin}”: {target}",
+        "priority": "Priority group ({groups}): a ranking boost was added",
     },
 }
 
@@ -280,6 +286,8 @@ def explain(
                 years=seeker.years_experience, wanted=opening.min_experience_years
             )
         )
+    if seeker.priority:
+        reasons.append(text["priority"].format(groups=", ".join(seeker.priority)))
     target = seeker.transitions.get(opening.occupation or "")
     if target and seeker.origin:
         reasons.insert(0, text["transition"].format(origin=seeker.origin, target=target[1]))

@@ -133,6 +133,20 @@ class CandidateProfileIn(BaseModel):
     education: str | None = Field(None, max_length=200)
     languages: list[LanguageAbility] = Field(default_factory=list, max_length=10)
     province: str | None = Field(None, max_length=80)
+    birth_year: int | None = Field(
+        None, ge=1940, le=2015, description="used only for programme age limits"
+    )
+    health_declaration: Literal["fit", "not_fit"] | None = Field(
+        None, description="self-declared fitness for a programme's medical check"
+    )
+    priority_groups: list[str] = Field(
+        default_factory=list, max_length=10,
+        description="priority-group ids from GET /v1/programmes (e.g. 'poor-district')",
+    )  # fmt: skip
+    disqualifiers: list[str] = Field(
+        default_factory=list, max_length=10,
+        description="declared facts that rule out some programmes (e.g. 'past_illegal_stay')",
+    )  # fmt: skip
     willing_to_relocate: bool = False
     willing_to_work_abroad: bool = False
     preferred_countries: list[str] = Field(default_factory=list, max_length=20)
@@ -194,6 +208,9 @@ class RankedJob(BaseModel):
     score: float
     features: dict[str, float]
     explanation: Explanation
+    programme: ProgrammeSummary | None = Field(
+        None, description="for overseas programme postings: country, costs and support"
+    )
 
 
 class RankedCandidate(BaseModel):
@@ -279,3 +296,18 @@ class SkillGap(BaseModel):
 class SkillGaps(BaseModel):
     postings_considered: int = Field(description="open postings in the pool that was counted")
     gaps: list[SkillGap]
+
+
+class ProgrammeSummary(BaseModel):
+    """What an overseas result shows about its programme (full rules: GET /v1/programmes/{id})."""
+
+    id: str
+    name: str
+    country: str
+    contract: str
+    costs: str
+    support: str
+    priority_groups: list[str] = Field(default_factory=list)
+
+
+RankedJob.model_rebuild()

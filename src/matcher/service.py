@@ -12,6 +12,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,13 @@ from matcher.labels import LabelIndex
 from matcher.occupations import SOURCE_WEIGHTS as OCCUPATION_SOURCE_WEIGHTS
 from matcher.occupations import OccupationMatcher, occupation_labels
 from matcher.positions import PositionMap, load_positions
+from matcher.programmes import (
+    Eligibility,
+    Programme,
+    ProgrammeCatalog,
+    check_eligibility,
+    load_programmes,
+)
 from matcher.ranking import Opening, Ranker, Seeker, WeightedRanker, explain, match_features
 from matcher.schemas import (
     Candidate,
@@ -40,6 +48,7 @@ from matcher.schemas import (
     Lang,
     OccupationMatch,
     OriginInfo,
+    ProgrammeSummary,
     RankedCandidate,
     RankedJob,
     SkillGaps,
@@ -123,6 +132,7 @@ class MatcherService:
         counts["skill_labels"] = len(self.skill_extractor.labels.labels)
         counts["public_sector_positions"] = len(self.positions)
         counts["training_rules"] = len(self.training_routes.rules)
+        counts["programmes"] = len(self.programmes.programmes)
         self.encoder.warm_up()  # the fast query path's graph, so no request waits for it
         return counts
 
@@ -199,7 +209,63 @@ class MatcherService:
 
     @cached_property
     def ranker(self) -> Ranker:
-        return WeightedRanker()
+        weights = WeightedRanker().weights | {"priority": self.settings.priority_boost}
+        return WeightedRanker(weights)
+
+    # ------------------------------------------------------------------ programmes
+    @cached_property
+    def programmes(self) -> ProgrammeCatalog:
+        return load_programmes(self.settings.project_data_dir)
+
+    def programme(self, programme_id: str) -> Programme:
+        found = self.programmes.get(programme_id)
+        if found is None:
+            known = ", ".join(p.id for p in self.programmes.programmes)
+            raise NotFoundError(f"programme {programme_id!r} does not exist; known: {known}")
+        return found
+
+    def eligibility(self, programme_id: str, profile: CandidateProfileIn, lang: Lang = "vi"
+                    ) -> Eligibility:  # fmt: skip
+        """Is the person eligible for the programme; if not, what is unmet and how to meet it."""
+        return check_eligibility(self.programme(programme_id), profile,
+                                 last_checked=self.programmes.last_checked, lang=lang)  # fmt: skip
+
+    def _programme_fit(self, candidate: Candidate) -> tuple[set[str], dict[str, list[str]]]:
+        """The programmes the candidate is eligible for, and for each programme the candidate's
+        priority groups it supports (the boost)."""
+        eligible, boosted = set(), {}
+        for programme in self.programmes.programmes:
+            if check_eligibility(programme, candidate,
+                                 last_checked=self.programmes.last_checked).eligible:  # fmt: skip
+                eligible.add(programme.id)
+            groups = [
+                g for g in candidate.priority_groups if g in programme.support.priority_groups
+            ]
+            if groups:
+                boosted[programme.id] = groups
+        return eligible, boosted
+
+    def _group_names(self, ids: list[str], lang: Lang) -> tuple[str, ...]:
+        groups = self.programmes.groups
+        return tuple((groups[g].name_vi if lang == "vi" else groups[g].name_en)
+                     for g in ids if g in groups)  # fmt: skip
+
+    def _programme_summary(self, programme_id: str | None, lang: Lang) -> ProgrammeSummary | None:
+        programme = self.programmes.get(programme_id) if programme_id else None
+        if programme is None:
+            return None
+        vi = lang == "vi"
+        return ProgrammeSummary(
+            id=programme.id, name=programme.name_vi if vi else programme.name_en,
+            country=programme.destination,
+            contract=programme.contract.text_vi if vi else programme.contract.text_en,
+            costs=programme.costs.text_vi if vi else programme.costs.text_en,
+            support=programme.support.loans_vi if vi else programme.support.loans_en,
+            priority_groups=[
+                (g.name_vi if vi else g.name_en) for g in self.programmes.priority_groups
+                if g.id in programme.support.priority_groups
+            ],
+        )  # fmt: skip
 
     def start(self, progress: Progress | None = None) -> ReconcileReport:
         """Load everything the service needs and bring the indexes in line with the store."""
@@ -316,6 +382,12 @@ class MatcherService:
     ) -> Candidate:
         """A profile with its ESCO skills: declared ones plus those found in the text. With
         ``thorough=False`` only verbatim labels are looked for in the text (no model call)."""
+        unknown = [g for g in data.priority_groups if g not in self.programmes.groups]
+        if unknown:
+            raise InvalidInputError(
+                f"unknown priority group {', '.join(map(repr, unknown))}; use one of "
+                f"{', '.join(sorted(self.programmes.groups))}"
+            )
         text = "\n".join(part for part in (data.former_position or "", data.text) if part.strip())
         skills = self._skills(
             data.skills, text, found_essential=True, k=EXTRACTED_PROFILE_SKILLS, thorough=thorough
@@ -394,12 +466,25 @@ class MatcherService:
                 seen = {hit.id for hit in hits}
                 hits = hits + [hit for hit in extra if hit.id not in seen]
         jobs = self.store.get_jobs([hit.id for hit in hits])
-        found = [(jobs[hit.id], hit.score) for hit in hits if hit.id in jobs]
-        ranked = self._rank([(seeker, _opening(job), score) for job, score in found], k, lang)
+        eligible, boosted = self._programme_fit(candidate)
+        found = [
+            (jobs[hit.id], hit.score)
+            for hit in hits
+            if hit.id in jobs  # a record the store no longer has is never returned
+            and (jobs[hit.id].programme is None or jobs[hit.id].programme in eligible
+                 or self.programmes.get(jobs[hit.id].programme or "") is None)
+        ]  # fmt: skip
+        pairs = [
+            (replace(seeker, priority=self._group_names(boosted.get(job.programme or "", []), lang)),
+             _opening(job), score)
+            for job, score in found
+        ]  # fmt: skip
+        ranked = self._rank(pairs, k, lang)
         return [
-            RankedJob(job=found[i][0], score=score, features=features, explanation=explanation)
+            RankedJob(job=found[i][0], score=score, features=features, explanation=explanation,
+                      programme=self._programme_summary(found[i][0].programme, lang))
             for i, score, features, explanation in ranked
-        ]
+        ]  # fmt: skip
 
     def _transition_targets(self, candidate: Candidate, lang: Lang) -> dict[str, tuple[float, str]]:
         """Best transition targets of a public-sector former position: uri -> (score relative
@@ -420,9 +505,11 @@ class MatcherService:
     def rank_candidates(
         self, job_id: str, principal: Principal, *, k: int = 10, lang: Lang = "vi"
     ) -> list[RankedCandidate]:
-        """Consenting candidates for an employer's own posting; no names or contacts."""
+        """Consenting candidates for an employer's own posting; no names or contacts. For a
+        programme posting, only candidates eligible for the programme, with the priority boost."""
         _check_k(k)
         job = self._owned_job(job_id, principal)
+        programme = self.programmes.get(job.programme) if job.programme else None
         query = self.encoder.encode([job_text(job)], kind="query")
         with self.catalog.lock:
             [hits] = self.catalog.candidates.search(
@@ -435,7 +522,17 @@ class MatcherService:
             for hit in hits
             if hit.id in candidates and candidates[hit.id].consent_to_be_found
         ]
-        ranked = self._rank([(_seeker(c), opening, score) for c, score in found], k, lang)
+        if programme is not None:
+            last_checked = self.programmes.last_checked
+            found = [(c, score) for c, score in found
+                     if check_eligibility(programme, c, last_checked=last_checked).eligible]  # fmt: skip
+        supported = set(programme.support.priority_groups) if programme else set()
+        pairs = [
+            (replace(_seeker(c), priority=self._group_names(
+                [g for g in c.priority_groups if g in supported], lang)), opening, score)
+            for c, score in found
+        ]  # fmt: skip
+        ranked = self._rank(pairs, k, lang)
         return [
             RankedCandidate(
                 candidate=candidate_view(found[i][0]),
@@ -635,7 +732,9 @@ def load_demo(
     marker = service.settings.state_dir / "demo.json"
     if marker.exists():
         return json.loads(marker.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-    generator = DemoGenerator(service.taxonomy, service.settings.project_data_dir, seed)
+    generator = DemoGenerator(
+        service.taxonomy, service.settings.project_data_dir, seed, service.programmes
+    )
     employer_id, employer_key = service.store.create_employer_key(
         f"{DEMO_PREFIX} Trung tâm Dịch vụ việc làm"
     )

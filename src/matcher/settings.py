@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     #: fp32 reference). Stored and cached vectors (postings, profiles, label indexes) are
     #: always computed in torch fp32.
     query_runtime: Literal["onnx-int8", "torch"] = "onnx-int8"
+    #: Ranking boost for candidates in a priority group a programme supports (poor districts,
+    #: ethnic minorities, demobilised soldiers and police, ...): added to the score of that
+    #: programme's postings only, never taken from anyone else; every use is explained.
+    priority_boost: float = Field(0.05, ge=0.0, le=0.5)
     index: IndexConfig = Field(default_factory=IndexConfig)
 
     @property

@@ -40,20 +40,63 @@ def test_reasons_follow_the_lang_parameter(client, accountant):
     assert response.status_code == 422
 
 
+WELDER = {
+    "text": "Welder, 6 years of arc welding and MIG welding; reads blueprints",
+    "willing_to_work_abroad": True,
+    "birth_year": 1998,
+    "health_declaration": "fit",
+    "education": "upper-secondary school (THPT)",
+    "languages": [{"language": "Korean", "certificate": "EPS-TOPIK", "level": "85"}],
+}
+
+
 def test_inline_english_profile_and_filters(client, welding_job, accounting_job):
-    profile = {
-        "text": "Welder, 6 years of arc welding and MIG welding; reads blueprints",
-        "willing_to_work_abroad": True,
-    }
     response = client.post(
-        "/v1/recommendations/jobs", json={"profile": profile, "k": 3, "filters": {"country": "KR"}}
+        "/v1/recommendations/jobs", json={"profile": WELDER, "k": 3, "filters": {"country": "KR"}}
     )
     assert response.status_code == 200
     results = response.json()["results"]
     assert results and all(r["job"]["country"] == "KR" for r in results)
     assert results[0]["job"]["id"] == welding_job["id"]
     reasons = " ".join(results[0]["explanation"]["reasons"])
-    assert "KR" in reasons and "EPS-TOPIK" in reasons  # overseas, and the language test is missing
+    assert "KR" in reasons  # overseas, and willing to go
+    programme = results[0]["programme"]
+    assert programme["id"] == "eps-korea-manufacturing" and programme["country"] == "KR"
+    assert programme["costs"] and programme["support"]
+
+
+def test_ineligible_candidates_are_not_ranked_for_programme_jobs(client, welding_job):
+    """No EPS-TOPIK score: the EPS posting is filtered out, and the eligibility route says
+    what is missing and how to get it."""
+    unready = WELDER | {"languages": []}
+    response = client.post("/v1/recommendations/jobs", json={"profile": unready, "k": 20})
+    assert welding_job["id"] not in [r["job"]["id"] for r in response.json()["results"]]
+    answer = client.post(
+        "/v1/programmes/eps-korea-manufacturing/eligibility?lang=en", json={"profile": unready}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["eligible"] is False
+    [unmet] = body["unmet"]
+    assert unmet["kind"] == "language" and "EPS-TOPIK" in unmet["message"]
+    assert "Korean" in unmet["route"]
+
+
+def test_priority_group_boost_is_applied_and_explained(client, welding_job):
+    plain = client.post("/v1/recommendations/jobs?lang=en",
+                        json={"profile": WELDER, "k": 3, "filters": {"country": "KR"}})  # fmt: skip
+    boosted_profile = WELDER | {"priority_groups": ["ethnic-minority"]}
+    boosted = client.post("/v1/recommendations/jobs?lang=en",
+                          json={"profile": boosted_profile, "k": 3, "filters": {"country": "KR"}})  # fmt: skip
+    before = next(r for r in plain.json()["results"] if r["job"]["id"] == welding_job["id"])
+    after = next(r for r in boosted.json()["results"] if r["job"]["id"] == welding_job["id"])
+    assert after["features"]["priority"] == 1.0 and before["features"]["priority"] == 0.0
+    assert after["score"] > before["score"]
+    assert any("Priority group" in reason for reason in after["explanation"]["reasons"])
+    assert not any("Priority" in reason for reason in before["explanation"]["reasons"])
+    bad = client.post("/v1/recommendations/jobs",
+                      json={"profile": WELDER | {"priority_groups": ["vip"]}})  # fmt: skip
+    assert bad.status_code == 422 and "priority group" in bad.json()["error"]["message"]
 
 
 def test_salary_and_province_filters_exclude_non_matching_jobs(client, accounting_job):

@@ -1,0 +1,45 @@
+"""Overseas contract-work programmes: their rules, and who is eligible."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import LangQuery, Service, Token
+from api.routes.recommendations import candidate_for
+from api.schemas import EligibilityRequest, ProgrammeListResponse
+from matcher.programmes import Eligibility, Programme
+
+router = APIRouter(prefix="/v1", tags=["programmes"])
+
+
+@router.get("/programmes")
+def list_programmes(service: Service) -> ProgrammeListResponse:
+    """Every programme with its rules, the sources they cite, the priority groups and the date
+    the rules were last checked."""
+    catalog = service.programmes
+    return ProgrammeListResponse(
+        last_checked=catalog.last_checked, programmes=catalog.programmes,
+        sources=catalog.sources, priority_groups=catalog.priority_groups,
+    )  # fmt: skip
+
+
+@router.get("/programmes/{programme_id}")
+def get_programme(programme_id: str, service: Service) -> Programme:
+    """One programme's rules: age, language test, education, health, disqualifiers, contract,
+    costs and support, each citing a source."""
+    return service.programme(programme_id)
+
+
+@router.post("/programmes/{programme_id}/eligibility")
+def eligibility(
+    programme_id: str,
+    body: EligibilityRequest,
+    service: Service,
+    token: Token,
+    lang: LangQuery = "vi",
+) -> Eligibility:
+    """Eligible or not, every unmet requirement and the route to meet it, for a saved
+    candidate (with its token) or an inline profile."""
+    service.programme(programme_id)  # 404 before any work on the profile
+    candidate = candidate_for(body, service, token)
+    return service.eligibility(programme_id, candidate, lang)

@@ -1,0 +1,64 @@
+"""Programme rules and eligibility through the real HTTP stack."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import bearer
+
+pytestmark = pytest.mark.slow
+
+
+def test_programmes_are_listed_with_sources_and_date(client):
+    response = client.get("/v1/programmes")
+    assert response.status_code == 200
+    body = response.json()
+    ids = {p["id"] for p in body["programmes"]}
+    assert {"eps-korea-construction", "im-japan", "japan-ssw", "germany-nursing",
+            "taiwan-contract", "korea-seasonal"} <= ids  # fmt: skip
+    assert body["last_checked"] and body["sources"]
+    for programme in body["programmes"]:
+        assert programme["age"]["source"] in body["sources"]
+    one = client.get("/v1/programmes/germany-nursing").json()
+    assert one["destination"] == "DE" and one["language"]["scale"] == "cefr"
+    missing = client.get("/v1/programmes/mars-mining")
+    assert missing.status_code == 404 and "known:" in missing.json()["error"]["message"]
+
+
+def test_eligibility_for_a_saved_candidate_needs_its_token(client, accountant):
+    url = "/v1/programmes/eps-korea-construction/eligibility?lang=vi"
+    body = {"candidate_id": accountant["candidate"]["id"]}
+    assert client.post(url, json=body).status_code == 401
+    response = client.post(url, json=body, headers=bearer(accountant["token"]))
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["eligible"] is False
+    kinds = {u["kind"] for u in result["unmet"]}
+    assert {"age", "language", "health"} <= kinds  # no birth year, no EPS-TOPIK, no health
+    assert all(u["route"] for u in result["unmet"] if u["kind"] != "disqualifier")
+    assert client.post("/v1/programmes/nope/eligibility", json={"profile": {"text": "a"}}
+                       ).status_code == 404  # fmt: skip
+
+
+def test_employers_see_only_eligible_candidates_for_programme_postings(
+    client, employer, welding_job, accountant
+):
+    ready = {
+        "text": "Thợ hàn 5 năm, hàn hồ quang, hàn MIG, đọc bản vẽ", "birth_year": 1999,
+        "health_declaration": "fit", "education": "THPT", "willing_to_work_abroad": True,
+        "consent_to_be_found": True, "priority_groups": ["ethnic-minority"],
+        "languages": [{"language": "Korean", "certificate": "EPS-TOPIK", "level": "90"}],
+    }  # fmt: skip
+    created = client.post("/v1/candidates", json=ready)
+    assert created.status_code == 201, created.text
+    unready = ready | {"birth_year": 1975, "priority_groups": []}  # over the age limit
+    too_old = client.post("/v1/candidates", json=unready).json()["candidate"]["id"]
+    response = client.post(f"/v1/jobs/{welding_job['id']}/candidates?lang=en", headers=employer)
+    assert response.status_code == 200, response.text
+    ids = [r["candidate"]["id"] for r in response.json()["results"]]
+    assert created.json()["candidate"]["id"] in ids
+    assert too_old not in ids and accountant["candidate"]["id"] not in ids
+    top = next(r for r in response.json()["results"]
+               if r["candidate"]["id"] == created.json()["candidate"]["id"])  # fmt: skip
+    assert any("Priority group" in reason for reason in top["explanation"]["reasons"])
+    assert "birth_year" not in top["candidate"]  # employers see no age

@@ -1,0 +1,158 @@
+"""Programme rules (the real data/programmes.yaml) and eligibility at the boundaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+
+from matcher.errors import DataFormatError
+from matcher.programmes import (
+    PROGRAMMES_FILE,
+    check_eligibility,
+    education_level,
+    level_rank,
+    load_programmes,
+)
+from matcher.schemas import CandidateProfileIn, LanguageAbility
+from matcher.settings import Settings
+
+TODAY = dt.date(2026, 6, 1)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_programmes(Settings().project_data_dir)
+
+
+def test_the_rules_file_covers_the_programmes_and_cites_sources(catalog):
+    schemes = {p.scheme for p in catalog.programmes}
+    assert {"EPS", "KR-SEASONAL", "IM-JAPAN", "JP-SSW", "DE-CARE", "TW-CONTRACT"} <= schemes
+    eps = [p for p in catalog.programmes if p.scheme == "EPS"]
+    assert len(eps) >= 5  # one per sector
+    assert catalog.last_checked <= dt.date.today()
+    for programme in catalog.programmes:
+        assert programme.age.source in catalog.sources
+        assert programme.costs.text_vi and programme.support.loans_vi
+    assert {"poor-district", "ethnic-minority", "demobilised"} <= set(catalog.groups)
+
+
+def eps(catalog):
+    return next(p for p in catalog.programmes if p.scheme == "EPS" and p.language is not None)
+
+
+def ready(programme, **changes):
+    rule = programme.language
+    profile = {
+        "text": "thợ hàn",
+        "birth_year": TODAY.year - programme.age.min - 1,
+        "health_declaration": "fit",
+        "education": "tốt nghiệp THPT",
+        "languages": [LanguageAbility(language="Korean", certificate=rule.test,
+                                      level=rule.min_level)],
+    }  # fmt: skip
+    return CandidateProfileIn(**(profile | changes))
+
+
+def check(programme, profile, catalog, lang="en"):
+    return check_eligibility(programme, profile, last_checked=catalog.last_checked, lang=lang,
+                             today=TODAY)  # fmt: skip
+
+
+def test_a_ready_candidate_is_eligible(catalog):
+    programme = eps(catalog)
+    result = check(programme, ready(programme), catalog)
+    assert result.eligible and not result.unmet
+
+
+@pytest.mark.parametrize("offset", [0, 1])
+def test_age_boundaries(catalog, offset):
+    programme = eps(catalog)
+    at_max = ready(programme, birth_year=TODAY.year - programme.age.max)
+    assert check(programme, at_max, catalog).eligible
+    over = ready(programme, birth_year=TODAY.year - programme.age.max - 1 - offset)
+    result = check(programme, over, catalog)
+    assert not result.eligible
+    [unmet] = result.unmet
+    assert unmet.kind == "age" and unmet.route is None  # no route past the age limit
+    at_min = ready(programme, birth_year=TODAY.year - programme.age.min)
+    assert check(programme, at_min, catalog).eligible
+    young = ready(programme, birth_year=TODAY.year - programme.age.min + 1 + offset)
+    [unmet] = check(programme, young, catalog).unmet
+    assert unmet.kind == "age" and str(TODAY.year + 1 + offset) in unmet.route
+
+
+def test_language_just_below_and_at_the_threshold(catalog):
+    programme = eps(catalog)
+    rule = programme.language
+    threshold = int(float(rule.min_level))
+    at = ready(programme, languages=[LanguageAbility(language="Korean", certificate=rule.test,
+                                                     level=str(threshold))])  # fmt: skip
+    assert check(programme, at, catalog).eligible
+    below = ready(programme, languages=[LanguageAbility(language="Korean", certificate=rule.test,
+                                                        level=str(threshold - 1))])  # fmt: skip
+    [unmet] = check(programme, below, catalog).unmet
+    assert unmet.kind == "language" and str(threshold - 1) in unmet.message
+    assert unmet.route  # the course to take
+
+
+def test_a_missing_certificate_says_what_to_do(catalog):
+    programme = eps(catalog)
+    result = check(programme, ready(programme, languages=[]), catalog, lang="vi")
+    [unmet] = result.unmet
+    assert unmet.kind == "language"
+    assert programme.language.test in unmet.message and "chưa có" in unmet.message
+    assert unmet.route == programme.language.preparation_vi
+
+
+def test_missing_birth_year_health_and_disqualifiers(catalog):
+    programme = eps(catalog)
+    result = check(programme, ready(programme, birth_year=None, health_declaration=None), catalog)
+    assert {u.kind for u in result.unmet} == {"age", "health"}
+    assert all(u.route for u in result.unmet)
+    if programme.disqualifiers:
+        rule = programme.disqualifiers[0]
+        result = check(programme, ready(programme, disqualifiers=[rule.id]), catalog)
+        assert [u.kind for u in result.unmet] == ["disqualifier"]
+
+
+def test_level_scales_and_education_parsing():
+    assert level_rank("N4", "jlpt") > level_rank("N5", "jlpt")
+    assert level_rank("B2", "cefr") > level_rank("B1", "cefr")
+    assert level_rank("B1", "jlpt") is None and level_rank("abc", "score") is None
+    assert education_level("Tốt nghiệp THPT năm 2010") == "upper-secondary"
+    assert education_level("Cử nhân kế toán") == "bachelor"
+    assert education_level("trung cap y") == "vocational"
+    assert education_level("không") is None
+
+
+def _broken(tmp_path, old: str, new: str):
+    data = Settings().project_data_dir
+    shutil.copytree(data, tmp_path / "data")
+    path = tmp_path / "data" / PROGRAMMES_FILE
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    line = text[: text.index(old)].count("\n") + 1
+    return tmp_path / "data", line
+
+
+def test_a_broken_rules_file_names_the_line(tmp_path, catalog):
+    source = eps(catalog).age.source
+    folder, line = _broken(tmp_path, f"source: {source}", "source: nowhere-documented")
+    with pytest.raises(
+        DataFormatError, match=rf"{PROGRAMMES_FILE}:{line}: source 'nowhere-documented'"
+    ):
+        load_programmes(folder)
+
+
+def test_invalid_yaml_and_wrong_values_name_the_line(tmp_path, catalog):
+    folder, line = _broken(tmp_path / "a", "programmes:", "programmes: [")
+    with pytest.raises(DataFormatError, match=rf"{PROGRAMMES_FILE}:\d+: not valid YAML"):
+        load_programmes(folder)
+    programme = eps(catalog)
+    old = f"min: {programme.age.min}"
+    folder, line = _broken(tmp_path / "b", old, "min: eighteen")
+    with pytest.raises(DataFormatError, match=rf"{PROGRAMMES_FILE}:{line}: .*age.min"):
+        load_programmes(folder)
