@@ -1,0 +1,58 @@
+"""The synthetic demo set: labelled, seeded, with programme postings and candidates at
+different stages of readiness."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from matcher.demo import DEMO_PREFIX, DemoGenerator
+from matcher.programmes import check_eligibility
+from matcher.service import MatcherService, load_demo
+from matcher.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def generator(service):
+    return DemoGenerator(service.taxonomy, service.settings.project_data_dir, 7,
+                         service.programmes)  # fmt: skip
+
+
+def test_demo_postings_are_labelled_and_include_programmes(generator, service):
+    postings = [generator.posting() for _ in range(300)]
+    assert all(p.employer.startswith(DEMO_PREFIX) and DEMO_PREFIX in p.description
+               for p in postings)  # fmt: skip
+    programme_ids = {p.id for p in service.programmes.programmes}
+    overseas = [p for p in postings if p.programme]
+    assert overseas and all(p.programme in programme_ids and p.country != "VN" for p in overseas)
+    assert all(p.occupation in service.taxonomy.occupations for p in postings)
+
+
+def test_demo_candidates_are_at_different_stages_of_readiness(generator, service):
+    profiles = [generator.profile(n) for n in range(300)]
+    catalog = service.programmes
+    today = dt.date(2026, 6, 1)
+    abroad = [p for p in profiles if p.willing_to_work_abroad]
+    assert abroad and all(p.birth_year for p in profiles)
+    outcomes = set()
+    for profile in abroad:
+        country = profile.preferred_countries[0]
+        programme = next(p for p in catalog.programmes if p.destination == country)
+        result = check_eligibility(programme, profile, last_checked=catalog.last_checked,
+                                   today=today)  # fmt: skip
+        outcomes.add("eligible" if result.eligible else
+                     "+".join(sorted({u.kind for u in result.unmet})))  # fmt: skip
+    assert "eligible" in outcomes and len(outcomes) >= 3  # ready, and not ready in several ways
+    assert any(p.priority_groups for p in abroad)
+
+
+def test_load_demo_stores_and_indexes_a_small_set_once(settings, tmp_path):
+    service = MatcherService(Settings(state_dir=tmp_path, cache_dir=settings.caches))
+    first = load_demo(service, jobs=12, candidates=6)
+    assert len(service.catalog.jobs) == 12 and len(service.catalog.candidates) == 6
+    assert service.store.principal(first["employer_key"]).role == "employer"
+    again = load_demo(service, jobs=12, candidates=6)
+    assert again == first and len(service.catalog.jobs) == 12
