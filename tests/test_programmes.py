@@ -156,3 +156,20 @@ def test_invalid_yaml_and_wrong_values_name_the_line(tmp_path, catalog):
     folder, line = _broken(tmp_path / "b", old, "min: eighteen")
     with pytest.raises(DataFormatError, match=rf"{PROGRAMMES_FILE}:{line}: .*age.min"):
         load_programmes(folder)
+
+
+def test_alternative_certificates_are_named_and_accepted(catalog):
+    programme = next(p for p in catalog.programmes if p.language and p.language.alternatives)
+    rule, other = programme.language, programme.language.alternatives[0]
+    base = ready(programme, birth_year=TODAY.year - programme.age.min - 1, education="cử nhân")
+    missing = check(programme, base.model_copy(update={"languages": []}), catalog)
+    unmet = next(u for u in missing.unmet if u.kind == "language")
+    assert rule.test in unmet.message and other.test in unmet.message
+    with_other = base.model_copy(
+        update={
+            "languages": [
+                LanguageAbility(language="German", certificate=other.test, level=other.min_level)
+            ]
+        }
+    )
+    assert not [u for u in check(programme, with_other, catalog).unmet if u.kind == "language"]

@@ -289,6 +289,7 @@ _TEXT = {
         "age_young_route": "Có thể đăng ký khi đủ {lo} tuổi (năm {year})",
         "age_old": "Giới hạn tuổi {lo}–{hi}; bạn {age} tuổi",
         "lang_missing": "Cần {test} ≥ {level}; bạn chưa có chứng chỉ này",
+        "lang_missing_any": "Cần một trong các chứng chỉ: {tests}; bạn chưa có chứng chỉ nào",
         "lang_low": "Cần {test} ≥ {level}; bạn có {has}",
         "lang_ok": "Đạt yêu cầu ngoại ngữ: {test} {has} (cần ≥ {level})",
         "edu_missing": "Cần trình độ học vấn tối thiểu: {level}; hồ sơ chưa ghi trình độ",
@@ -310,6 +311,7 @@ _TEXT = {
         "age_young_route": "You can apply from age {lo} (in {year})",
         "age_old": "Age limit {lo}–{hi}; you are {age}",
         "lang_missing": "{test} ≥ {level} required; you have no such certificate",
+        "lang_missing_any": "One of {tests} required; you have none of these certificates",
         "lang_low": "{test} ≥ {level} required; you have {has}",
         "lang_ok": "Language requirement met: {test} {has} (≥ {level} required)",
         "edu_missing": "Minimum education: {level}; the profile does not say",
@@ -408,10 +410,10 @@ def _language(
                                                  level=test.min_level)  # fmt: skip
                 return Requirement(kind="language", met=True, message=message, source=rule.source)
             best = best or f"{ability.certificate} {ability.level or '?'}"
-    if best is None:
-        message = text["lang_missing"].format(test=wanted.split(" ≥ ")[0], level=rule.min_level)
-        if rule.alternatives:
-            message = text["lang_missing"].format(test=wanted, level="").replace(" ≥ ;", ";")
+    if best is None and rule.alternatives:
+        message = text["lang_missing_any"].format(tests=wanted)
+    elif best is None:
+        message = text["lang_missing"].format(test=rule.test, level=rule.min_level)
     else:
         message = text["lang_low"].format(test=rule.test, level=rule.min_level, has=best)
     return Requirement(kind="language", met=False, message=message, route=route,

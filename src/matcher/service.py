@@ -27,7 +27,7 @@ from matcher.index import IndexConfig
 from matcher.labels import LabelIndex
 from matcher.occupations import SOURCE_WEIGHTS as OCCUPATION_SOURCE_WEIGHTS
 from matcher.occupations import OccupationMatcher, occupation_labels
-from matcher.positions import PositionMap, load_positions
+from matcher.positions import Position, PositionMap, load_positions
 from matcher.programmes import (
     Eligibility,
     Programme,
@@ -166,15 +166,17 @@ class MatcherService:
             )
         found = self.positions.resolve(text)
         if found is not None:
-            position = found.position
-            origin = _origin(list(position.occupation_uris), "position", self.taxonomy)
-            level = min(position.skill_level, EDUCATION_LEVEL.get(position.education, 4))
-            return origin.model_copy(
-                update={"label": position.name_en, "label_vi": position.name_vi,
-                        "position_id": position.id, "skill_level": level}
-            )  # fmt: skip
+            return self._position_origin(found.position)
         best = self.occupation_matcher.match(text, k=1)[0]
         return _origin([best.uri], "encoder", self.taxonomy)
+
+    def _position_origin(self, position: Position) -> OriginInfo:
+        origin = _origin(list(position.occupation_uris), "position", self.taxonomy)
+        level = min(position.skill_level, EDUCATION_LEVEL.get(position.education, 4))
+        return origin.model_copy(
+            update={"label": position.name_en, "label_vi": position.name_vi,
+                    "position_id": position.id, "skill_level": level}
+        )  # fmt: skip
 
     def open_postings_by_occupation(self) -> dict[str, int]:
         """How many postings in the index are for each occupation (market demand)."""
@@ -230,11 +232,15 @@ class MatcherService:
         return check_eligibility(self.programme(programme_id), profile,
                                  last_checked=self.programmes.last_checked, lang=lang)  # fmt: skip
 
-    def _programme_fit(self, candidate: Candidate) -> tuple[set[str], dict[str, list[str]]]:
-        """The programmes the candidate is eligible for, and for each programme the candidate's
-        priority groups it supports (the boost)."""
+    def _programme_fit(
+        self, candidate: Candidate, wanted: set[str]
+    ) -> tuple[set[str], dict[str, list[str]]]:
+        """Of the ``wanted`` programmes, those the candidate is eligible for, and for each the
+        candidate's priority groups it supports (the boost)."""
         eligible, boosted = set(), {}
         for programme in self.programmes.programmes:
+            if programme.id not in wanted:
+                continue
             if check_eligibility(programme, candidate,
                                  last_checked=self.programmes.last_checked).eligible:  # fmt: skip
                 eligible.add(programme.id)
@@ -466,7 +472,9 @@ class MatcherService:
                 seen = {hit.id for hit in hits}
                 hits = hits + [hit for hit in extra if hit.id not in seen]
         jobs = self.store.get_jobs([hit.id for hit in hits])
-        eligible, boosted = self._programme_fit(candidate)
+        eligible, boosted = self._programme_fit(
+            candidate, {job.programme for job in jobs.values() if job.programme}
+        )
         found = [
             (jobs[hit.id], hit.score)
             for hit in hits
@@ -489,12 +497,10 @@ class MatcherService:
     def _transition_targets(self, candidate: Candidate, lang: Lang) -> dict[str, tuple[float, str]]:
         """Best transition targets of a public-sector former position: uri -> (score relative
         to the best, name in ``lang``); empty when the position is not in the map."""
-        if (
-            not candidate.former_position
-            or self.positions.resolve(candidate.former_position) is None
-        ):
+        found = self.positions.resolve(candidate.former_position or "")
+        if found is None:
             return {}
-        origin = self.resolve_origin(candidate.former_position)
+        origin = self._position_origin(found.position)
         targets = self.transition_ranker.rank(origin, TRANSITION_TARGETS, lang=lang)
         best = max((t.score for t in targets), default=0.0) or 1.0
         return {
