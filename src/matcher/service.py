@@ -33,6 +33,7 @@ from matcher.programmes import (
     Programme,
     ProgrammeCatalog,
     check_eligibility,
+    education_level,
     load_programmes,
 )
 from matcher.ranking import Opening, Ranker, Seeker, WeightedRanker, explain, match_features
@@ -172,7 +173,8 @@ class MatcherService:
 
     def _position_origin(self, position: Position) -> OriginInfo:
         origin = _origin(list(position.occupation_uris), "position", self.taxonomy)
-        level = min(position.skill_level, EDUCATION_LEVEL.get(position.education, 4))
+        reached = ISCO_LEVEL_OF_EDUCATION.get(education_level(position.education) or "", 4)
+        level = min(position.skill_level, reached)
         return origin.model_copy(
             update={"label": position.name_en, "label_vi": position.name_vi,
                     "position_id": position.id, "skill_level": level}
@@ -624,8 +626,8 @@ RETRIEVE_FACTOR = 10
 MIN_RETRIEVE = 100
 #: ISCO-08 skill level a qualification reaches: a rank held with a vocational diploma
 #: (trung cấp) does not open moves that need a degree, whatever the rank's ISCO group says.
-EDUCATION_LEVEL = {"THPT": 2, "trung cấp": 2, "cao đẳng": 3, "đại học": 4, "thạc sĩ": 4,
-                   "tiến sĩ": 4}  # fmt: skip
+ISCO_LEVEL_OF_EDUCATION = {"none": 1, "lower-secondary": 2, "upper-secondary": 2,
+                           "vocational": 2, "college": 3, "bachelor": 4}  # fmt: skip
 #: Open postings, closest to the profile, whose skills a skill-gap analysis counts.
 SKILL_GAP_POOL = 100
 #: Transition targets whose postings join a public-sector candidate's recommendations, and how
