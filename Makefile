@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install prepare demo-data cli-demo evaluate clean
+.PHONY: run test install prepare demo-data cli-demo evaluate train train-quick mlflow-ui clean
 
 # The whole product on http://127.0.0.1:8000 (API docs at /docs), with the demo data loaded.
 # One process: the first start embeds the ESCO labels and the demo data (minutes, logged);
@@ -50,6 +50,20 @@ cli-demo:
 
 evaluate: prepare
 	$(BIN)/matcher evaluate
+
+# Fine-tune the encoder (≤ 30 min on 2 cores), then learn the ranker on it; each is promoted to
+# champion only if it wins. A running service switches with POST /v1/admin/reload.
+train: prepare
+	$(BIN)/matcher train encoder
+	$(BIN)/matcher train ranker
+
+train-quick: prepare
+	$(BIN)/matcher train encoder --quick
+	$(BIN)/matcher train ranker --quick
+
+# The MLflow UI on http://127.0.0.1:5000 (runs, metrics, registered models and aliases).
+mlflow-ui: $(STAMP)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/.state/mlflow.db --host 127.0.0.1 --port 5000
 
 clean:
 	rm -rf $(VENV) .state

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matcher.errors import (
+    ConflictError,
     DataDirError,
     ForbiddenError,
     InvalidInputError,
@@ -26,6 +27,7 @@ STATUS = [
     (UnauthorizedError, 401),
     (ForbiddenError, 403),
     (NotFoundError, 404),
+    (ConflictError, 409),
     (TextTooLongError, 413),
     (InvalidInputError, 422),
     (ModelNotReadyError, 503),

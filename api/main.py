@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api import errors
 from api.metrics import Metrics
 from api.routes import (
+    admin,
     candidates,
     careers,
     feedback,
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         careers.router,
         programmes.router,
         feedback.router,
+        admin.router,
     ):
         app.include_router(router)
     return app

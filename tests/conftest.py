@@ -13,8 +13,9 @@ from matcher.settings import Settings
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    """The real settings: real ESCO data, the imported model, the prepared state directory."""
-    return Settings()
+    """The real settings: real ESCO data, the imported model, the prepared state directory
+    (the base model and hand-set weights, whatever a local training run has promoted)."""
+    return Settings(serve_champions=False)
 
 
 @pytest.fixture(scope="session")

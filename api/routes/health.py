@@ -51,6 +51,8 @@ def about(request: Request) -> dict[str, object]:
     return {
         "name": "matcher",
         "model": service.settings.model if service else None,
+        "serving": dict(service.served) if service and getattr(request.app.state, "ready", False)
+        else None,
         "data_sources": [
             {
                 "name": "ESCO v1.1.1",

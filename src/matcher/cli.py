@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -34,6 +35,11 @@ keys_app = typer.Typer(help="API keys for employers and admins.", no_args_is_hel
 app.add_typer(keys_app, name="keys")
 demo_app = typer.Typer(help="The synthetic demo data set.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+train_app = typer.Typer(
+    help="Offline training, tracked in MLflow (UI: see README), with gated promotion.",
+    no_args_is_help=True,
+)
+app.add_typer(train_app, name="train")
 
 T = TypeVar("T", bound=BaseModel)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -336,6 +342,83 @@ def demo_load(
             f"  employer key: {summary['employer_key']}\n  admin key:    {summary['admin_key']}\n"
             f"  example candidate {summary['example_candidate_id']} token {summary['example_candidate_token']}"
         )
+
+
+QuickFlag = Annotated[
+    bool, typer.Option("--quick", help="The small preset for tests and a first look (≤ 2 min).")
+]
+
+
+_STARTED = time.perf_counter()
+
+
+def _say(line: str) -> None:
+    typer.echo(f"[{time.perf_counter() - _STARTED:6.0f} s] {line}", err=True)
+
+
+@train_app.command("encoder")
+def train_encoder_command(
+    quick: QuickFlag = False,
+    steps: Annotated[int | None, typer.Option(help="Optimiser steps.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Pairs per step.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Passes over the drawn pairs.")] = None,
+    learning_rate: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
+    freeze_layers: Annotated[int | None, typer.Option(help="Lower layers kept frozen.")] = None,
+    max_minutes: Annotated[float | None, typer.Option(help="Stop training after this.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fine-tune multilingual-e5-small on ESCO-derived pairs; register it as matcher-encoder
+    and make it champion only if it beats the current one on the dev sets."""
+    from matcher.pipelines import train_encoder
+
+    given = {"steps": steps, "batch_size": batch_size, "epochs": epochs,
+             "learning_rate": learning_rate, "freeze_layers": freeze_layers,
+             "max_minutes": max_minutes}  # fmt: skip
+    overrides = {k: v for k, v in given.items() if v is not None}
+    report = train_encoder(Settings(), preset="quick" if quick else "default",
+                           overrides=overrides, say=_say)  # fmt: skip
+    _print_report(report.as_dict(), as_json)
+
+
+@train_app.command("ranker")
+def train_ranker_command(quick: QuickFlag = False, as_json: JsonFlag = False) -> None:
+    """Learn a ranker over the re-ranking features; register it as matcher-ranker and make it
+    champion only if it beats the current one (or the hand-set weights) on held-out data."""
+    from matcher.pipelines import train_ranker
+
+    report = train_ranker(Settings(), preset="quick" if quick else "default", say=_say)
+    _print_report(report.as_dict(), as_json)
+
+
+@train_app.command("datasets")
+def train_datasets_command(
+    out: Annotated[Path, typer.Argument(help="Folder to write pairs.jsonl and the data card to.")],
+) -> None:
+    """Build the encoder's training pairs (dev-eval texts kept out) and print the dataset hash."""
+    from dataclasses import asdict
+
+    from matcher.datasets import build_training_set
+
+    service = _service()
+    training = build_training_set(service.taxonomy, service.positions, service.settings.dev_eval_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "pairs.jsonl").open("w", encoding="utf-8") as handle:
+        for pair in training.pairs:
+            handle.write(json.dumps(asdict(pair), ensure_ascii=False) + "\n")
+    (out / "training_data_card.md").write_text(training.card(), encoding="utf-8")
+    typer.echo(f"{len(training.pairs)} pairs, sha256 {training.digest} -> {out}")
+
+
+def _print_report(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{report['kind']} run {report['run_id']}: registered version "
+               f"{report['registered_version']}, {'PROMOTED' if report['promoted'] else 'not promoted'}")  # fmt: skip
+    typer.echo(f"gate: {report['gate']}")
+    for name, value in sorted(report["metrics"].items()):
+        if not name.startswith("fairness.map.") and not name.startswith("fairness.exposure."):
+            typer.echo(f"  {name:<40} {value:.4f}")
 
 
 @models_app.command("import")

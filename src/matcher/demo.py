@@ -150,9 +150,13 @@ class DemoGenerator:
             raise LookupError(f"demo occupation {label!r} is not in ESCO")
         return occupation
 
-    def posting(self) -> JobPostingIn:
+    def posting(self, occupation: Occupation | None = None) -> JobPostingIn:
+        """A posting; of ``occupation`` (domestic) if given, else of a random one."""
         rnd = self.random
-        if rnd.random() < 0.12 and self.programmes:
+        if occupation is not None:
+            programme, country, language = None, "VN", None
+            vietnamese = rnd.random() < 0.7
+        elif rnd.random() < 0.12 and self.programmes:
             chosen = rnd.choice(self.programmes)
             programme, country, language = chosen.id, chosen.country, chosen.language
             occupation = self._occupation(rnd.choice(chosen.occupations))
@@ -161,6 +165,7 @@ class DemoGenerator:
             programme, country, language = None, "VN", None
             occupation = rnd.choice(self.destinations)
             vietnamese = rnd.random() < 0.7
+        vietnamese = vietnamese and bool(occupation.vi_labels)
         skills = self._skills(occupation, rnd.randint(4, 8))
         required, mentioned = skills[:3], self._skill_names(skills[3:], vietnamese)
         if vietnamese:
@@ -199,6 +204,10 @@ class DemoGenerator:
         )
 
     def profile(self, number: int) -> CandidateProfileIn:
+        return self.labelled_profile(number)[0]
+
+    def labelled_profile(self, number: int) -> tuple[CandidateProfileIn, Occupation]:
+        """A profile and the ESCO occupation it was written from (the label for evaluation)."""
         rnd = self.random
         abroad = rnd.random() < 0.4 and bool(self.programmes)
         chosen = rnd.choice(self.programmes) if abroad else None
@@ -241,7 +250,7 @@ class DemoGenerator:
                     language="English", certificate="IELTS", level=rnd.choice(["4.5", "5.5", "6.5"])
                 )
             )
-        return CandidateProfileIn(
+        profile = CandidateProfileIn(
             text=text,
             former_position=position,
             sector=SECTORS.get(origin.isco_group[:1], "khác"),
@@ -264,3 +273,4 @@ class DemoGenerator:
             name=f"{DEMO_PREFIX} Ứng viên {number}",
             contact=f"demo{number}@example.invalid",
         )
+        return profile, origin

@@ -34,6 +34,9 @@ Kind = Literal["query", "passage"]
 DEFAULT_MODEL = "multilingual-e5-small"
 ENGLISH_MODEL = "all-MiniLM-L6-v2"
 KNOWN_MODELS = (DEFAULT_MODEL, ENGLISH_MODEL)
+#: The name of every fine-tuned encoder (its fingerprint tells versions apart, so cached label
+#: vectors are shared between a training run's evaluation and the service that loads it).
+TRAINED_NAME = "matcher-encoder"
 #: Show a progress bar when one call encodes at least this many texts.
 PROGRESS_THRESHOLD = 512
 #: Queries at least this long (in tokens) go through the fast query runtime, if one is set.
@@ -82,7 +85,7 @@ def resolve_model(spec: str, models_dir: Path) -> ModelSource:
     if spec == ENGLISH_MODEL:
         return ModelSource(spec, minilm_path())
     if spec.startswith(("models:/", "runs:/")):
-        return ModelSource(spec, None, uri=spec)
+        return ModelSource(TRAINED_NAME, None, uri=spec)
     path = Path(spec).expanduser()
     if path.is_dir() and ((path / "modules.json").exists() or (path / "config.json").exists()):
         return ModelSource(path.name, path.resolve())

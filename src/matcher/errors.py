@@ -66,3 +66,9 @@ class ForbiddenError(MatcherError, PermissionError):
 
 class UnauthorizedError(MatcherError, PermissionError):
     code = "unauthorized"
+
+
+class ConflictError(MatcherError, RuntimeError):
+    """The request clashes with work already under way (e.g. a reload is running)."""
+
+    code = "conflict"

@@ -20,6 +20,8 @@ from matcher.encoder import Encoder, Kind
 from matcher.index import IndexConfig, VectorIndex
 
 logger = logging.getLogger(__name__)
+#: Cached label vector files kept per label-set name (one per model).
+KEEP_CACHED = 4
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,12 @@ class LabelIndex:
             vectors,
             [{"uri": label.uri, "source": label.source} for label in ordered],
         )
-        for stale in Path(cache_dir).glob(f"{name}-*.npz"):
-            stale.unlink(missing_ok=True)
         index.save(path)
+        # keep the newest few per label set: a model being evaluated against the champion, or
+        # a switch back, should not re-embed everything
+        cached = sorted(Path(cache_dir).glob(f"{name}-*.npz"), key=lambda p: p.stat().st_mtime)
+        for stale in cached[:-KEEP_CACHED]:
+            stale.unlink(missing_ok=True)
         return cls(name, ordered, index, kind, source_weights)
 
     def centroids(self) -> tuple[list[str], npt.NDArray[np.float32]]:

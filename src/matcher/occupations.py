@@ -13,12 +13,15 @@ from matcher.text import normalize_text
 SOURCE_WEIGHTS = {"alt": 0.98}
 
 
-def occupation_labels(taxonomy: Taxonomy) -> list[Label]:
+def occupation_labels(taxonomy: Taxonomy, *, all_labels: bool = True) -> list[Label]:
+    """Every occupation's preferred, alternative and Vietnamese labels (with
+    ``all_labels=False``: the preferred label only)."""
     labels: list[Label] = []
     for occupation in taxonomy.occupations.values():
         labels.append(Label(occupation.label, occupation.uri, "pref"))
-        labels.extend(Label(text, occupation.uri, "alt") for text in occupation.alt_labels)
-        labels.extend(Label(text, occupation.uri, "vi") for text in occupation.vi_labels)
+        if all_labels:
+            labels.extend(Label(text, occupation.uri, "alt") for text in occupation.alt_labels)
+            labels.extend(Label(text, occupation.uri, "vi") for text in occupation.vi_labels)
     return labels
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -22,9 +24,16 @@ import numpy.typing as npt
 
 from matcher.catalog import Catalog, Progress, ReconcileReport, candidate_text, job_text
 from matcher.encoder import Encoder, Kind
-from matcher.errors import ForbiddenError, InvalidInputError, NotFoundError, UnauthorizedError
+from matcher.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    UnauthorizedError,
+)
 from matcher.index import IndexConfig
 from matcher.labels import LabelIndex
+from matcher.learned_ranker import LearnedRanker
 from matcher.occupations import SOURCE_WEIGHTS as OCCUPATION_SOURCE_WEIGHTS
 from matcher.occupations import OccupationMatcher, occupation_labels
 from matcher.positions import Position, PositionMap, load_positions
@@ -63,6 +72,7 @@ from matcher.skills import SkillExtractor, resolve_skill_names, skill_labels, sk
 from matcher.store import Principal, Store, now
 from matcher.taxonomy import Taxonomy, load_taxonomy
 from matcher.text import fold, normalize_text
+from matcher.tracking import ENCODER_MODEL, RANKER_MODEL, champion, configure, has_local_store
 from matcher.transitions import TransitionRanker
 
 logger = logging.getLogger(__name__)
@@ -71,6 +81,11 @@ logger = logging.getLogger(__name__)
 class MatcherService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        #: store-and-index writes, and the final catch-up and swap of a reload
+        self._writes = threading.RLock()
+        self._reloading = threading.Lock()
+        self.reload_status = ReloadStatus()
+        self._targets: dict[tuple[int, str, str], list[Any]] = {}
 
     @property
     def cache_dir(self) -> Path:
@@ -86,10 +101,30 @@ class MatcherService:
             self.settings.data_dir, self.settings.project_data_dir, self.settings.caches
         )
 
+    # ------------------------------------------------------------------ models
+    def served_models(self) -> dict[str, str]:
+        """What to serve: ``{"encoder": spec, "ranker": spec}``. The registered champions
+        (pinned to their version) when ``serve_champions`` is on and the tracking store has
+        them; otherwise the configured ``model`` and ``ranker``."""
+        served = {"encoder": self.settings.model, "ranker": self.settings.ranker}
+        if not self.settings.serve_champions or not has_local_store(self.settings.tracking_uri):
+            return served
+        configure(self.settings.tracking_uri, self.settings.state_dir)
+        for kind, name in (("encoder", ENCODER_MODEL), ("ranker", RANKER_MODEL)):
+            found = champion(name)
+            if found is not None:
+                served[kind] = found.uri
+        return served
+
     @cached_property
-    def encoder(self) -> Encoder:
+    def served(self) -> dict[str, str]:
+        return self.served_models()
+
+    def load_encoder(self, spec: str) -> Encoder:
+        if spec.startswith(("models:/", "runs:/")):
+            configure(self.settings.tracking_uri, self.settings.state_dir)
         return Encoder.load(
-            self.settings.model,
+            spec,
             self.settings.models_dir,
             batch_size=self.settings.encode_batch_size,
             max_chars=self.settings.max_text_chars,
@@ -98,21 +133,48 @@ class MatcherService:
             graph_dir=self.settings.caches / "onnx",
         )
 
+    def load_ranker(self, spec: str) -> Ranker:
+        """``weighted`` (hand-set weights) or an MLflow URI of a learned ranker."""
+        if spec == "weighted":
+            return WeightedRanker(WeightedRanker().weights | {"priority": self.settings.priority_boost})
+        if not spec.startswith(("models:/", "runs:/")):
+            raise InvalidInputError(
+                f"unknown ranker {spec!r}: use 'weighted' or an MLflow model URI such as "
+                "models:/matcher-ranker@champion"
+            )
+        configure(self.settings.tracking_uri, self.settings.state_dir)
+        import mlflow.sklearn
+
+        model = mlflow.sklearn.load_model(spec)
+        return LearnedRanker(model, self.settings.priority_boost, name=spec)
+
     @cached_property
-    def occupation_matcher(self) -> OccupationMatcher:
+    def encoder(self) -> Encoder:
+        return self.load_encoder(self.served["encoder"])
+
+    def _occupation_matcher(self, encoder: Encoder) -> OccupationMatcher:
+        every = self.settings.occupation_labels == "all"
         labels = LabelIndex.build(
-            "occupations", occupation_labels(self.taxonomy), self.encoder, self.cache_dir,
+            "occupations" if every else "preferred-occupations",
+            occupation_labels(self.taxonomy, all_labels=every), encoder, self.cache_dir,
             config=self.index_config, source_weights=OCCUPATION_SOURCE_WEIGHTS,
         )  # fmt: skip
-        return OccupationMatcher(self.taxonomy, self.encoder, labels)
+        return OccupationMatcher(self.taxonomy, encoder, labels)
+
+    def _skill_extractor(self, encoder: Encoder) -> SkillExtractor:
+        labels = LabelIndex.build(
+            "skills", skill_labels(self.taxonomy), encoder, self.cache_dir,
+            config=self.index_config,
+        )  # fmt: skip
+        return SkillExtractor(self.taxonomy, encoder, labels)
+
+    @cached_property
+    def occupation_matcher(self) -> OccupationMatcher:
+        return self._occupation_matcher(self.encoder)
 
     @cached_property
     def skill_extractor(self) -> SkillExtractor:
-        labels = LabelIndex.build(
-            "skills", skill_labels(self.taxonomy), self.encoder, self.cache_dir,
-            config=self.index_config,
-        )  # fmt: skip
-        return SkillExtractor(self.taxonomy, self.encoder, labels)
+        return self._skill_extractor(self.encoder)
 
     @cached_property
     def positions(self) -> PositionMap:
@@ -213,8 +275,56 @@ class MatcherService:
 
     @cached_property
     def ranker(self) -> Ranker:
-        weights = WeightedRanker().weights | {"priority": self.settings.priority_boost}
-        return WeightedRanker(weights)
+        return self.load_ranker(self.served["ranker"])
+
+    # ------------------------------------------------------------------ reload
+    def reload(self, progress: Progress | None = None) -> dict[str, Any]:
+        """Switch to the models :meth:`served_models` names now (the current champions).
+
+        A new encoder gets its label indexes and a new job and candidate index, embedded in
+        the background while requests are answered by the current ones; a final catch-up of
+        writes made meanwhile and the swap happen under the write lock, so no acknowledged
+        write is missed. Raises :class:`ConflictError` if a reload is already running."""
+        if not self._reloading.acquire(blocking=False):
+            raise ConflictError("a reload is already running; follow it at GET /v1/admin/reload")
+        status = self.reload_status
+        try:
+            status.begin(dict(self.served))
+            wanted = self.served_models()
+            status.update(phase="loading models", target=wanted)
+            encoder = self.load_encoder(wanted["encoder"])
+            ranker = self.load_ranker(wanted["ranker"])
+            parts: dict[str, Any] = {"ranker": ranker, "served": wanted}
+            if encoder.fingerprint != self.encoder.fingerprint:
+                status.update(phase="embedding labels")
+                matcher = self._occupation_matcher(encoder)
+                catalog = Catalog(self.store, encoder, self.settings.state_dir / "indexes",
+                                  self.index_config)  # fmt: skip
+                parts |= {
+                    "encoder": encoder, "occupation_matcher": matcher, "catalog": catalog,
+                    "skill_extractor": self._skill_extractor(encoder),
+                    "transition_ranker": TransitionRanker(self.taxonomy, matcher.labels.centroids()),
+                }  # fmt: skip
+
+                def report(name: str, done: int, total: int) -> None:
+                    status.update(phase=f"embedding {name}", done=done, total=total)
+                    if progress:
+                        progress(name, done, total)
+
+                catalog.reconcile(report)
+                encoder.warm_up()
+            with self._writes:  # writes made during the rebuild, then the swap
+                if "catalog" in parts:
+                    status.update(phase="catching up")
+                    parts["catalog"].reconcile()
+                self.__dict__.update(parts)
+            status.finish(wanted, changed_encoder="catalog" in parts)
+            return status.as_dict()
+        except Exception as error:
+            status.fail(error)
+            raise
+        finally:
+            self._reloading.release()
 
     # ------------------------------------------------------------------ programmes
     @cached_property
@@ -352,8 +462,9 @@ class MatcherService:
                            occupation=occupations.get(i))
             for i, item in enumerate(items)
         ]  # fmt: skip
-        self.store.add_jobs(jobs)
-        self.catalog.index_jobs(jobs)
+        with self._writes:
+            self.store.add_jobs(jobs)
+            self.catalog.index_jobs(jobs)
         return jobs
 
     def get_job(self, job_id: str) -> JobPosting:
@@ -370,14 +481,16 @@ class MatcherService:
         job = self.build_job(
             data, job_id=job_id, employer_id=current.employer_id, created_at=current.created_at
         )
-        self.store.replace_job(job)
-        self.catalog.index_jobs([job])
+        with self._writes:
+            self.store.replace_job(job)
+            self.catalog.index_jobs([job])
         return job
 
     def delete_job(self, job_id: str, principal: Principal) -> None:
         self._owned_job(job_id, principal)
-        self.store.delete_job(job_id)
-        self.catalog.drop_job(job_id)
+        with self._writes:
+            self.store.delete_job(job_id)
+            self.catalog.drop_job(job_id)
 
     # ------------------------------------------------------------------ candidates
     def build_candidate(
@@ -412,8 +525,9 @@ class MatcherService:
     def create_candidate(self, data: CandidateProfileIn) -> tuple[Candidate, str]:
         """Store a profile, index it, and return it with the owner's token."""
         candidate = self.build_candidate(data)
-        token = self.store.add_candidate(candidate)
-        self.catalog.index_candidates([candidate])
+        with self._writes:
+            token = self.store.add_candidate(candidate)
+            self.catalog.index_candidates([candidate])
         return candidate, token
 
     def _own_candidate(self, candidate_id: str, token: str | None) -> Candidate:
@@ -433,15 +547,17 @@ class MatcherService:
         candidate = self.build_candidate(
             data, candidate_id=candidate_id, created_at=current.created_at
         )
-        self.store.replace_candidate(candidate)
-        self.catalog.index_candidates([candidate])
+        with self._writes:
+            self.store.replace_candidate(candidate)
+            self.catalog.index_candidates([candidate])
         return candidate
 
     def delete_candidate(self, candidate_id: str, token: str | None) -> None:
         """Erase the profile, its feedback links and its vectors."""
         self._own_candidate(candidate_id, token)
-        self.store.delete_candidate(candidate_id)
-        self.catalog.drop_candidate(candidate_id)
+        with self._writes:
+            self.store.delete_candidate(candidate_id)
+            self.catalog.drop_candidate(candidate_id)
 
     # ------------------------------------------------------------------ ranking
     def recommend_jobs(
@@ -457,20 +573,35 @@ class MatcherService:
         A candidate whose former position is in the public-sector map also gets postings of
         that position's best transition targets retrieved, and a ``transition`` feature."""
         _check_k(k)
-        query = self.encoder.encode([candidate_text(candidate)], kind="query")
+        jobs, pairs = self.job_pairs(candidate, filters=filters, lang=lang,
+                                     retrieve=max(k * RETRIEVE_FACTOR, MIN_RETRIEVE))  # fmt: skip
+        ranked = self._rank(pairs, k, lang)
+        return [
+            RankedJob(job=jobs[i], score=score, features=features, explanation=explanation,
+                      programme=self._programme_summary(jobs[i].programme, lang))
+            for i, score, features, explanation in ranked
+        ]  # fmt: skip
+
+    def job_pairs(
+        self, candidate: Candidate, *, filters: JobFilters | None = None, lang: Lang = "vi",
+        retrieve: int | None = None,
+    ) -> tuple[list[JobPosting], list[tuple[Seeker, Opening, float]]]:
+        """The postings retrieved for a candidate (programme postings the candidate is not
+        eligible for left out), each with the (seeker, opening, similarity) the ranker reads.
+        Recommendations rank these; training and evaluation compute their features."""
+        catalog = self.catalog  # one snapshot: a reload swaps the encoder and index together
+        query = catalog.encoder.encode([candidate_text(candidate)], kind="query")
         keep = _job_filter(filters) if filters else None
         seeker = _seeker(candidate, self._transition_targets(candidate, lang))
-        with self.catalog.lock:
-            [hits] = self.catalog.jobs.search(
-                query, max(k * RETRIEVE_FACTOR, MIN_RETRIEVE), where=keep
-            )
+        with catalog.lock:
+            [hits] = catalog.jobs.search(query, retrieve or MIN_RETRIEVE, where=keep)
             if seeker.transitions:
                 targets = seeker.transitions
 
                 def in_targets(meta: Mapping[str, Any]) -> bool:
                     return meta.get("occupation") in targets and (keep is None or keep(meta))
 
-                [extra] = self.catalog.jobs.search(query, TRANSITION_JOBS, where=in_targets)
+                [extra] = catalog.jobs.search(query, TRANSITION_JOBS, where=in_targets)
                 seen = {hit.id for hit in hits}
                 hits = hits + [hit for hit in extra if hit.id not in seen]
         jobs = self.store.get_jobs([hit.id for hit in hits])
@@ -489,12 +620,7 @@ class MatcherService:
              _opening(job), score)
             for job, score in found
         ]  # fmt: skip
-        ranked = self._rank(pairs, k, lang)
-        return [
-            RankedJob(job=found[i][0], score=score, features=features, explanation=explanation,
-                      programme=self._programme_summary(found[i][0].programme, lang))
-            for i, score, features, explanation in ranked
-        ]  # fmt: skip
+        return [job for job, _ in found], pairs
 
     def _transition_targets(self, candidate: Candidate, lang: Lang) -> dict[str, tuple[float, str]]:
         """Best transition targets of a public-sector former position: uri -> (score relative
@@ -502,8 +628,14 @@ class MatcherService:
         found = self.positions.resolve(candidate.former_position or "")
         if found is None:
             return {}
-        origin = self._position_origin(found.position)
-        targets = self.transition_ranker.rank(origin, TRANSITION_TARGETS, lang=lang)
+        ranker = self.transition_ranker
+        key = (id(ranker), found.position.id, lang)
+        if key not in self._targets:  # a pure function of the position and the model
+            origin = self._position_origin(found.position)
+            self._targets[key] = ranker.rank(origin, TRANSITION_TARGETS, lang=lang)
+            if len(self._targets) > 4096:
+                self._targets.pop(next(iter(self._targets)))
+        targets = self._targets[key]
         best = max((t.score for t in targets), default=0.0) or 1.0
         return {
             t.uri: (round(t.score / best, 4), (t.label_vi or t.label) if lang == "vi" else t.label)
@@ -517,11 +649,31 @@ class MatcherService:
         programme posting, only candidates eligible for the programme, with the priority boost."""
         _check_k(k)
         job = self._owned_job(job_id, principal)
+        candidates, pairs = self.candidate_pairs(
+            job, lang=lang, retrieve=max(k * RETRIEVE_FACTOR, MIN_RETRIEVE)
+        )
+        ranked = self._rank(pairs, k, lang)
+        return [
+            RankedCandidate(
+                candidate=candidate_view(candidates[i]),
+                score=score,
+                features=features,
+                explanation=explanation,
+            )
+            for i, score, features, explanation in ranked
+        ]
+
+    def candidate_pairs(
+        self, job: JobPosting, *, lang: Lang = "vi", retrieve: int | None = None
+    ) -> tuple[list[Candidate], list[tuple[Seeker, Opening, float]]]:
+        """The consenting candidates retrieved for a posting (for a programme posting, the
+        eligible ones), each with the (seeker, opening, similarity) the ranker reads."""
         programme = self.programmes.get(job.programme) if job.programme else None
-        query = self.encoder.encode([job_text(job)], kind="query")
-        with self.catalog.lock:
-            [hits] = self.catalog.candidates.search(
-                query, max(k * RETRIEVE_FACTOR, MIN_RETRIEVE), where={"consent": True}
+        catalog = self.catalog
+        query = catalog.encoder.encode([job_text(job)], kind="query")
+        with catalog.lock:
+            [hits] = catalog.candidates.search(
+                query, retrieve or MIN_RETRIEVE, where={"consent": True}
             )
         candidates = self.store.get_candidates([hit.id for hit in hits])
         opening = _opening(job)
@@ -540,16 +692,7 @@ class MatcherService:
                 [g for g in c.priority_groups if g in supported], lang)), opening, score)
             for c, score in found
         ]  # fmt: skip
-        ranked = self._rank(pairs, k, lang)
-        return [
-            RankedCandidate(
-                candidate=candidate_view(found[i][0]),
-                score=score,
-                features=features,
-                explanation=explanation,
-            )
-            for i, score, features, explanation in ranked
-        ]
+        return [c for c, _ in found], pairs
 
     def skill_gaps(
         self,
@@ -564,10 +707,11 @@ class MatcherService:
         ``filters``, among the ``pool`` closest to the profile) learning each would unlock or
         improve."""
         _check_k(k)
-        query = self.encoder.encode([candidate_text(candidate)], kind="query")
+        catalog = self.catalog
+        query = catalog.encoder.encode([candidate_text(candidate)], kind="query")
         where = _job_filter(filters or JobFilters())
-        with self.catalog.lock:
-            [hits] = self.catalog.jobs.search(query, pool or SKILL_GAP_POOL, where=where)
+        with catalog.lock:
+            [hits] = catalog.jobs.search(query, pool or SKILL_GAP_POOL, where=where)
         jobs = self.store.get_jobs([hit.id for hit in hits])
         today = dt.date.today()
         found = [jobs[hit.id] for hit in hits if hit.id in jobs]
@@ -775,3 +919,36 @@ def load_demo(
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
+
+
+class ReloadStatus:
+    """What a reload is doing, for ``GET /v1/admin/reload`` (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: dict[str, Any] = {"state": "idle"}
+
+    def begin(self, before: dict[str, str]) -> None:
+        with self._lock:
+            self._state = {"state": "running", "phase": "starting", "before": before,
+                           "started_at": now().isoformat(), "done": 0, "total": 0}  # fmt: skip
+            self._started = time.perf_counter()
+
+    def update(self, **values: Any) -> None:
+        with self._lock:
+            self._state |= values
+
+    def finish(self, served: dict[str, str], *, changed_encoder: bool) -> None:
+        with self._lock:
+            self._state |= {"state": "done", "phase": "swapped", "served": served,
+                            "changed_encoder": changed_encoder, "finished_at": now().isoformat(),
+                            "seconds": round(time.perf_counter() - self._started, 1)}  # fmt: skip
+
+    def fail(self, error: Exception) -> None:
+        with self._lock:
+            self._state |= {"state": "failed", "error": f"{type(error).__name__}: {error}",
+                            "finished_at": now().isoformat()}  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._state)

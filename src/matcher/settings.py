@@ -57,6 +57,19 @@ class Settings(BaseSettings):
     #: ethnic minorities, demobilised soldiers and police, ...): added to the score of that
     #: programme's postings only, never taken from anyone else; every use is explained.
     priority_boost: float = Field(0.05, ge=0.0, le=0.5)
+    #: How postings and profiles are re-ranked: ``weighted`` (hand-set weights) or an MLflow
+    #: model URI of a learned ranker (``models:/matcher-ranker@champion``).
+    ranker: str = "weighted"
+    #: Serve the registered champions (``matcher-encoder@champion``, ``matcher-ranker@champion``)
+    #: when the tracking store has them, instead of ``model`` and ``ranker``;
+    #: ``POST /v1/admin/reload`` switches to newer ones without a restart.
+    serve_champions: bool = True
+    #: MLflow tracking URI; default a SQLite file in the state directory.
+    mlflow_uri: str | None = None
+    #: Occupation labels embedded for title matching: ``all`` (preferred, alternative and
+    #: Vietnamese) or ``preferred`` (the English preferred label only: the quick training
+    #: preset's evaluation, 13× fewer to embed).
+    occupation_labels: Literal["all", "preferred"] = "all"
     index: IndexConfig = Field(default_factory=IndexConfig)
 
     @property
@@ -66,6 +79,10 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.store_url or f"sqlite:///{self.state_dir / 'matcher.db'}"
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.mlflow_uri or f"sqlite:///{self.state_dir / 'mlflow.db'}"
 
     @property
     def esco_dir(self) -> Path:

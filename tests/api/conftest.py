@@ -13,7 +13,7 @@ from matcher.settings import Settings
 
 def api_settings(settings: Settings, state_dir) -> Settings:  # type: ignore[no-untyped-def]
     """Fresh data (database, job and candidate indexes) with the shared model caches."""
-    return Settings(state_dir=state_dir, cache_dir=settings.caches)
+    return Settings(state_dir=state_dir, cache_dir=settings.caches, serve_champions=False)
 
 
 @pytest.fixture(scope="session")

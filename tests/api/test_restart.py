@@ -63,8 +63,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(state: Path, caches: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "MATCHER_STATE_DIR": str(state), "MATCHER_CACHE_DIR": str(caches)}
+def start_server(state: Path, caches: Path, port: int, **extra: str) -> subprocess.Popen:
+    env = {**os.environ, "MATCHER_STATE_DIR": str(state), "MATCHER_CACHE_DIR": str(caches),
+           "MATCHER_SERVE_CHAMPIONS": "false", **extra}  # fmt: skip
     matcher = str(Path(sys.executable).with_name("matcher"))
     process = subprocess.Popen(
         [matcher, "serve", "--host", "127.0.0.1", "--port", str(port)],

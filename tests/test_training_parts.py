@@ -1,0 +1,113 @@
+"""The parts of the training pipelines, on the real taxonomy and dev sets (no training)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from matcher.datasets import batches, build_training_set, check_disjoint, dev_texts, mixture
+from matcher.learned_ranker import LEARNED_FEATURES, LearnedRanker, fit_ranker
+from matcher.pipelines import metric_key
+from matcher.ranking import FEATURES
+from matcher.ranking_eval import Query, age_band, query_metrics, rbo
+from matcher.tracking import flatten, gate
+
+
+@pytest.fixture(scope="module")
+def training(service, settings):  # type: ignore[no-untyped-def]
+    return build_training_set(service.taxonomy, service.positions, settings.dev_eval_dir)
+
+
+def test_training_pairs_keep_the_dev_sets_out(training, settings):  # type: ignore[no-untyped-def]
+    dev = dev_texts(settings.dev_eval_dir)
+    assert len(dev) > 15_000  # titles, sentences, spans, ViSki terms
+    assert check_disjoint(training.pairs, dev) == []
+    # the filter had work to do: some ESCO labels are also dev-set titles or ViSki terms
+    assert sum(training.dropped_dev.values()) > 0
+    card = training.card()
+    assert training.digest in card and "dropped" in card
+
+
+def test_training_pairs_cover_every_source_and_are_reproducible(training, service, settings):  # type: ignore[no-untyped-def]
+    counts = training.counts
+    for source in ("occupation_alt", "occupation_skill", "skill_alt", "vi_occupation",
+                   "vi_skill", "position"):  # fmt: skip
+        assert counts.get(source, 0) > 50, source
+    again = build_training_set(service.taxonomy, service.positions, settings.dev_eval_dir)
+    assert again.digest == training.digest
+    vi = next(p for p in training.pairs if p.source == "vi_occupation")
+    assert vi.positive == service.taxonomy.occupations[vi.group].label
+    hard = next(p for p in training.pairs if p.source == "occupation_alt" and p.negative)
+    assert hard.negative != hard.positive
+
+
+def test_feedback_pairs_join_the_set(service, settings):  # type: ignore[no-untyped-def]
+    with_feedback = build_training_set(service.taxonomy, service.positions, settings.dev_eval_dir,
+                                       feedback=[("kế toán xã 10 năm", "Kế toán tổng hợp")])  # fmt: skip
+    assert with_feedback.counts["feedback"] == 1
+
+
+def test_batches_never_hold_two_pairs_of_one_concept(training):  # type: ignore[no-untyped-def]
+    drawn = mixture(training, {"occupation_alt": 1.0, "vi_occupation": 1.0}, 2000)
+    assert len(drawn) == 2000
+    seen = 0
+    for batch in batches(drawn, 32):
+        assert len({p.group for p in batch}) == len(batch)
+        seen += len(batch)
+    assert seen == 2000
+
+
+def test_rank_biased_overlap():
+    assert rbo(["a", "b", "c"], ["a", "b", "c"]) == pytest.approx(1.0)
+    assert rbo(["a", "b", "c"], ["x", "y", "z"]) == pytest.approx(0.0)
+    swapped_top = rbo(["a", "b", "c", "d"], ["b", "a", "c", "d"])
+    swapped_tail = rbo(["a", "b", "c", "d"], ["a", "b", "d", "c"])
+    assert 0.0 < swapped_top < swapped_tail < 1.0
+
+
+def test_ranking_metrics_reward_relevant_items_first():
+    query = Query(key="q", side="candidate", items=["a", "b", "c", "d"],
+                  rows=[{}] * 4, grades=[0, 3, 0, 1], relevant=[3, 1, 2])  # fmt: skip
+    best = query_metrics(query, [1, 3, 0, 2])
+    worst = query_metrics(query, [0, 2, 3, 1])
+    assert best["map"] > worst["map"] and best["ndcg@10"] > worst["ndcg@10"]
+    # one relevant posting (grade 2) was never retrieved: recall and MAP cannot reach 1
+    assert best["recall@10"] == pytest.approx(2 / 3)
+    assert best["map"] == pytest.approx(2 / 3)
+
+
+def test_age_bands():
+    assert [age_band(y) for y in (1995, 1991, 1990, 1976, 1975)] == [
+        "35_or_under", "35_or_under", "36_to_50", "36_to_50", "over_50"]  # fmt: skip
+
+
+def test_gate_promotes_only_a_clear_win_and_respects_guards():
+    assert gate("m", {"m": 0.51}, {"m": 0.50}, "champion", min_delta=0.002).promote
+    assert not gate("m", {"m": 0.501}, {"m": 0.50}, "champion", min_delta=0.002).promote
+    guarded = gate("m", {"m": 0.6, "vi": 0.70}, {"m": 0.5, "vi": 0.75}, "champion",
+                   min_delta=0.0, guards={"vi": 0.01})  # fmt: skip
+    assert not guarded.promote and "vi fell" in guarded.reason
+
+
+def test_learned_ranker_is_monotone_and_adds_the_priority_boost_only():
+    rnd = random.Random(3)
+    groups, labels = [], []
+    for _ in range(60):
+        rows = [{name: rnd.random() for name in FEATURES} for _ in range(12)]
+        groups.append(rows)
+        labels.append([3 * r["essential_coverage"] + r["location"] + rnd.random() for r in rows])
+    ranker = LearnedRanker(fit_ranker(groups, labels, max_iter=50), priority_boost=0.05)
+    base = {name: 0.5 for name in FEATURES} | {"priority": 0.0}
+    anchors = [dict(base, similarity=0.0), dict(base, similarity=1.0)]  # fix the rescaling
+    scores = [ranker.score([*anchors, dict(base, essential_coverage=v)])[-1]
+              for v in (0.0, 0.25, 0.5, 0.75, 1.0)]  # fmt: skip
+    assert scores == sorted(scores) and scores[-1] > scores[0]
+    boosted = ranker.score([*anchors, dict(base, priority=1.0)])[-1]
+    assert boosted == pytest.approx(ranker.score([*anchors, base])[-1] + 0.05)
+    assert "priority" not in LEARNED_FEATURES
+
+
+def test_mlflow_names():
+    assert metric_key("heldout.candidate.ndcg@10") == "heldout.candidate.ndcg_at_10"
+    assert flatten({"a": {"b": 1, "c": {"d": "x"}}, "e": 2}) == {"a.b": "1", "a.c.d": "x", "e": "2"}
