@@ -128,6 +128,7 @@ def evaluation_service(settings: Settings, model: str, workdir: Path, *, quick: 
     workdir.mkdir(parents=True, exist_ok=True)
     service = MatcherService(settings.model_copy(update={
         "state_dir": workdir, "cache_dir": settings.caches, "store_url": None, "model": model,
+        "mlflow_uri": settings.tracking_uri,  # the registry the models come from
         "ranker": "weighted", "serve_champions": False, "query_runtime": "torch",
         "occupation_labels": "preferred" if quick else settings.occupation_labels,
     }))  # fmt: skip

@@ -93,7 +93,7 @@ def test_quick_encoder_run_is_logged_registered_and_promoted(lab):  # type: igno
     assert report.decision.promote, report.decision.reason
     assert report.metrics["dev.titles.mrr_at_10"] > report.baseline["dev.titles.mrr_at_10"]
     version = _client().get_model_version_by_alias(ENCODER_MODEL, CHAMPION)
-    assert version.version == report.version and version.run_id == report.run_id
+    assert str(version.version) == report.version and version.run_id == report.run_id
     assert run.data.tags["gate.decision"] == "promoted"
     # registered with a signature and an input example
     import mlflow.models
@@ -111,7 +111,7 @@ def test_a_run_that_does_not_beat_the_champion_is_refused(lab):  # type: ignore[
     assert "champion" in report.decision.baseline_source
     configure(lab["settings"].tracking_uri, lab["state"])
     champion = _client().get_model_version_by_alias(ENCODER_MODEL, CHAMPION)
-    assert champion.version != report.version  # registered, but not champion
+    assert str(champion.version) != report.version  # registered, but not champion
     run = _client().get_run(report.run_id)
     assert run.data.tags["gate.decision"] == "refused"
     assert run.data.metrics["gate.promoted"] == 0.0
@@ -126,7 +126,7 @@ def test_quick_ranker_run_is_gated_on_held_out_data(lab):  # type: ignore[no-unt
     assert report.decision.promote == (metrics["heldout.map"] > baseline["heldout.map"] + 0.002)
     configure(lab["settings"].tracking_uri, lab["state"])
     versions = _client().search_model_versions(f"name='{RANKER_MODEL}'")
-    assert [v.version for v in versions] == [report.version]
+    assert [str(v.version) for v in versions] == [report.version]
 
 
 def test_reload_switches_models_while_requests_keep_being_answered(lab):  # type: ignore[no-untyped-def]
