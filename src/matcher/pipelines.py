@@ -25,7 +25,7 @@ from matcher.encoder import DEFAULT_MODEL, TRAINED_NAME, Encoder, resolve_model
 from matcher.evaluation import evaluate_skill_extraction, evaluate_synonyms, evaluate_titles
 from matcher.finetune import PRESETS, FinetuneConfig, finetune
 from matcher.learned_ranker import LEARNED_FEATURES, LearnedRanker, feature_matrix, fit_ranker
-from matcher.ranking import Ranker, WeightedRanker
+from matcher.ranking import Ranker
 from matcher.ranking_eval import (
     Corpus,
     build_corpus,
@@ -415,9 +415,7 @@ def train_ranker(settings: Settings, *, preset: str = "default", say: Say = prin
                            max_iter=200, learning_rate=0.08, max_leaf_nodes=15)  # fmt: skip
         candidate = LearnedRanker(model, settings.priority_boost)
         current = champion(RANKER_MODEL)
-        baseline_ranker: Ranker = (live.load_ranker(current.uri) if current
-                                   else WeightedRanker(WeightedRanker().weights
-                                                       | {"priority": settings.priority_boost}))  # fmt: skip
+        baseline_ranker = live.load_ranker(current.uri if current else "weighted")
         source = (
             f"{RANKER_MODEL} v{current.version} ({CHAMPION})" if current else "hand-set weights"
         )
