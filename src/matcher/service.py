@@ -85,7 +85,8 @@ class MatcherService:
         self._writes = threading.RLock()
         self._reloading = threading.Lock()
         self.reload_status = ReloadStatus()
-        self._targets: dict[tuple[int, str, str], list[Any]] = {}
+        #: transition targets per (position, lang); emptied when a reload swaps the model
+        self._targets: dict[tuple[str, str], list[Any]] = {}
 
     @property
     def cache_dir(self) -> Path:
@@ -304,6 +305,7 @@ class MatcherService:
                     "encoder": encoder, "occupation_matcher": matcher, "catalog": catalog,
                     "skill_extractor": self._skill_extractor(encoder),
                     "transition_ranker": TransitionRanker(self.taxonomy, matcher.labels.centroids()),
+                    "_targets": {},
                 }  # fmt: skip
 
                 def report(name: str, done: int, total: int) -> None:
@@ -629,7 +631,7 @@ class MatcherService:
         if found is None:
             return {}
         ranker = self.transition_ranker
-        key = (id(ranker), found.position.id, lang)
+        key = (found.position.id, lang)
         if key not in self._targets:  # a pure function of the position and the model
             origin = self._position_origin(found.position)
             self._targets[key] = ranker.rank(origin, TRANSITION_TARGETS, lang=lang)
