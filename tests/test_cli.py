@@ -122,3 +122,18 @@ def test_evaluate_on_a_slice_of_the_dev_sets(tmp_path):
     transitions = next(r for r in results if r["task"] == "transitions (default weights)")
     assert transitions["n"] == 30 and 0.3 < transitions["metrics"]["mrr@10"] <= 1.0
     assert "| title normalisation |" in report.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["train", "encoder", "--merge-ratio", "2"], "less than or equal to 1"),
+        (["train", "encoder", "--steps", "many"], "valid integer"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error_not_a_traceback(args, expected):
+    result = run(*args)
+    err = result.stderr.decode()
+    assert result.returncode == 2
+    assert expected in err and "Traceback" not in err
+    assert "--help" in err

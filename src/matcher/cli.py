@@ -365,6 +365,12 @@ def train_encoder_command(
     learning_rate: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
     freeze_layers: Annotated[int | None, typer.Option(help="Lower layers kept frozen.")] = None,
     max_minutes: Annotated[float | None, typer.Option(help="Stop training after this.")] = None,
+    merge_ratio: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Share of the trained weights kept, averaged with the base."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Fine-tune multilingual-e5-small on ESCO-derived pairs; register it as matcher-encoder
@@ -373,7 +379,7 @@ def train_encoder_command(
 
     given = {"steps": steps, "batch_size": batch_size, "epochs": epochs,
              "learning_rate": learning_rate, "freeze_layers": freeze_layers,
-             "max_minutes": max_minutes}  # fmt: skip
+             "max_minutes": max_minutes, "merge_ratio": merge_ratio}  # fmt: skip
     overrides = {k: v for k, v in given.items() if v is not None}
     report = train_encoder(Settings(), preset="quick" if quick else "default",
                            overrides=overrides, say=_say)  # fmt: skip
@@ -451,10 +457,11 @@ def main() -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except Exception as error:  # click's usage errors come through here
+    except Exception as error:  # usage errors (a bad option value) come through here
         import click
+        from typer._click.exceptions import ClickException  # typer >= 0.2x vendors click
 
-        if isinstance(error, click.ClickException):
+        if isinstance(error, (click.ClickException, ClickException)):
             error.show()
             sys.exit(error.exit_code)
         raise
