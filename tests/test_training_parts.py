@@ -111,3 +111,16 @@ def test_learned_ranker_is_monotone_and_adds_the_priority_boost_only():
 def test_mlflow_names():
     assert metric_key("heldout.candidate.ndcg@10") == "heldout.candidate.ndcg_at_10"
     assert flatten({"a": {"b": 1, "c": {"d": "x"}}, "e": 2}) == {"a.b": "1", "a.c.d": "x", "e": "2"}
+
+
+def test_merge_averages_trained_weights_with_the_start():
+    import torch
+
+    from matcher.finetune import merge
+
+    start = [torch.tensor([0.0, 2.0]), torch.tensor([4.0])]
+    for ratio, expected in ((0.5, [[1.0, 3.0], [5.0]]), (0.0, [[0.0, 2.0], [4.0]]),
+                            (1.0, [[2.0, 4.0], [6.0]])):  # fmt: skip
+        tuned = [torch.tensor([2.0, 4.0]), torch.tensor([6.0])]
+        merge(tuned, start, ratio)
+        assert [t.tolist() for t in tuned] == expected
