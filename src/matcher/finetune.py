@@ -73,7 +73,7 @@ PRESETS = {
     "quick": FinetuneConfig(
         steps=12, batch_size=24, freeze_layers=9, max_minutes=1.0, merge_ratio=1.0
     ),
-    # the default run: 12 minutes of training on 2 cores (about 270 of the 480 steps), then
+    # the default run: 12 minutes of training on 2 cores (220–270 of the 480 steps, by load), then
     # the weights are averaged with the base model (merge_ratio 0.5)
     "default": FinetuneConfig(),
 }
