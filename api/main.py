@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api import errors
@@ -20,6 +21,7 @@ from api.routes import (
     feedback,
     health,
     jobs,
+    pages,
     programmes,
     recommendations,
     taxonomy,
@@ -135,8 +137,10 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         programmes.router,
         feedback.router,
         admin.router,
+        pages.router,
     ):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 
 

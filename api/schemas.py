@@ -10,7 +10,9 @@ from matcher.programmes import PriorityGroup, Programme, Source
 from matcher.schemas import (
     Candidate,
     CandidateProfileIn,
+    Eligibility,
     JobFilters,
+    JobPosting,
     Lang,
     OccupationMatch,
     RankedCandidate,
@@ -37,6 +39,11 @@ class SkillExtractResponse(BaseModel):
 class CandidateCreatedResponse(BaseModel):
     candidate: Candidate
     token: str = Field(description="keep it: it reads, changes and deletes this profile")
+
+
+class JobListResponse(BaseModel):
+    total: int = Field(description="all of your postings, of which `results` is one page")
+    results: list[JobPosting]
 
 
 class BulkError(BaseModel):
@@ -77,6 +84,19 @@ class SkillGapsRequest(ProfileSource):
 
 class EligibilityRequest(ProfileSource):
     pass
+
+
+class EligibilityListResponse(BaseModel):
+    results: list[Eligibility]
+
+
+class Province(BaseModel):
+    name: str
+    region: str
+
+
+class ProvinceListResponse(BaseModel):
+    provinces: list[Province]
 
 
 class ProgrammeListResponse(BaseModel):

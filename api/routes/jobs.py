@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Employer, Service
-from api.schemas import BulkError, BulkImportResponse
+from api.schemas import BulkError, BulkImportResponse, JobListResponse
 from matcher.ingest import parse_job_rows
 from matcher.schemas import JobPosting, JobPostingIn
 
@@ -45,6 +47,18 @@ async def bulk_import(request: Request, service: Service, principal: Employer) -
         errors=[BulkError(line=e.line, message=e.message) for e in errors],
     )
     return JSONResponse(report.model_dump(), status_code=201 if jobs else 422)
+
+
+@router.get("")
+def list_jobs(
+    service: Service,
+    principal: Employer,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobListResponse:
+    """Your postings, newest first (employer key)."""
+    total, jobs = service.list_jobs(principal, limit=limit, offset=offset)
+    return JobListResponse(total=total, results=jobs)
 
 
 @router.get("/{job_id}")

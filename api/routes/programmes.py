@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import LangQuery, Service, Token
 from api.routes.recommendations import candidate_for
-from api.schemas import EligibilityRequest, ProgrammeListResponse
+from api.schemas import EligibilityListResponse, EligibilityRequest, ProgrammeListResponse
 from matcher.programmes import Eligibility, Programme
 
 router = APIRouter(prefix="/v1", tags=["programmes"])
@@ -21,6 +21,16 @@ def list_programmes(service: Service) -> ProgrammeListResponse:
         last_checked=catalog.last_checked, programmes=catalog.programmes,
         sources=catalog.sources, priority_groups=catalog.priority_groups,
     )  # fmt: skip
+
+
+@router.post("/programmes/eligibility")
+def all_eligibility(
+    body: EligibilityRequest, service: Service, token: Token, lang: LangQuery = "vi"
+) -> EligibilityListResponse:
+    """Every programme for one person (saved with its token, or inline), eligible ones first:
+    each requirement met or not, and the route to meet it."""
+    candidate = candidate_for(body, service, token)
+    return EligibilityListResponse(results=service.all_eligibility(candidate, lang))
 
 
 @router.get("/programmes/{programme_id}")

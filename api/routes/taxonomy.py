@@ -3,7 +3,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import Service
-from api.schemas import OccupationMatchResponse, SkillExtractResponse, TextQueryRequest
+from api.schemas import (
+    OccupationMatchResponse,
+    ProvinceListResponse,
+    SkillExtractResponse,
+    TextQueryRequest,
+)
 
 router = APIRouter(prefix="/v1", tags=["taxonomy"])
 
@@ -18,3 +23,10 @@ def match_occupations(body: TextQueryRequest, service: Service) -> OccupationMat
 def extract_skills(body: TextQueryRequest, service: Service) -> SkillExtractResponse:
     """ESCO skills found in a CV or posting, each with the span of text that supports it."""
     return SkillExtractResponse(results=service.extract_skills([body.text], body.k)[0])
+
+
+@router.get("/provinces")
+def provinces(service: Service) -> ProvinceListResponse:
+    """Vietnam's provinces and centrally run cities, with their region (for forms)."""
+    return ProvinceListResponse(provinces=[{"name": p.name, "region": p.region}
+                                           for p in service.provinces])  # fmt: skip

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from matcher.errors import DataFormatError
-from matcher.schemas import CandidateProfileIn, Lang, LanguageAbility
+from matcher.schemas import CandidateProfileIn, Eligibility, Lang, LanguageAbility, Requirement
 
 PROGRAMMES_FILE = "programmes.yaml"
 EDUCATION_ORDER = ("none", "lower-secondary", "upper-secondary", "vocational", "college",
@@ -239,24 +239,6 @@ def _same_test(name: str | None, test: str) -> bool:
         return re.sub(r"[^a-z0-9]", "", value.casefold())
 
     return bool(name) and norm(name or "") == norm(test)
-
-
-class Requirement(BaseModel):
-    """One hard requirement, as it stands for one person."""
-
-    kind: Literal["age", "language", "education", "health", "disqualifier"]
-    met: bool
-    message: str = Field(description="what is required and where the person stands, in `lang`")
-    route: str | None = Field(None, description="how to meet it; null when it cannot be met")
-    source: str | None = Field(None, description="the rules file's source id for this rule")
-
-
-class Eligibility(BaseModel):
-    programme_id: str
-    eligible: bool
-    unmet: list[Requirement]
-    met: list[Requirement]
-    last_checked: dt.date
 
 
 def education_level(text: str | None) -> str | None:

@@ -203,6 +203,24 @@ class Explanation(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="short sentences, in `lang`")
 
 
+class Requirement(BaseModel):
+    """One hard requirement, as it stands for one person."""
+
+    kind: Literal["age", "language", "education", "health", "disqualifier"]
+    met: bool
+    message: str = Field(description="what is required and where the person stands, in `lang`")
+    route: str | None = Field(None, description="how to meet it; null when it cannot be met")
+    source: str | None = Field(None, description="the rules file's source id for this rule")
+
+
+class Eligibility(BaseModel):
+    programme_id: str
+    eligible: bool
+    unmet: list[Requirement]
+    met: list[Requirement]
+    last_checked: _dt.date
+
+
 class RankedJob(BaseModel):
     job: JobPosting
     score: float
@@ -210,6 +228,9 @@ class RankedJob(BaseModel):
     explanation: Explanation
     programme: ProgrammeSummary | None = Field(
         None, description="for overseas programme postings: country, costs and support"
+    )
+    eligibility: Eligibility | None = Field(
+        None, description="for overseas programme postings: each requirement, met or not"
     )
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.catalog import Catalog, Progress, ReconcileReport, candidate_text, job_text
+from matcher.demo import Province, load_provinces
 from matcher.encoder import Encoder, Kind
 from matcher.errors import (
     ConflictError,
@@ -330,6 +331,11 @@ class MatcherService:
 
     # ------------------------------------------------------------------ programmes
     @cached_property
+    def provinces(self) -> list[Province]:
+        """Vietnam's provinces and centrally run cities (data/provinces.csv), with region."""
+        return load_provinces(self.settings.project_data_dir)
+
+    @cached_property
     def programmes(self) -> ProgrammeCatalog:
         return load_programmes(self.settings.project_data_dir)
 
@@ -345,6 +351,17 @@ class MatcherService:
         """Is the person eligible for the programme; if not, what is unmet and how to meet it."""
         return check_eligibility(self.programme(programme_id), profile,
                                  last_checked=self.programmes.last_checked, lang=lang)  # fmt: skip
+
+    def all_eligibility(self, profile: CandidateProfileIn, lang: Lang = "vi") -> list[Eligibility]:
+        """Every programme, eligible ones first: what is met, what is not and how to meet it."""
+        results = [self.eligibility(p.id, profile, lang) for p in self.programmes.programmes]
+        return sorted(results, key=lambda e: (not e.eligible, len(e.unmet)))
+
+    def _posting_eligibility(self, programme_id: str | None, candidate: Candidate, lang: Lang
+                             ) -> Eligibility | None:  # fmt: skip
+        if not programme_id or self.programmes.get(programme_id) is None:
+            return None
+        return self.eligibility(programme_id, candidate, lang)
 
     def _programme_fit(
         self, candidate: Candidate, wanted: set[str]
@@ -472,6 +489,12 @@ class MatcherService:
     def get_job(self, job_id: str) -> JobPosting:
         return self.store.get_job(job_id)
 
+    def list_jobs(self, principal: Principal, *, limit: int = 50, offset: int = 0
+                  ) -> tuple[int, list[JobPosting]]:  # fmt: skip
+        """The caller's postings, newest first (every posting for the admin key)."""
+        owner = None if principal.role == "admin" else principal.employer_id
+        return self.store.list_jobs(owner, limit=limit, offset=offset)
+
     def _owned_job(self, job_id: str, principal: Principal) -> JobPosting:
         job = self.store.get_job(job_id)
         if principal.role != "admin" and job.employer_id != principal.employer_id:
@@ -580,7 +603,8 @@ class MatcherService:
         ranked = self._rank(pairs, k, lang)
         return [
             RankedJob(job=jobs[i], score=score, features=features, explanation=explanation,
-                      programme=self._programme_summary(jobs[i].programme, lang))
+                      programme=self._programme_summary(jobs[i].programme, lang),
+                      eligibility=self._posting_eligibility(jobs[i].programme, candidate, lang))
             for i, score, features, explanation in ranked
         ]  # fmt: skip
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     select,
 )
 from sqlalchemy.engine import Engine
@@ -207,6 +208,19 @@ class Store:
         with self.session() as session, session.begin():
             _row(session, JobRow, job_id)
             session.execute(delete(JobRow).where(JobRow.id == job_id))
+
+    def list_jobs(self, employer_id: str | None, *, limit: int = 50, offset: int = 0
+                  ) -> tuple[int, list[JobPosting]]:  # fmt: skip
+        """``(total, page)`` of postings, newest first: one employer's, or all of them when
+        ``employer_id`` is None."""
+        where = [] if employer_id is None else [JobRow.employer_id == employer_id]
+        with self.session() as session:
+            total = session.scalar(select(func.count()).select_from(JobRow).where(*where)) or 0
+            rows = session.scalars(
+                select(JobRow).where(*where).order_by(JobRow.created_at.desc(), JobRow.id)
+                .limit(limit).offset(offset)
+            )  # fmt: skip
+            return total, [JobPosting.model_validate(row.data) for row in rows]
 
     def job_hashes(self) -> dict[str, str]:
         return self._hashes(JobRow)

@@ -152,3 +152,30 @@ def test_bulk_with_no_good_row_is_422_and_other_types_415(client, employer):
         "/v1/jobs/bulk", content=b"\xff\xfe", headers={**employer, "content-type": "text/csv"}
     )
     assert response.status_code == 422 and "UTF-8" in response.json()["error"]["message"]
+
+
+def test_employers_list_only_their_own_postings_newest_first(
+    client, employer, other_employer, accounting_job, admin
+):
+    mine = client.get("/v1/jobs?limit=200", headers=employer)
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    ids = [job["id"] for job in body["results"]]
+    assert accounting_job["id"] in ids and body["total"] >= len(ids)
+    stamps = [job["created_at"] for job in body["results"]]
+    assert stamps == sorted(stamps, reverse=True)
+    theirs = client.get("/v1/jobs", headers=other_employer).json()
+    assert accounting_job["id"] not in [job["id"] for job in theirs["results"]]
+    page = client.get("/v1/jobs?limit=1&offset=0", headers=employer).json()
+    assert len(page["results"]) == 1 and page["total"] == body["total"]
+    everyone = client.get("/v1/jobs?limit=200", headers=admin).json()
+    assert everyone["total"] >= body["total"] + theirs["total"]
+    assert client.get("/v1/jobs").status_code == 401
+    assert client.get("/v1/jobs?limit=0", headers=employer).status_code == 422
+
+
+def test_provinces_for_forms(client):
+    response = client.get("/v1/provinces")
+    assert response.status_code == 200
+    names = [p["name"] for p in response.json()["provinces"]]
+    assert "Hà Nội" in names and "TP. Hồ Chí Minh" in names and len(names) == len(set(names))

@@ -62,3 +62,39 @@ def test_employers_see_only_eligible_candidates_for_programme_postings(
                if r["candidate"]["id"] == created.json()["candidate"]["id"])  # fmt: skip
     assert any("Priority group" in reason for reason in top["explanation"]["reasons"])
     assert "birth_year" not in top["candidate"]  # employers see no age
+
+
+READY_WELDER = {
+    "text": "Thợ hàn 5 năm, hàn hồ quang, hàn MIG, đọc bản vẽ kỹ thuật", "birth_year": 1998,
+    "health_declaration": "fit", "education": "THPT", "willing_to_work_abroad": True,
+    "languages": [{"language": "Korean", "certificate": "EPS-TOPIK", "level": "95"}],
+}  # fmt: skip
+
+
+def test_every_programme_at_once_eligible_first_with_routes(client):
+    response = client.post("/v1/programmes/eligibility?lang=vi", json={"profile": READY_WELDER})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert len(results) == len(client.get("/v1/programmes").json()["programmes"])
+    flags = [r["eligible"] for r in results]
+    assert flags == sorted(flags, reverse=True)  # eligible ones first
+    by_id = {r["programme_id"]: r for r in results}
+    assert by_id["eps-korea-manufacturing"]["eligible"] is True
+    german = by_id["germany-nursing"]
+    assert german["eligible"] is False
+    assert any(u["kind"] == "language" and u["route"] for u in german["unmet"])
+    bad = client.post("/v1/programmes/eligibility", json={"profile": {"text": ""}})
+    assert bad.status_code == 422
+
+
+def test_programme_jobs_in_recommendations_carry_the_eligibility(client, welding_job):
+    body = {"profile": READY_WELDER, "k": 20}
+    response = client.post("/v1/recommendations/jobs?lang=en", json=body)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    programme_jobs = [r for r in results if r["job"]["programme"]]
+    assert any(r["job"]["id"] == welding_job["id"] for r in programme_jobs)
+    for result in programme_jobs:
+        assert result["eligibility"]["eligible"] is True
+        assert {m["kind"] for m in result["eligibility"]["met"]} >= {"age", "language"}
+    assert all(r["eligibility"] is None for r in results if not r["job"]["programme"])

@@ -1,12 +1,5 @@
 """Nothing is lost across restarts, and the index always agrees with the store."""
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from tests.api.conftest import ACCOUNTING_JOB, api_settings, bearer
+from tests.server import create_key, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -57,52 +51,9 @@ def test_lost_index_files_are_rebuilt_from_the_store(settings, tmp_path):
         assert created["candidate"]["id"] in client.app.state.service.catalog.candidates
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(state: Path, caches: Path, port: int, **extra: str) -> subprocess.Popen:
-    env = {**os.environ, "MATCHER_STATE_DIR": str(state), "MATCHER_CACHE_DIR": str(caches),
-           "MATCHER_SERVE_CHAMPIONS": "false", **extra}  # fmt: skip
-    matcher = str(Path(sys.executable).with_name("matcher"))
-    process = subprocess.Popen(
-        [matcher, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    process.kill()
-    raise AssertionError("server did not become ready in 240 s")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def test_real_server_end_to_end_and_across_a_kill(settings, tmp_path):
     state, port = tmp_path / "state", free_port()
-    env = {**os.environ, "MATCHER_STATE_DIR": str(state), "MATCHER_CACHE_DIR": str(settings.caches)}
-    matcher = str(Path(sys.executable).with_name("matcher"))
-    created_key = subprocess.run(
-        [matcher, "keys", "create", "--employer", "E2E Co", "--json"], env=env,
-        capture_output=True, check=True,
-    )  # fmt: skip
-    key = __import__("json").loads(created_key.stdout)["key"]
+    key = create_key(state, settings.caches, "--employer", "E2E Co")
     server = start_server(state, settings.caches, port)
     base = f"http://127.0.0.1:{port}"
     try:

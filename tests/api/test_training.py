@@ -9,10 +9,6 @@ while a client keeps querying.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,7 +20,7 @@ from matcher.pipelines import train_encoder, train_ranker
 from matcher.settings import Settings
 from matcher.tracking import CHAMPION, ENCODER_MODEL, RANKER_MODEL, configure
 from tests.api.conftest import ACCOUNTANT_PROFILE, ACCOUNTING_JOB, bearer
-from tests.api.test_restart import free_port, start_server, stop_server
+from tests.server import create_key, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -40,13 +36,10 @@ def lab(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
              "MATCHER_SERVE_CHAMPIONS": "true"}  # fmt: skip
     lab_settings = Settings(state_dir=state, cache_dir=settings.caches, occupation_labels="preferred",
                             query_runtime="torch")  # fmt: skip
-    env = {**os.environ, "MATCHER_STATE_DIR": str(state), "MATCHER_CACHE_DIR": str(settings.caches)}
-    matcher = str(Path(sys.executable).with_name("matcher"))
-    keys = {}
-    for role, args in (("admin", ["--admin"]), ("employer", ["--employer", "Lab Co"])):
-        made = subprocess.run([matcher, "keys", "create", *args, "--json"], env=env,
-                              capture_output=True, check=True)  # fmt: skip
-        keys[role] = json.loads(made.stdout)["key"]
+    keys = {
+        "admin": create_key(state, settings.caches, "--admin"),
+        "employer": create_key(state, settings.caches, "--employer", "Lab Co"),
+    }
     port = free_port()
     server = start_server(state, settings.caches, port, **extra)
     base = f"http://127.0.0.1:{port}"

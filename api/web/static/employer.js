@@ -1,0 +1,202 @@
+// The employer page: an API key, then post a job, import a file, and see ranked consenting
+// candidates for a posting, with reasons. The key stays in this tab only (sessionStorage).
+import {
+  api, busy, clear, el, loadProvinces, scoreText, setupLanguage, showError, showMessage,
+  skillList, t,
+} from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const KEY = "matcher.employerKey";
+let key = sessionStorage.getItem(KEY);
+let postings = [];
+let lastRanking = null;
+
+async function useKey(event) {
+  event.preventDefault();
+  clear($("key-error"));
+  $("key-ok").hidden = true;
+  const given = $("api-key").value.trim();
+  if (!given) {
+    showMessage($("key-error"), t("error_unauthorized"));
+    return;
+  }
+  await busy($("use-key"), $("key-status"), t("checking_key"), () => unlock(given));
+}
+
+async function unlock(given) {
+  try {
+    const list = await api("GET", "/v1/jobs?limit=200", { token: given });
+    key = given;
+    sessionStorage.setItem(KEY, key);
+    postings = list.results;
+    showMessage($("key-ok"), t("key_ok", { n: list.total }));
+    $("forget-key").hidden = false;
+    $("work").hidden = false;
+    fillPostings();
+  } catch (error) {
+    lock();
+    showError($("key-error"), error);
+    $("key-error").focus();
+  }
+}
+
+function lock() {
+  key = null;
+  sessionStorage.removeItem(KEY);
+  $("work").hidden = true;
+  $("forget-key").hidden = true;
+  $("key-ok").hidden = true;
+}
+
+function fillPostings(selected) {
+  const select = $("posting");
+  if (!postings.length) {
+    select.replaceChildren(el("option", { value: "" }, t("no_postings")));
+    return;
+  }
+  select.replaceChildren(
+    ...postings.map((job) => el("option", { value: job.id }, [job.title, job.province].filter(Boolean).join(" — "))),
+  );
+  if (selected) select.value = selected;
+}
+
+async function refreshPostings(selected) {
+  const list = await api("GET", "/v1/jobs?limit=200", { token: key });
+  postings = list.results;
+  fillPostings(selected);
+}
+
+async function postJob(event) {
+  event.preventDefault();
+  clear($("post-error"));
+  $("post-ok").hidden = true;
+  const title = $("job-title").value.trim();
+  if (!title) {
+    showMessage($("post-error"), t("need_title"));
+    $("job-title").focus();
+    return;
+  }
+  const experience = $("job-experience").value.trim();
+  const body = {
+    title,
+    description: $("job-description").value.trim(),
+    province: $("job-province").value || null,
+    required_skills: $("job-skills").value.split(/[,;\n]/).map((s) => s.trim()).filter(Boolean),
+    min_experience_years: experience ? Number(experience) : null,
+  };
+  await busy($("post-job"), $("post-status"), t("posting"), async () => {
+    try {
+      const job = await api("POST", "/v1/jobs", { body, token: key });
+      showMessage($("post-ok"), t("posted", { title: job.title }));
+      $("job-form").reset();
+      await refreshPostings(job.id);
+    } catch (error) {
+      showError($("post-error"), error);
+    }
+  });
+}
+
+async function importFile(event) {
+  event.preventDefault();
+  clear($("import-error"));
+  $("import-report").hidden = true;
+  const file = $("import-file").files[0];
+  if (!file) {
+    showMessage($("import-error"), t("need_file"));
+    return;
+  }
+  const type = /\.csv$/i.test(file.name) || file.type === "text/csv" ? "text/csv" : "application/x-ndjson";
+  await busy($("import"), $("import-status"), t("importing"), async () => {
+    let report;
+    try {
+      report = await api("POST", "/v1/jobs/bulk", { body: await file.text(), contentType: type, token: key });
+    } catch (error) {
+      showError($("import-error"), error);
+      // a file with no good row is a 422 that still carries the report: show which lines and why
+      if (error.body && Array.isArray(error.body.errors)) showReport(error.body);
+      return;
+    }
+    showReport(report);
+    await refreshPostings(report.ids[0]);
+  });
+}
+
+function showReport(report) {
+  const box = $("import-report");
+  box.replaceChildren(el("p", {}, t("import_report", { n: report.imported })));
+  if (report.errors.length) {
+    box.append(
+      el("p", {}, t("import_errors", { n: report.errors.length })),
+      el("ul", {}, report.errors.map((e) => el("li", {}, `${t("line", { n: e.line })}: ${e.message}`))),
+    );
+  }
+  box.hidden = false;
+}
+
+async function showCandidates(event) {
+  event.preventDefault();
+  clear($("candidates-error"));
+  const jobId = $("posting").value;
+  if (!jobId) return;
+  await busy($("show-candidates"), $("candidates-status"), t("ranking"), async () => {
+    try {
+      const ranking = await api("POST", `/v1/jobs/${encodeURIComponent(jobId)}/candidates`, { body: { k: 20 }, token: key });
+      const posting = postings.find((job) => job.id === jobId);
+      lastRanking = { ...ranking, title: posting ? posting.title : jobId };
+      renderCandidates();
+      $("candidates-count").focus();
+    } catch (error) {
+      showError($("candidates-error"), error);
+    }
+  });
+}
+
+function renderCandidates() {
+  if (!lastRanking) return;
+  const results = lastRanking.results;
+  $("candidates-count").textContent = results.length
+    ? t("candidates_count", { n: results.length, title: lastRanking.title })
+    : t("no_candidates");
+  $("candidates").replaceChildren(...results.map(candidateCard));
+}
+
+function candidateCard(result, position) {
+  const person = result.candidate;
+  const facts = [
+    person.years_experience != null ? t("experience_years", { n: person.years_experience }) : null,
+    person.province,
+    person.education,
+    person.languages.map((l) => [l.language, l.certificate, l.level].filter(Boolean).join(" ")).join(", ") || null,
+    person.willing_to_work_abroad ? t("open_to_abroad") : null,
+    person.willing_to_relocate ? t("open_to_relocate") : null,
+  ].filter(Boolean);
+  return el(
+    "li",
+    { class: "card candidate", "data-candidate-id": person.id },
+    el("h3", {}, `${position + 1}. ${person.former_position || t("candidate")}`),
+    facts.length ? el("p", { class: "meta" }, facts.join(" · ")) : null,
+    el("p", { class: "score" }, `${t("fit")}: `, el("strong", {}, scoreText(result.score))),
+    el("h4", {}, t("why")),
+    el("ul", { class: "reasons" }, result.explanation.reasons.map((reason) => el("li", {}, reason))),
+    el("div", { class: "skills matched-skills" }, el("h4", {}, t("matched_skills")), skillList(result.explanation.matched_skills, "matched")),
+    el("div", { class: "skills missing-skills" }, el("h4", {}, t("missing_skills")), skillList(result.explanation.missing_skills, "missing")),
+  );
+}
+
+setupLanguage(() => {
+  fillPostings($("posting").value);
+  if (lastRanking) $("show-candidates").click(); // reasons come back in the new language
+});
+loadProvinces($("job-province")).catch(() => {});
+$("key-form").addEventListener("submit", useKey);
+$("forget-key").addEventListener("click", () => {
+  lock();
+  $("api-key").value = "";
+});
+$("job-form").addEventListener("submit", postJob);
+$("import-form").addEventListener("submit", importFile);
+$("candidates-form").addEventListener("submit", showCandidates);
+if (key) {
+  $("api-key").value = key;
+  unlock(key);
+}

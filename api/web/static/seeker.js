@@ -1,0 +1,310 @@
+// The job seeker page: describe yourself, see ranked jobs with reasons and skills, programmes,
+// career moves and skill gaps; save the profile with consent; view or delete it with the token.
+import {
+  api, busy, clear, el, getLang, loadProvinces, scoreText, setupLanguage, showError, showMessage,
+  skillLabel, skillList, t,
+} from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+let lastProfile = null; // the profile behind the results on screen, for "save"
+let lastResults = null; // the API answers on screen
+
+function readProfile() {
+  const languages = [];
+  for (const row of document.querySelectorAll("#languages .language-row")) {
+    const language = row.querySelector(".language").value;
+    if (!language) continue;
+    const certificate = row.querySelector(".certificate").value || null;
+    const level = row.querySelector(".level").value.trim() || null;
+    languages.push({ language, certificate, level });
+  }
+  const birthYear = $("birth-year").value.trim();
+  return {
+    text: $("cv").value.trim(),
+    former_position: $("former-position").value.trim() || null,
+    province: $("province").value || null,
+    languages,
+    willing_to_work_abroad: $("abroad").checked,
+    willing_to_relocate: $("relocate").checked,
+    birth_year: birthYear ? Number(birthYear) : null,
+  };
+}
+
+async function search(event) {
+  event.preventDefault();
+  const box = $("form-error");
+  clear(box);
+  const profile = readProfile();
+  if (!profile.text && !profile.former_position) {
+    showMessage(box, t("need_text"));
+    $("cv").focus();
+    return;
+  }
+  // The province, willingness to move and to go abroad are part of the profile: the ranking
+  // weighs them (and explains it) rather than hiding jobs elsewhere.
+  const origin = profile.former_position || profile.text.slice(0, 2000);
+  await busy($("find"), $("status"), t("searching"), async () => {
+    const [jobs, transitions, gaps, programmes] = await Promise.allSettled([
+      api("POST", "/v1/recommendations/jobs", { body: { profile, k: 10 } }),
+      api("POST", "/v1/transitions", { body: { text: origin, k: 5 } }),
+      api("POST", "/v1/skill-gaps", { body: { profile, k: 6 } }),
+      profile.willing_to_work_abroad
+        ? api("POST", "/v1/programmes/eligibility", { body: { profile } })
+        : Promise.resolve(null),
+    ]);
+    if (jobs.status === "rejected") {
+      showError(box, jobs.reason);
+      box.focus();
+      return;
+    }
+    lastProfile = profile;
+    lastResults = { jobs, transitions, gaps, programmes };
+    render();
+    $("results-heading").focus();
+  });
+}
+
+function render() {
+  if (!lastResults) return;
+  const { jobs, transitions, gaps, programmes } = lastResults;
+  renderJobs(jobs.value.results);
+  renderProgrammes(programmes);
+  renderCareers(transitions, gaps);
+  $("save-section").hidden = false;
+}
+
+function renderJobs(results) {
+  $("results").hidden = false;
+  $("results-count").textContent = results.length ? t("results_count", { n: results.length }) : t("no_jobs");
+  $("jobs").replaceChildren(...results.map(jobCard));
+}
+
+function jobCard(result, position) {
+  const job = result.job;
+  const place = job.remote ? t("remote") : [job.province, job.country !== "VN" ? job.country : null].filter(Boolean).join(", ");
+  const meta = [job.employer, place, salary(job)].filter(Boolean).join(" · ");
+  const card = el(
+    "li",
+    { class: "card job", "data-job-id": job.id },
+    el("h3", {}, `${position + 1}. ${job.title}`),
+    meta ? el("p", { class: "meta" }, meta) : null,
+    el("p", { class: "score" }, `${t("fit")}: `, el("strong", {}, scoreText(result.score))),
+    el("h4", {}, t("why")),
+    el("ul", { class: "reasons" }, result.explanation.reasons.map((reason) => el("li", {}, reason))),
+    el("div", { class: "skills matched-skills" }, el("h4", {}, t("matched_skills")), skillList(result.explanation.matched_skills, "matched")),
+    el("div", { class: "skills missing-skills" }, el("h4", {}, t("missing_skills")), skillList(result.explanation.missing_skills, "missing")),
+  );
+  if (result.programme) card.append(programmeBlock(result.programme, result.eligibility));
+  return card;
+}
+
+function salary(job) {
+  if (job.salary_min == null && job.salary_max == null) return null;
+  const format = (value) => value.toLocaleString(getLang() === "vi" ? "vi-VN" : "en-GB");
+  const range = [job.salary_min, job.salary_max].filter((v) => v != null).map(format).join("–");
+  return `${t("salary")} ${range} ${job.currency}${t("per_month")}`;
+}
+
+function programmeBlock(programme, eligibility) {
+  return el(
+    "div",
+    { class: "programme" },
+    el("p", {}, el("strong", {}, `${t("programme")}: `), `${programme.name} (${programme.country})`),
+    el("p", {}, el("strong", {}, `${t("contract")}: `), programme.contract),
+    el("p", {}, el("strong", {}, `${t("costs")}: `), programme.costs),
+    el("p", {}, el("strong", {}, `${t("support")}: `), programme.support),
+    eligibility ? eligibilityBlock(eligibility) : null,
+  );
+}
+
+function eligibilityBlock(eligibility) {
+  const rows = [...eligibility.unmet, ...eligibility.met].map((requirement) =>
+    el(
+      "li",
+      { class: requirement.met ? "met" : "unmet" },
+      el("span", { class: "badge" }, requirement.met ? t("requirement_met") : t("requirement_unmet")),
+      " ",
+      requirement.message,
+      requirement.met ? null : el("span", { class: "route" }, ` — ${t("how_to_meet")}: ${requirement.route || t("cannot_meet")}`),
+    ),
+  );
+  return el(
+    "div",
+    { class: `eligibility ${eligibility.eligible ? "eligible" : "not-eligible"}` },
+    el("p", {}, el("strong", {}, eligibility.eligible ? t("eligible") : t("not_eligible"))),
+    el("ul", {}, rows),
+  );
+}
+
+function renderProgrammes(outcome) {
+  const section = $("programmes-section");
+  if (!outcome.value && outcome.status === "fulfilled") {
+    section.hidden = true;
+    return;
+  }
+  section.hidden = false;
+  if (outcome.status === "rejected") {
+    $("programmes").replaceChildren(failed(outcome.reason));
+    return;
+  }
+  $("programmes").replaceChildren(
+    ...outcome.value.results.map((eligibility) =>
+      el("li", { class: "card programme-card" }, el("h3", {}, eligibility.programme_id), eligibilityBlock(eligibility)),
+    ),
+  );
+}
+
+function renderCareers(transitions, gaps) {
+  $("careers").hidden = false;
+  if (transitions.status === "fulfilled") {
+    const origin = transitions.value.origin;
+    $("origin").textContent = t("transitions_origin", { label: (getLang() === "vi" && origin.label_vi) || origin.label });
+    $("transitions").replaceChildren(...transitions.value.transitions.map(transitionCard));
+  } else {
+    $("origin").textContent = "";
+    $("transitions").replaceChildren(failed(transitions.reason));
+  }
+  if (gaps.status === "fulfilled") {
+    $("gaps").replaceChildren(...gaps.value.gaps.map(gapCard));
+  } else {
+    $("gaps").replaceChildren(failed(gaps.reason));
+  }
+}
+
+function transitionCard(move) {
+  return el(
+    "li",
+    { class: "card transition" },
+    el("h3", {}, (getLang() === "vi" && move.label_vi) || move.label),
+    el("p", {}, move.reason),
+    move.open_postings ? el("p", { class: "meta" }, t("open_postings", { n: move.open_postings })) : null,
+    el("div", { class: "skills" }, el("h4", {}, t("carries_over")), skillList(move.shared_skills, "matched")),
+    el("div", { class: "skills" }, el("h4", {}, t("to_learn")), skillList(move.missing_skills, "missing")),
+  );
+}
+
+function gapCard(gap) {
+  const training = getLang() === "vi" ? gap.training.label_vi : gap.training.label_en;
+  return el(
+    "li",
+    { class: "card gap" },
+    el("h3", {}, skillLabel(gap)),
+    el("p", { class: "meta" }, t("unlocks", { n: gap.unlocks, m: gap.improves })),
+    el("p", {}, gap.reason),
+    el("p", {}, training),
+  );
+}
+
+function failed(error) {
+  const item = el("li", { class: "error", role: "alert" });
+  showError(item, error);
+  return item;
+}
+
+async function save(event) {
+  event.preventDefault();
+  const box = $("save-error");
+  clear(box);
+  if (!lastProfile) return;
+  const body = {
+    ...lastProfile,
+    consent_to_be_found: $("consent").checked,
+    name: $("name").value.trim() || null,
+    contact: $("contact").value.trim() || null,
+  };
+  await busy($("save"), $("save-status"), t("saving"), async () => {
+    try {
+      const created = await api("POST", "/v1/candidates", { body });
+      $("saved-id").textContent = created.candidate.id;
+      $("saved-token").textContent = created.token;
+      $("saved").hidden = false;
+      $("manage-id").value = created.candidate.id;
+      $("manage-token").value = created.token;
+    } catch (error) {
+      showError(box, error);
+    }
+  });
+}
+
+function credentials() {
+  const id = $("manage-id").value.trim();
+  const token = $("manage-token").value.trim();
+  if (!id || !token) {
+    showMessage($("manage-error"), t("need_id_token"));
+    return null;
+  }
+  return { id, token };
+}
+
+async function viewProfile(event) {
+  event.preventDefault();
+  clear($("manage-error"));
+  clear($("manage-ok"));
+  $("profile-view").hidden = true;
+  const given = credentials();
+  if (!given) return;
+  await busy($("view-profile"), $("manage-status"), t("loading_profile"), async () => {
+    try {
+      const profile = await api("GET", `/v1/candidates/${encodeURIComponent(given.id)}`, { token: given.token });
+      showProfile(profile);
+    } catch (error) {
+      showError($("manage-error"), error);
+    }
+  });
+}
+
+function showProfile(profile) {
+  const rows = [
+    [t("former_position"), profile.former_position],
+    [t("province_label"), profile.province],
+    [t("profile_consent"), profile.consent_to_be_found ? t("yes") : t("no")],
+    [t("name_label"), profile.name],
+    [t("contact_label"), profile.contact],
+  ].filter(([, value]) => value);
+  $("profile-view").replaceChildren(
+    el("dl", {}, rows.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)])),
+    profile.text ? el("blockquote", {}, profile.text) : null,
+    el("h3", {}, t("profile_skills")),
+    skillList(profile.skills_found, "matched", 30),
+  );
+  $("profile-view").hidden = false;
+}
+
+async function deleteProfile() {
+  clear($("manage-error"));
+  clear($("manage-ok"));
+  const given = credentials();
+  if (!given || !window.confirm(t("confirm_delete"))) return;
+  await busy($("delete-profile"), $("manage-status"), t("loading_profile"), async () => {
+    try {
+      await api("DELETE", `/v1/candidates/${encodeURIComponent(given.id)}`, { token: given.token });
+      $("profile-view").hidden = true;
+      $("saved").hidden = true;
+      showMessage($("manage-ok"), t("deleted"));
+    } catch (error) {
+      showError($("manage-error"), error);
+    }
+  });
+}
+
+// Reasons and labels come from the API in the page's language: ask again when it changes.
+/** The language rows from their template, with ids that tie each label to its field. */
+function addLanguageRows(count) {
+  const template = $("language-row");
+  for (let n = 1; n <= count; n += 1) {
+    const row = template.content.cloneNode(true);
+    for (const field of row.querySelectorAll("[data-id]")) field.id = `${field.dataset.id}-${n}`;
+    for (const label of row.querySelectorAll("[data-for]")) label.htmlFor = `${label.dataset.for}-${n}`;
+    $("languages").append(row);
+  }
+}
+
+addLanguageRows(2);
+setupLanguage(() => {
+  if (lastResults) $("profile-form").requestSubmit();
+});
+loadProvinces($("province")).catch((error) => showError($("form-error"), error));
+$("profile-form").addEventListener("submit", search);
+$("save-form").addEventListener("submit", save);
+$("manage-form").addEventListener("submit", viewProfile);
+$("delete-profile").addEventListener("click", deleteProfile);

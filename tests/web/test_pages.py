@@ -1,0 +1,230 @@
+"""The web pages in a real browser: Debian's Chromium driven by Playwright, against the real
+server on 127.0.0.1 (real model, FAISS index and SQLite store). Screenshots of each page are
+saved as test artifacts (``MATCHER_TEST_ARTIFACTS``, default ``test-artifacts/``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.conftest import ACCOUNTANT_PROFILE, ACCOUNTING_JOB, WELDING_JOB_KR, bearer
+from tests.server import create_key, free_port, start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = os.environ.get("MATCHER_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("MATCHER_TEST_ARTIFACTS", "test-artifacts"))
+SLOW = 90_000  # ms: the model reads a CV in well under a second, but CI machines are busy
+
+VI_CV = (
+    "Nguyên công chức tài chính - kế toán xã, 12 năm kinh nghiệm. Lập báo cáo tài chính hằng "
+    "quý, quản lý ngân sách xã, sử dụng Excel thành thạo, lưu trữ chứng từ."
+)
+TEACHER_JOB = {
+    "title": "Giáo viên tiếng Anh trung tâm ngoại ngữ",
+    "description": "Dạy tiếng Anh giao tiếp cho trẻ em, soạn giáo án, quản lý lớp học.",
+    "employer": "Trung tâm Ngoại ngữ Demo",
+    "province": "Hà Nội",
+    "required_skills": ["soạn giáo án"],
+}
+
+
+@dataclass
+class Site:
+    base: str
+    key: str
+
+
+@pytest.fixture(scope="module")
+def site(settings, tmp_path_factory) -> Iterator[Site]:  # type: ignore[no-untyped-def]
+    state, port = tmp_path_factory.mktemp("web-state"), free_port()
+    key = create_key(state, settings.caches, "--employer", "Trung tâm Dịch vụ Việc làm Thử nghiệm")
+    server = start_server(state, settings.caches, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for job in (ACCOUNTING_JOB, TEACHER_JOB, WELDING_JOB_KR):
+            response = httpx.post(f"{base}/v1/jobs", json=job, headers=bearer(key), timeout=120)
+            assert response.status_code == 201, response.text
+        response = httpx.post(f"{base}/v1/candidates", json=ACCOUNTANT_PROFILE, timeout=120)
+        assert response.status_code == 201, response.text
+        yield Site(base, key)
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # --no-sandbox: CI runs as root, where Chromium's sandbox cannot start
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, site):  # type: ignore[no-untyped-def]
+    """A phone-sized page that fails the test on a script error or a request off this host."""
+    context = browser.new_context(viewport={"width": 400, "height": 860}, locale="vi-VN")
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    opened.on(
+        "request",
+        lambda request: None if request.url.startswith((site.base, "data:"))
+        else problems.append(f"request off the host: {request.url}"),
+    )  # fmt: skip
+    yield opened
+    context.close()
+    assert not problems, problems
+
+
+def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_job_seeker_gets_ranked_jobs_with_skills_from_a_vietnamese_cv(page, site):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page.goto(f"{site.base}/")
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Tìm việc phù hợp với những gì bạn đã biết"
+    )
+    page.get_by_label("CV hoặc mô tả công việc trước đây").fill(VI_CV)
+    page.get_by_label("Vị trí, chức danh trước đây (không bắt buộc)").fill(
+        "công chức tài chính - kế toán xã"
+    )
+    page.get_by_label("Tỉnh, thành phố muốn làm việc").select_option("Hà Nội")
+    page.get_by_label("Ngôn ngữ").first.select_option(label="Tiếng Anh")
+    page.get_by_label("Chứng chỉ").first.select_option("IELTS")
+    page.get_by_label("Trình độ, điểm").first.fill("6.5")
+    page.get_by_role("button", name="Tìm việc phù hợp").click()
+
+    jobs = page.locator("#jobs > li")
+    expect(jobs.first).to_be_visible(timeout=SLOW)
+    first = jobs.first
+    expect(first.get_by_role("heading", level=3)).to_contain_text("Kế toán tổng hợp")
+    expect(first.locator(".reasons li").first).to_be_visible()
+    expect(first.locator(".chip.matched")).not_to_have_count(0)
+    expect(first.locator(".chip.missing")).not_to_have_count(0)
+    # the accountant's CV names financial statements but not tax: matched and missing, in Vietnamese
+    expect(first.locator(".matched-skills")).to_contain_text("báo cáo tài chính")
+    assert first.locator(".missing-skills").inner_text().strip() != ""
+    expect(page.locator("#transitions > li").first).to_be_visible()
+    expect(page.locator("#gaps > li").first).to_be_visible()
+    expect(page.locator("#origin")).to_contain_text("Công việc cũ được hiểu là")
+    screenshot(page, "job-seekers.png")
+
+    # switch to English: the page and the reasons (asked again) change language
+    vi_reasons = first.locator(".reasons").inner_text()
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Find jobs that fit what you already know"
+    )
+    expect(page.locator("#results-count")).to_contain_text("best first", timeout=SLOW)
+    expect(page.locator("#jobs > li").first.locator(".reasons")).not_to_have_text(vi_reasons)
+    screenshot(page, "job-seekers-en.png")
+    page.get_by_role("button", name="Tiếng Việt").click()
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.locator("#results-count")).to_contain_text("phù hợp nhất", timeout=SLOW)
+
+    # save with consent, then view and delete it with the token
+    page.get_by_label("Tôi đồng ý để nhà tuyển dụng tìm thấy hồ sơ của tôi").check()
+    page.get_by_label("Họ tên (không bắt buộc)").fill("Trần Văn Thử")
+    page.get_by_role("button", name="Lưu hồ sơ").click()
+    expect(page.locator("#saved")).to_be_visible(timeout=SLOW)
+    candidate_id = page.locator("#saved-id").inner_text()
+    token = page.locator("#saved-token").inner_text()
+    assert token.startswith("ct_")
+    viewed = httpx.get(
+        f"{site.base}/v1/candidates/{candidate_id}", headers=bearer(token), timeout=60
+    )
+    assert viewed.status_code == 200 and viewed.json()["consent_to_be_found"] is True
+    page.get_by_role("button", name="Xem hồ sơ").click()
+    expect(page.locator("#profile-view")).to_contain_text("Trần Văn Thử")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Xoá hồ sơ").click()
+    expect(page.locator("#manage-ok")).to_contain_text("Đã xoá hồ sơ")
+    gone = httpx.get(f"{site.base}/v1/candidates/{candidate_id}", headers=bearer(token), timeout=60)
+    assert gone.status_code in (401, 404)
+
+
+def test_job_seeker_sees_a_readable_message_for_an_empty_form_and_a_wrong_token(page, site):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page.goto(f"{site.base}/")
+    page.get_by_role("button", name="Tìm việc phù hợp").click()
+    expect(page.locator("#form-error")).to_have_text(
+        "Hãy dán CV, mô tả công việc trước đây hoặc điền vị trí cũ."
+    )
+    page.get_by_label("Mã hồ sơ").fill("00000000-0000-0000-0000-000000000000")
+    page.get_by_label("Mã bí mật").fill("ct_wrong")
+    page.get_by_role("button", name="Xem hồ sơ").click()
+    expect(page.locator("#manage-error")).to_contain_text(
+        "Không tìm thấy. Có thể mã đã sai", timeout=SLOW
+    )
+
+
+def test_employer_posts_a_job_imports_a_file_and_sees_candidates(page, site):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page.goto(f"{site.base}/employers")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dành cho nhà tuyển dụng")
+
+    # a wrong key: a readable message in the page's language, and nothing unlocked
+    key_input = page.get_by_label("Khoá API của đơn vị")
+    key_input.fill("mk_this-key-does-not-exist")
+    key_input.press("Enter")  # the keyboard submits the form
+    error = page.locator("#key-error")
+    expect(error).to_contain_text("Khoá hoặc mã bí mật không đúng, hoặc đã bị thu hồi")
+    expect(page.locator("#work")).to_be_hidden()
+    screenshot(page, "employers-wrong-key.png")
+
+    key_input.fill(site.key)
+    page.get_by_role("button", name="Dùng khoá này").click()
+    expect(page.locator("#key-ok")).to_contain_text("Khoá hợp lệ. Đơn vị có 3 tin tuyển dụng.")
+    expect(error).to_be_hidden()
+
+    page.get_by_label("Chức danh").fill("Kế toán viên thuế")
+    page.get_by_label("Mô tả công việc").fill(
+        "Lập báo cáo tài chính, kê khai thuế giá trị gia tăng, đối chiếu chứng từ."
+    )
+    page.get_by_label("Tỉnh, thành phố nơi làm việc").select_option("Hà Nội")
+    page.get_by_label("Kỹ năng bắt buộc (cách nhau bằng dấu phẩy)").fill("lập báo cáo tài chính")
+    page.get_by_role("button", name="Đăng tin").click()
+    expect(page.locator("#post-ok")).to_have_text("Đã đăng: Kế toán viên thuế", timeout=SLOW)
+    expect(page.get_by_label("Tin tuyển dụng", exact=True)).to_contain_text("Kế toán viên thuế")
+
+    page.get_by_role("button", name="Xem ứng viên").click()
+    candidates = page.locator("#candidates > li")
+    expect(candidates.first).to_be_visible(timeout=SLOW)
+    expect(candidates.first).to_contain_text("công chức tài chính - kế toán xã")
+    expect(candidates.first.locator(".reasons li").first).to_be_visible()
+    expect(candidates.first.locator(".chip.matched")).not_to_have_count(0)
+    # employers never see a candidate's name or contact
+    body = page.locator("body").inner_text()
+    assert ACCOUNTANT_PROFILE["name"] not in body and ACCOUNTANT_PROFILE["contact"] not in body
+
+    csv_text = (
+        "title,province,required_skills\nNhân viên kho,Hải Phòng,sắp xếp hàng hoá\n,Hà Nội,\n"
+    )
+    page.get_by_label("Tệp CSV hoặc JSONL").set_input_files(
+        {"name": "tin-tuyen-dung.csv", "mimeType": "text/csv", "buffer": csv_text.encode()}
+    )
+    page.get_by_role("button", name="Nhập tệp").click()
+    report = page.locator("#import-report")
+    expect(report).to_contain_text("Đã nhập 1 tin.", timeout=SLOW)
+    expect(report).to_contain_text("Dòng 3")
+    expect(page.get_by_label("Tin tuyển dụng", exact=True)).to_contain_text("Nhân viên kho")
+    screenshot(page, "employers.png")
