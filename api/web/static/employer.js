@@ -25,11 +25,10 @@ async function useKey(event) {
 
 async function unlock(given) {
   try {
-    const list = await api("GET", "/v1/jobs?limit=200", { token: given });
+    const total = await loadPostings(given);
     key = given;
     sessionStorage.setItem(KEY, key);
-    postings = list.results;
-    showMessage($("key-ok"), t("key_ok", { n: list.total }));
+    showMessage($("key-ok"), t("key_ok", { n: total }));
     $("forget-key").hidden = false;
     $("work").hidden = false;
     fillPostings();
@@ -60,9 +59,15 @@ function fillPostings(selected) {
   if (selected) select.value = selected;
 }
 
-async function refreshPostings(selected) {
-  const list = await api("GET", "/v1/jobs?limit=200", { token: key });
+/** This organisation's postings (newest first) into `postings`; returns how many it has. */
+async function loadPostings(token) {
+  const list = await api("GET", "/v1/jobs?limit=200", { token });
   postings = list.results;
+  return list.total;
+}
+
+async function refreshPostings(selected) {
+  await loadPostings(key);
   fillPostings(selected);
 }
 
