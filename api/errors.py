@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -82,3 +85,59 @@ def install(app: FastAPI) -> None:
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
         )
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string", "description": "what went wrong, what to do"},
+                "problems": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    },
+}
+#: Statuses every /v1 operation may answer, and those of operations with a body or path ids.
+ALWAYS = {
+    "401": "no credential this route accepts (missing, malformed, unknown or revoked)",
+    "403": "the credential is valid but not allowed here",
+    "422": "the request is not valid; `problems` names each field",
+    "503": "the service is starting or overloaded; retry after `Retry-After` seconds",
+}
+WITH_BODY = {"409": "conflicts with an earlier request (e.g. an Idempotency-Key reused)",
+             "413": "the body or a text is too long", "415": "send application/json"}  # fmt: skip
+WITH_ID = {"404": "no such record (or not yours to see)"}
+
+
+def document(app: FastAPI) -> None:
+    """Every status the server can answer is in the OpenAPI schema, with the error body."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes, license_info=app.license_info)  # fmt: skip
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        for path, operations in schema.get("paths", {}).items():
+            if not path.startswith("/v1/"):
+                continue
+            for method, operation in operations.items():
+                wanted = dict(ALWAYS)
+                if method in ("post", "put", "patch"):
+                    wanted |= WITH_BODY
+                if "{" in path:
+                    wanted |= WITH_ID
+                responses = operation.setdefault("responses", {})
+                for status, description in wanted.items():
+                    entry = responses.setdefault(status, {"description": description})
+                    entry["content"] = {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/Error"}}}  # fmt: skip
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

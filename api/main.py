@@ -40,6 +40,14 @@ workers, on the ESCO taxonomy, in Vietnamese and English.
 - Employers (API key from `matcher keys create --employer NAME`): `POST /v1/jobs`,
   `POST /v1/jobs/bulk`, `POST /v1/jobs/{{id}}/candidates`.
 
+Credentials go in `Authorization: Bearer <secret>`: an employer key, the admin key, or a
+candidate's token. A route that needs none ignores whatever is sent (a wrong, revoked or
+other kind of credential included). A route that needs one answers 401 when none that it
+accepts is sent (missing, malformed, unknown or revoked key) and 403 when the credential is
+valid but not allowed (another employer's posting, another person's profile, an employer key
+on an admin route). Errors are JSON `{{"error": {{"code", "message"}}}}`; creates accept an
+`Idempotency-Key` header so that a retry creates nothing twice.
+
 {ACKNOWLEDGEMENT}
 """
 
@@ -141,6 +149,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    errors.document(app)
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -139,6 +140,59 @@ class RankCandidatesResponse(BaseModel):
     job_id: str
     lang: Lang
     results: list[RankedCandidate]
+    notes: list[str] = Field(default_factory=list, description="about the whole list, in `lang`")
+
+
+class QuarantinedRecord(BaseModel):
+    kind: Literal["job", "candidate"]
+    id: str
+    reason: str = Field(description="the error code of why it could not be embedded")
+    quarantined_at: dt.datetime
+
+
+class QuarantineResponse(BaseModel):
+    total: int
+    results: list[QuarantinedRecord]
+
+
+class RevokeKeysRequest(BaseModel):
+    """Exactly one of ``key`` or ``employer_id``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str | None = Field(None, min_length=8, max_length=200, description="the key itself")
+    employer_id: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one(self) -> RevokeKeysRequest:
+        if (self.key is None) == (self.employer_id is None):
+            raise ValueError("give exactly one of key or employer_id")
+        return self
+
+
+class RevokeKeysResponse(BaseModel):
+    revoked: int = Field(description="how many keys were revoked (0: none was active)")
+
+
+class OperatorRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    employer_id: str = Field(min_length=1, max_length=64)
+    programme: str = Field(min_length=1, max_length=60, description="a programme id")
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str = Field(description="'employer:<employer id>' or 'admin:<key id>'")
+    action: str
+    target: str | None = None
+    results: int | None = None
+
+
+class AuditResponse(BaseModel):
+    total: int
+    results: list[AuditEntry]
 
 
 class FeedbackResponse(BaseModel):

@@ -24,14 +24,18 @@ def start_server(state: Path, caches: Path, port: int, **extra: str) -> subproce
     env = {**os.environ, "MATCHER_STATE_DIR": str(state), "MATCHER_CACHE_DIR": str(caches),
            "MATCHER_SERVE_CHAMPIONS": "false", **extra}  # fmt: skip
     matcher = str(Path(sys.executable).with_name("matcher"))
-    process = subprocess.Popen(
-        [matcher, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    # The log goes to a file (a pipe nobody reads would block a chatty server when it fills).
+    log_path = Path(state).parent / f"server-{port}.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [matcher, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    process.log_path = log_path  # type: ignore[attr-defined]
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read().decode()[-2000:]}")
+            raise AssertionError(f"server exited: {server_log(process)[-2000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return process
@@ -40,6 +44,11 @@ def start_server(state: Path, caches: Path, port: int, **extra: str) -> subproce
         time.sleep(0.5)
     process.kill()
     raise AssertionError("server did not become ready in 240 s")
+
+
+def server_log(process: subprocess.Popen) -> str:
+    """Everything the server has logged so far (stdout and stderr)."""
+    return Path(process.log_path).read_text(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
 
 
 def stop_server(process: subprocess.Popen) -> None:

@@ -154,3 +154,30 @@ def test_exact_index_over_random_vectors_matches_brute_force():
     query = clustered(1, seed=2)[0]
     expected = [str(alive[i]) for i in np.argsort(-(vectors[alive] @ query))[:10]]
     assert ids(index.search(query, k=10)[0]) == expected
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw", "ivf"])
+def test_first_searches_from_many_threads_on_a_loaded_index_agree(tmp_path, kind):
+    """Searches only read: the structure is built by load and by each change, never by a
+    search. Two first searches that built it lazily crashed the server (SIGSEGV in faiss add)."""
+    import concurrent.futures
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(3000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    threshold = 10**9 if kind == "exact" else 100
+    config = IndexConfig(exact_threshold=threshold, ann="ivf" if kind == "ivf" else "hnsw",
+                         ivf_nlist=16, ivf_nprobe=16)  # fmt: skip
+    built = VectorIndex(32, config)
+    built.add([str(i) for i in range(3000)], vectors, [{"n": i % 7} for i in range(3000)])
+    built.save(tmp_path / "index.npz")
+    expected = [ids(hits) for hits in built.search(vectors[:64], k=5)]
+    for _ in range(3):
+        loaded = VectorIndex.load(tmp_path / "index.npz")
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            found = list(pool.map(lambda i: ids(loaded.search(vectors[i], k=5)[0]), range(64)))
+        assert found == expected
+    loaded.remove([str(i) for i in range(0, 3000, 2)])  # compaction rebuilds in the change
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        after = list(pool.map(lambda i: ids(loaded.search(vectors[i], k=1)[0]), range(1, 64, 2)))
+    assert after == [[str(i)] for i in range(1, 64, 2)]

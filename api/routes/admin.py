@@ -1,4 +1,4 @@
-"""Admin routes: switch the service to the current champion models without downtime."""
+"""Admin routes: model reloads without downtime, and the records set aside at start-up."""
 
 from __future__ import annotations
 
@@ -9,7 +9,18 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from typing import Annotated
+
+from fastapi import Query, Response
+
 from api.deps import Admin, Service
+from api.schemas import (
+    AuditResponse,
+    OperatorRequest,
+    QuarantineResponse,
+    RevokeKeysRequest,
+    RevokeKeysResponse,
+)
 from matcher.errors import ConflictError
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -17,7 +28,7 @@ logger = logging.getLogger("matcher.api")
 
 
 @router.post("/reload", status_code=202)
-def reload_models(service: Service, _: Admin) -> JSONResponse:
+def reload_models(service: Service, principal: Admin) -> JSONResponse:
     """Switch to the registered champions (``matcher-encoder@champion``,
     ``matcher-ranker@champion``). A new encoder re-embeds every posting and profile in the
     background while requests keep being answered; the new index is swapped in at once when it
@@ -38,6 +49,7 @@ def reload_models(service: Service, _: Admin) -> JSONResponse:
             logger.exception("reload failed; the previous models keep serving")
 
     service.reload_status.update(state="running", phase="queued")
+    service.store.audit(principal.actor, "reload")
     threading.Thread(target=run, name="matcher-reload", daemon=True).start()
     return JSONResponse(_status(service), status_code=202)
 
@@ -51,3 +63,42 @@ def reload_status(service: Service, _: Admin) -> dict[str, Any]:
 
 def _status(service: Any) -> dict[str, Any]:
     return service.reload_status.as_dict() | {"serving": dict(service.served)}
+
+
+@router.get("/quarantine")
+def quarantine(service: Service, _: Admin) -> QuarantineResponse:
+    """Stored records that could not be embedded (e.g. text with nothing readable left),
+    found when the indexes were reconciled with the store. They are kept in the store but not
+    searchable; fix them with PUT or delete them. Ids and error codes only, no content."""
+    found = service.store.quarantined()
+    return QuarantineResponse(total=len(found), results=found)
+
+
+@router.post("/keys/revoke")
+def revoke_keys(body: RevokeKeysRequest, service: Service, principal: Admin) -> RevokeKeysResponse:
+    """Revoke one key (send the key) or every key of an employer (send `employer_id`). It takes
+    effect on the next request, in every worker."""
+    revoked = service.store.revoke_keys(key=body.key, employer_id=body.employer_id)
+    service.store.audit(principal.actor, "revoke_keys", body.employer_id, revoked)
+    return RevokeKeysResponse(revoked=revoked)
+
+
+@router.post("/operators", status_code=204)
+def add_operator(body: OperatorRequest, service: Service, principal: Admin) -> Response:
+    """Register an employer as an operator of a state programme: only operators may tag
+    postings with the programme's id (others get 403)."""
+    service.add_operator(body.employer_id, body.programme, principal)
+    return Response(status_code=204)
+
+
+@router.get("/audit")
+def audit(
+    service: Service,
+    _: Admin,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> AuditResponse:
+    """The audit log, newest first: employers' candidate searches (who, when, which posting,
+    how many results) and admins' actions."""
+    total, entries = service.store.audit_log(limit=limit, offset=offset)
+    return AuditResponse(total=total, results=entries)

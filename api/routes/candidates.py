@@ -1,19 +1,40 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from api.deps import Service, Token
+from api.idempotency import IdempotencyKey, anonymous_scope, idempotency_for, remembering, respond_once
 from api.schemas import CandidateCreatedResponse
+from matcher.idempotency import Idempotency
 from matcher.schemas import Candidate, CandidateProfileIn
+from matcher.store import Remember
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
 
 
-@router.post("", status_code=201)
-def create_candidate(body: CandidateProfileIn, service: Service) -> CandidateCreatedResponse:
+@router.post("", status_code=201, response_model=CandidateCreatedResponse)
+def create_candidate(
+    request: Request, body: CandidateProfileIn, service: Service,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Save a profile. The response's token is the only way to read, change or delete it."""
-    candidate, token = service.create_candidate(body)
-    return CandidateCreatedResponse(candidate=candidate, token=token)
+    idempotency = idempotency_for(request, idempotency_key, anonymous_scope(request),
+                                  body.model_dump_json())  # fmt: skip
+
+    def render(candidate: Candidate, token: str) -> dict[str, Any]:
+        return CandidateCreatedResponse(candidate=candidate, token=token).model_dump(mode="json")
+
+    def create(key: Idempotency | None) -> JSONResponse:
+        def answer(candidate: Candidate) -> Remember | None:
+            return remembering(key, lambda token: (201, render(candidate, token)))
+
+        candidate, token = service.create_candidate(body, remember=answer if key else None)
+        return JSONResponse(render(candidate, token), status_code=201)
+
+    return respond_once(service, idempotency, create)
 
 
 @router.get("/{candidate_id}")

@@ -36,6 +36,11 @@ def metrics(request: Request) -> str:
             len(catalog.candidates),
             {},
         )
+        gauges["matcher_quarantined_records"] = (
+            "Stored records that could not be embedded (GET /v1/admin/quarantine).",
+            len(service.store.quarantined()),
+            {},
+        )
         gauges["matcher_model_info"] = (
             "The embedding model in use.",
             1,

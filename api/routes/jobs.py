@@ -1,24 +1,41 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Employer, Service
+from api.idempotency import IdempotencyKey, idempotency_for, remembering, respond_once
 from api.schemas import BulkError, BulkImportResponse, JobListResponse
 from matcher.ingest import parse_job_rows
+from matcher.idempotency import Idempotency
 from matcher.schemas import JobPosting, JobPostingIn
+from matcher.store import Remember
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
-@router.post("", status_code=201)
-def create_job(body: JobPostingIn, service: Service, principal: Employer) -> JobPosting:
+@router.post("", status_code=201, response_model=JobPosting)
+def create_job(
+    request: Request, body: JobPostingIn, service: Service, principal: Employer,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Publish a posting (employer key). Required skills may be ESCO URIs or labels; skills in
-    the description are found and added as optional."""
-    return service.create_jobs([body], principal)[0]
+    the description are found and added as optional. Tagging a posting with a state
+    programme needs an operator registration (403 otherwise)."""
+    idempotency = idempotency_for(request, idempotency_key, principal.actor,
+                                  body.model_dump_json())  # fmt: skip
+
+    def create(key: Idempotency | None) -> JSONResponse:
+        def answer(jobs: list[JobPosting]) -> Remember | None:
+            return remembering(key, lambda _: (201, jobs[0].model_dump(mode="json")))
+
+        [job] = service.create_jobs([body], principal, remember=answer if key else None)
+        return JSONResponse(job.model_dump(mode="json"), status_code=201)
+
+    return respond_once(service, idempotency, create)
 
 
 @router.post(
@@ -34,19 +51,36 @@ def create_job(body: JobPostingIn, service: Service, principal: Employer) -> Job
         }
     },
 )
-async def bulk_import(request: Request, service: Service, principal: Employer) -> Response:
+async def bulk_import(
+    request: Request, service: Service, principal: Employer,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Import postings from JSON lines or CSV. Each bad row is reported with its line number;
     the good rows are imported (all together)."""
     data = await request.body()
     good, errors = parse_job_rows(data, request.headers.get("content-type", ""))
     postings = [job for _, job in good]
-    jobs = await run_in_threadpool(service.create_jobs, postings, principal) if good else []
-    report = BulkImportResponse(
-        imported=len(jobs),
-        ids=[job.id for job in jobs],
-        errors=[BulkError(line=e.line, message=e.message) for e in errors],
-    )
-    return JSONResponse(report.model_dump(), status_code=201 if jobs else 422)
+    problems = [BulkError(line=e.line, message=e.message) for e in errors]
+    idempotency = idempotency_for(request, idempotency_key, principal.actor, data)
+
+    def report(jobs: list[JobPosting]) -> tuple[int, dict[str, Any]]:
+        made = BulkImportResponse(imported=len(jobs), ids=[job.id for job in jobs],
+                                  errors=problems)  # fmt: skip
+        return (201 if jobs else 422), made.model_dump()
+
+    def create(key: Idempotency | None) -> JSONResponse:
+        if not good:  # nothing is created, so there is nothing to remember
+            status, body = report([])
+            return JSONResponse(body, status_code=status)
+
+        def answer(jobs: list[JobPosting]) -> Remember | None:
+            return remembering(key, lambda _: report(jobs))
+
+        jobs = service.create_jobs(postings, principal, remember=answer if key else None)
+        status, body = report(jobs)
+        return JSONResponse(body, status_code=status)
+
+    return await run_in_threadpool(respond_once, service, idempotency, create)
 
 
 @router.get("")
@@ -54,7 +88,7 @@ def list_jobs(
     service: Service,
     principal: Employer,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> JobListResponse:
     """Your postings, newest first (employer key)."""
     total, jobs = service.list_jobs(principal, limit=limit, offset=offset)

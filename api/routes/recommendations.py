@@ -38,8 +38,9 @@ def rank_candidates(
 ) -> RankCandidatesResponse:
     """Ranked consenting candidates for your posting (employer key). No contact details."""
     k = body.k if body else 10
-    results = service.rank_candidates(job_id, principal, k=k, lang=lang)
-    return RankCandidatesResponse(job_id=job_id, lang=lang, results=results)
+    ranking = service.rank_candidates(job_id, principal, k=k, lang=lang)
+    return RankCandidatesResponse(job_id=job_id, lang=lang, results=ranking.results,
+                                  notes=ranking.notes)  # fmt: skip
 
 
 def candidate_for(body: ProfileSource, service: MatcherService, token: str | None) -> Candidate:

@@ -1,9 +1,13 @@
 """The job and candidate vector indexes, kept in step with the store.
 
-Writes go to the store first, then to the index. The index files are a derived cache: they are
-saved after bulk changes and at shutdown, and :meth:`Catalog.reconcile` brings them back in line
-with the store at start-up (embedding what is missing or changed, dropping what was deleted),
-so a crash between the two writes loses nothing and the index never returns a deleted record.
+A write is embedded first (:meth:`Catalog.job_vectors`), so a record the model cannot embed is
+rejected before anything is stored; then it goes to the store, then to the index with those
+vectors. The index files are a derived cache: they are saved after bulk changes and at shutdown,
+and :meth:`Catalog.reconcile` brings them back in line with the store at start-up (embedding what
+is missing or changed, dropping what was deleted), so a crash between the two writes loses
+nothing and the index never returns a deleted record. A stored record that cannot be embedded
+(written by an older version, or by hand) is quarantined, not fatal: it is logged by id only,
+listed to admins, and start-up carries on.
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from matcher.encoder import Encoder
-from matcher.errors import IndexStateError
+from matcher.errors import IndexStateError, InvalidInputError
 from matcher.index import IndexConfig, VectorIndex
 from matcher.schemas import Candidate, JobPosting
 from matcher.store import Store, content_hash
@@ -76,6 +83,8 @@ class ReconcileReport:
     added: int = 0
     updated: int = 0
     removed: int = 0
+    #: ids of stored records that could not be embedded, by kind ("job", "candidate")
+    quarantined: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Catalog:
@@ -105,10 +114,20 @@ class Catalog:
         return VectorIndex(self.encoder.dimension, self.config)
 
     # ------------------------------------------------------------------ writes
-    def index_jobs(self, jobs: list[JobPosting]) -> None:
+    def job_vectors(self, jobs: list[JobPosting]) -> npt.NDArray[np.float32]:
+        """``(len(jobs), dimension)`` passage vectors. Raises :class:`InvalidInputError` for a
+        posting with nothing to embed: call it before storing anything."""
+        return self.encoder.encode([job_text(job) for job in jobs], kind="passage")
+
+    def candidate_vectors(self, candidates: list[Candidate]) -> npt.NDArray[np.float32]:
+        return self.encoder.encode([candidate_text(c) for c in candidates], kind="passage")
+
+    def index_jobs(
+        self, jobs: list[JobPosting], vectors: npt.NDArray[np.float32] | None = None
+    ) -> None:
         if not jobs:
             return
-        vectors = self.encoder.encode([job_text(job) for job in jobs], kind="passage")
+        vectors = self.job_vectors(jobs) if vectors is None else vectors
         with self.lock:
             self.jobs.upsert([job.id for job in jobs], vectors, [job_metadata(j) for j in jobs])
 
@@ -116,10 +135,12 @@ class Catalog:
         with self.lock:
             self.jobs.remove([job_id])
 
-    def index_candidates(self, candidates: list[Candidate]) -> None:
+    def index_candidates(
+        self, candidates: list[Candidate], vectors: npt.NDArray[np.float32] | None = None
+    ) -> None:
         if not candidates:
             return
-        vectors = self.encoder.encode([candidate_text(c) for c in candidates], kind="passage")
+        vectors = self.candidate_vectors(candidates) if vectors is None else vectors
         with self.lock:
             self.candidates.upsert(
                 [c.id for c in candidates], vectors, [candidate_metadata(c) for c in candidates]
@@ -154,11 +175,24 @@ class Catalog:
             report.updated += sum(record_id in index for record_id in todo)
             report.added += sum(record_id not in index for record_id in todo)
             done = 0
+            kind = name.removesuffix("s")
             for chunk in _chunks(load(todo) if todo else iter(()), batch):
-                add(chunk)  # type: ignore[operator]
+                try:
+                    add(chunk)  # type: ignore[operator]
+                except InvalidInputError:  # one bad record: index the others, set it aside
+                    for record in chunk:
+                        try:
+                            add([record])  # type: ignore[operator]
+                        except InvalidInputError as error:
+                            # by id and error code only: the record may hold personal data
+                            logger.warning("quarantined %s %s: %s", kind, record.id, error.code)
+                            report.quarantined.setdefault(kind, []).append(record.id)
+                            self.store.quarantine(kind, record.id, error.code)
                 done += len(chunk)
                 if progress:
                     progress(name, done, len(todo))
+            bad = set(report.quarantined.get(kind, []))
+            self.store.release_quarantine(kind, keep=bad)
         if report.added or report.updated or report.removed:
             self.save()
         return report

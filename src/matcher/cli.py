@@ -321,6 +321,39 @@ def keys_create(
     typer.echo(json.dumps(result) if as_json else f"{result['role']} key (shown once): {key}")
 
 
+@keys_app.command("revoke")
+def keys_revoke(
+    key: Annotated[str | None, typer.Option(help="The key to revoke.")] = None,
+    employer_id: Annotated[
+        str | None, typer.Option(help="Revoke every key of this employer.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke a key, or all of an employer's keys; effective on the next request."""
+    from matcher.store import Store
+
+    if (key is None) == (employer_id is None):
+        raise InvalidInputError("give either --key KEY or --employer-id ID")
+    revoked = Store(Settings().database_url).revoke_keys(key=key, employer_id=employer_id)
+    typer.echo(json.dumps({"revoked": revoked}) if as_json else f"revoked {revoked} key(s)")
+
+
+@keys_app.command("operator")
+def keys_operator(
+    employer_id: Annotated[str, typer.Option(help="The employer's id (from keys create).")],
+    programme: Annotated[str, typer.Option(help="A programme id (GET /v1/programmes).")],
+) -> None:
+    """Register an employer as an operator of a state programme, so it may tag postings."""
+    from matcher.programmes import load_programmes
+    from matcher.store import Store
+
+    settings = Settings()
+    if load_programmes(settings.project_data_dir).get(programme) is None:
+        raise InvalidInputError(f"programme {programme!r} does not exist (see GET /v1/programmes)")
+    Store(settings.database_url).add_operator(employer_id, programme)
+    typer.echo(f"employer {employer_id} is an operator of {programme}")
+
+
 @demo_app.command("load")
 def demo_load(
     jobs: Annotated[int, typer.Option(help="Postings to generate.")] = 2000,

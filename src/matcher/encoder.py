@@ -160,6 +160,11 @@ class Encoder:
         self.query_runtime = query_runtime
         self._fast: OnnxQueryEncoder | None = None
         self._fast_lock = threading.Lock()
+        #: One inference at a time per model: the fast tokenizer keeps its padding and
+        #: truncation settings as state that each call changes, so two request threads
+        #: tokenising at once got each other's lengths (a 500 under a burst). On 2 cores one
+        #: forward pass already uses both, so this costs little throughput.
+        self._inference = threading.RLock()
 
     @classmethod
     def load(
@@ -236,7 +241,13 @@ class Encoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         prefix = self.prompts[kind]
         show = len(cleaned) >= PROGRESS_THRESHOLD if progress is None else progress
-        long = self._long_queries(cleaned) if kind == "query" and not precise else []
+        with self._inference:
+            return self._encode(cleaned, prefix, show, fast=kind == "query" and not precise)
+
+    def _encode(
+        self, cleaned: list[str], prefix: str, show: bool, *, fast: bool
+    ) -> npt.NDArray[np.float32]:
+        long = self._long_queries(cleaned) if fast else []
         if long:
             out = np.empty((len(cleaned), self.dimension), dtype=np.float32)
             out[long] = self._fast_for_queries().encode(

@@ -3,6 +3,12 @@
 The vectors themselves are kept alongside the FAISS structure: they are the source of truth,
 so removals can be tombstoned and the structure rebuilt, the index can switch from exact to
 approximate search as it grows, and filtered searches over a small subset are answered exactly.
+
+Thread safety: a search only reads. The FAISS structure is built or extended by the call that
+changes the index (``add``, ``upsert``, ``remove``, ``load``), never by a search, because a
+FAISS index is not safe to change from several threads (two first searches that both built it
+lazily crashed the server with SIGSEGV). Any number of threads may search at once; a caller
+that changes an index while others search it must hold a lock around both (the catalog does).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -183,6 +190,7 @@ class VectorIndex:
         dead = len(self._ids) - len(self._row_of)
         if dead > max(1024, len(self._ids) // 4):
             self._compact()
+        self._sync_structure()
         return removed
 
     def _append(
@@ -190,6 +198,8 @@ class VectorIndex:
         ids: Sequence[str],
         array: npt.NDArray[np.float32],
         metadata: Sequence[Mapping[str, Any]] | None,
+        *,
+        sync: bool = True,
     ) -> None:
         if metadata is not None and len(metadata) != len(ids):
             raise InvalidInputError(f"{len(ids)} ids but {len(metadata)} metadata records")
@@ -199,6 +209,8 @@ class VectorIndex:
             self._ids.append(item_id)
             self._metadata.append(dict(metadata[offset]) if metadata is not None else {})
             self._row_of[item_id] = start + offset
+        if sync:
+            self._sync_structure()
 
     def _compact(self) -> None:
         live = [row for row, item_id in enumerate(self._ids) if item_id is not None]
@@ -227,8 +239,12 @@ class VectorIndex:
         inverted.nprobe = min(config.ivf_nprobe, nlist)
         return inverted
 
-    def _structure(self) -> faiss.Index:
-        """The FAISS structure over every row, (re)built or extended as needed."""
+    def _sync_structure(self) -> None:
+        """Bring the FAISS structure in line with the rows: build it, extend it, or rebuild it
+        when the kind changes (exact ⇄ approximate). Called by every change, never by a search."""
+        if not self._row_of:
+            self._faiss, self._faiss_rows = None, 0
+            return
         wanted_flat = self.kind == "exact"
         if self._faiss is not None and isinstance(self._faiss, faiss.IndexFlatIP) != wanted_flat:
             self._faiss = None
@@ -240,12 +256,16 @@ class VectorIndex:
         if self._faiss_rows < len(self._ids):
             self._faiss.add(self._vectors[self._faiss_rows :])
             self._faiss_rows = len(self._ids)
+
+    def _structure(self) -> faiss.Index:
+        """The FAISS structure over every row (read-only: the changes keep it built)."""
+        if self._faiss is None or self._faiss_rows != len(self._ids):
+            raise IndexStateError("internal error: the search structure is not built")
         return self._faiss
 
     def build(self) -> None:
-        """Build the search structure now rather than at the first search."""
-        if self._row_of:
-            self._structure()
+        """Kept for callers that built the structure ahead of searches: every change does now."""
+        self._sync_structure()
 
     # ------------------------------------------------------------------ search
     def search(
@@ -278,7 +298,7 @@ class VectorIndex:
             raise InvalidInputError("k must be at least 1")
         if not self._row_of:
             return [[] for _ in range(len(array))]
-        faiss.omp_set_num_threads(1 if len(array) == 1 else max(1, os.cpu_count() or 1))
+        _set_faiss_threads(1 if len(array) == 1 else max(1, os.cpu_count() or 1))
         if where is not None:
             allowed = np.fromiter(
                 (
@@ -402,12 +422,26 @@ class VectorIndex:
                 vectors = data["vectors"].astype(np.float32)
                 ids = json.loads(data["ids"].tobytes())
                 metadata = json.loads(data["metadata"].tobytes())
-                index._append(ids, vectors, metadata)
+                index._append(ids, vectors, metadata, sync=False)
                 if "structure" in data.files:
                     index._faiss = faiss.deserialize_index(data["structure"])
                     index._faiss_rows = len(ids)
+                else:
+                    index._faiss, index._faiss_rows = None, 0
+                index._sync_structure()
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
             raise IndexStateError(
                 f"cannot read the index at {path} ({error}); rebuild it"
             ) from error
         return index
+
+
+_faiss_threads = threading.local()
+
+
+def _set_faiss_threads(count: int) -> None:
+    """FAISS's OpenMP thread count is per thread: set it in the thread that searches, and only
+    when it changes (one query cannot use a second core; a batch can)."""
+    if getattr(_faiss_threads, "count", None) != count:
+        faiss.omp_set_num_threads(count)
+        _faiss_threads.count = count

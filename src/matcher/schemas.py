@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from matcher.text import visible
 
 
 class OccupationMatch(BaseModel):
@@ -46,6 +55,30 @@ class SkillMatch(BaseModel):
 MAX_TITLE = 200
 MAX_TEXT = 20_000
 Lang = Literal["vi", "en"]
+NOTHING_TO_READ = "has nothing to read once control and zero-width characters are removed"
+
+
+def _stored(info: ValidationInfo) -> bool:
+    """Read back from the store (``context={"stored": True}``): input-only checks are skipped."""
+    return bool(info.context and info.context.get("stored"))
+
+
+def _readable(value: str | None, info: ValidationInfo) -> str | None:
+    """A text field that the model will read must have something visible in it."""
+    if _stored(info):
+        return value
+    if value is not None and value.strip() and not visible(value):
+        raise ValueError(NOTHING_TO_READ)
+    return value
+
+
+def _readable_items(values: list[str], info: ValidationInfo) -> list[str]:
+    if _stored(info):
+        return values
+    for position, value in enumerate(values):
+        if not visible(value):
+            raise ValueError(f"item {position} is empty or {NOTHING_TO_READ}")
+    return values
 
 
 class LanguageAbility(BaseModel):
@@ -79,11 +112,13 @@ class JobPostingIn(BaseModel):
     description: str = Field("", max_length=MAX_TEXT)
     employer: str | None = Field(None, max_length=200, description="display name of the employer")
     province: str | None = Field(None, max_length=80, description="Vietnamese province or city")
-    country: str = Field("VN", min_length=2, max_length=2, description="ISO 3166 alpha-2")
+    country: str = Field(
+        "VN", min_length=2, max_length=2, pattern="^[A-Za-z]{2}$", description="ISO 3166 alpha-2"
+    )
     remote: bool = False
     salary_min: int | None = Field(None, ge=0, description="per month, in `currency`")
     salary_max: int | None = Field(None, ge=0)
-    currency: str = Field("VND", min_length=3, max_length=3)
+    currency: str = Field("VND", min_length=3, max_length=3, pattern="^[A-Za-z]{3}$")
     required_skills: list[str] = Field(
         default_factory=list, max_length=100, description="ESCO skill URIs or labels (en/vi)"
     )
@@ -103,6 +138,23 @@ class JobPostingIn(BaseModel):
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.upper()
+
+    @field_validator("title")
+    @classmethod
+    def _title_readable(cls, value: str, info: ValidationInfo) -> str:
+        if not visible(value) and not _stored(info):
+            raise ValueError(NOTHING_TO_READ)
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _description_readable(cls, value: str, info: ValidationInfo) -> str:
+        return _readable(value, info) or ""
+
+    @field_validator("required_skills")
+    @classmethod
+    def _skills_readable(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        return _readable_items(values, info)
 
     @model_validator(mode="after")
     def _salary_order(self) -> JobPostingIn:
@@ -156,9 +208,21 @@ class CandidateProfileIn(BaseModel):
     name: str | None = Field(None, max_length=200, description="personal data")
     contact: str | None = Field(None, max_length=200, description="email or phone; personal data")
 
+    @field_validator("text", "former_position", "sector")
+    @classmethod
+    def _text_readable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _readable(value, info)
+
+    @field_validator("skills")
+    @classmethod
+    def _skills_readable(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        return _readable_items(values, info)
+
     @model_validator(mode="after")
-    def _has_something(self) -> CandidateProfileIn:
-        if not (self.text.strip() or self.former_position or self.skills):
+    def _has_something(self, info: ValidationInfo) -> CandidateProfileIn:
+        if _stored(info):
+            return self
+        if not (visible(self.text) or visible(self.former_position or "") or self.skills):
             raise ValueError("give at least one of text, former_position or skills")
         return self
 
@@ -239,6 +303,17 @@ class RankedCandidate(BaseModel):
     score: float
     features: dict[str, float]
     explanation: Explanation
+
+
+class CandidateRanking(BaseModel):
+    """Ranked candidates for an employer's posting, with notes that apply to the whole list."""
+
+    results: list[RankedCandidate]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="e.g. that a programme's priority rules are part of the ranking (never "
+        "which candidate they apply to)",
+    )
 
 
 class JobFilters(BaseModel):

@@ -50,6 +50,7 @@ from matcher.ranking import Opening, Ranker, Seeker, WeightedRanker, explain, ma
 from matcher.schemas import (
     Candidate,
     CandidateProfileIn,
+    CandidateRanking,
     CandidateView,
     Explanation,
     FeedbackIn,
@@ -70,7 +71,7 @@ from matcher.schemas import (
 from matcher.settings import Settings
 from matcher.skill_gaps import TrainingRoutes, load_training_routes, rank_gaps
 from matcher.skills import SkillExtractor, resolve_skill_names, skill_labels, skill_refs
-from matcher.store import Principal, Store, now
+from matcher.store import Principal, Remember, Store, now
 from matcher.taxonomy import Taxonomy, load_taxonomy
 from matcher.text import fold, normalize_text
 from matcher.tracking import ENCODER_MODEL, RANKER_MODEL, champion, configure, has_local_store
@@ -88,6 +89,7 @@ class MatcherService:
         self.reload_status = ReloadStatus()
         #: transition targets per (position, lang); emptied when a reload swaps the model
         self._targets: dict[tuple[str, str], list[Any]] = {}
+        self._targets_lock = threading.Lock()
 
     @property
     def cache_dir(self) -> Path:
@@ -198,6 +200,9 @@ class MatcherService:
         counts["public_sector_positions"] = len(self.positions)
         counts["training_rules"] = len(self.training_routes.rules)
         counts["programmes"] = len(self.programmes.programmes)
+        # Built here, not by the first request that needs them: nothing a request thread
+        # reaches is built lazily (see the thread-safety note in matcher.index).
+        counts["transition_targets"] = len(self.transition_ranker.uris)
         self.encoder.warm_up()  # the fast query path's graph, so no request waits for it
         return counts
 
@@ -423,6 +428,25 @@ class MatcherService:
         found = skill_refs(matches, self.taxonomy, essential=found_essential)
         return given + [skill for skill in found if skill.uri not in known]
 
+    def _write(self, records: list[Any], store_write: Callable[[list[Any]], Any]) -> Any:
+        """Embed ``records`` (postings or profiles), then store them, then index them.
+
+        Embedding comes first, so a record the model cannot embed is rejected (422) before
+        anything is stored; the store write and the index write happen under the write lock.
+        Returns what ``store_write`` returns."""
+        jobs = bool(records) and isinstance(records[0], JobPosting)
+        catalog = self.catalog
+        vectors = catalog.job_vectors(records) if jobs else catalog.candidate_vectors(records)
+        with self._writes:
+            if catalog is not self.catalog:  # a reload swapped the encoder meanwhile
+                catalog, vectors = self.catalog, None
+            result = store_write(records)
+            if jobs:
+                catalog.index_jobs(records, vectors)
+            else:
+                catalog.index_candidates(records, vectors)
+        return result
+
     # ------------------------------------------------------------------ jobs
     def build_job(
         self,
@@ -468,10 +492,17 @@ class MatcherService:
             updated_at=stamp,
         )
 
-    def create_jobs(self, items: list[JobPostingIn], principal: Principal) -> list[JobPosting]:
+    def create_jobs(
+        self, items: list[JobPostingIn], principal: Principal, *,
+        remember: Callable[[list[JobPosting]], Remember] | None = None,
+    ) -> list[JobPosting]:
         """Store postings (all or none), then index them. Large imports look for skills in the
-        descriptions verbatim only, so a 1,000-row upload takes seconds, not minutes."""
+        descriptions verbatim only, so a 1,000-row upload takes seconds, not minutes.
+        ``remember``: the idempotency key and the answer to keep with the postings, in the same
+        transaction (see :mod:`matcher.idempotency`)."""
         employer_id = _employer_of(principal)
+        for item in items:
+            self._check_programme_tag(item.programme, principal)
         thorough = len(items) <= THOROUGH_IMPORT_ROWS
         unknown = [i for i, item in enumerate(items) if not item.occupation]
         found = self.occupation_matcher.match_many([items[i].title for i in unknown], k=1)
@@ -481,10 +512,32 @@ class MatcherService:
                            occupation=occupations.get(i))
             for i, item in enumerate(items)
         ]  # fmt: skip
-        with self._writes:
-            self.store.add_jobs(jobs)
-            self.catalog.index_jobs(jobs)
+        kept = remember(jobs) if remember else None
+        self._write(jobs, lambda records: self.store.add_jobs(records, remember=kept))
         return jobs
+
+    def _check_programme_tag(self, programme_id: str | None, principal: Principal) -> None:
+        """Only an employer an admin registered as the programme's operator (or an admin) may
+        tag a posting with a state programme: brokers impersonating the programmes are the
+        fraud the provinces warn about."""
+        if not programme_id:
+            return
+        if self.programmes.get(programme_id) is None:
+            known = ", ".join(p.id for p in self.programmes.programmes)
+            raise InvalidInputError(f"programme {programme_id!r} does not exist; known: {known}")
+        if principal.role == "admin" or self.store.operates(principal.employer_id, programme_id):
+            return
+        raise ForbiddenError(
+            f"only a registered operator of programme {programme_id!r} may tag postings with "
+            "it; ask an admin to register your employer account as its operator, or leave "
+            "programme out"
+        )
+
+    def add_operator(self, employer_id: str, programme_id: str, principal: Principal) -> None:
+        """Register an employer as an operator of a programme (admin)."""
+        self.programme(programme_id)
+        self.store.add_operator(employer_id, programme_id)
+        self.store.audit(principal.actor, "add_operator", f"{employer_id}:{programme_id}")
 
     def get_job(self, job_id: str) -> JobPosting:
         return self.store.get_job(job_id)
@@ -503,12 +556,12 @@ class MatcherService:
 
     def replace_job(self, job_id: str, data: JobPostingIn, principal: Principal) -> JobPosting:
         current = self._owned_job(job_id, principal)
+        if data.programme != current.programme:
+            self._check_programme_tag(data.programme, principal)
         job = self.build_job(
             data, job_id=job_id, employer_id=current.employer_id, created_at=current.created_at
         )
-        with self._writes:
-            self.store.replace_job(job)
-            self.catalog.index_jobs([job])
+        self._write([job], lambda jobs: self.store.replace_job(jobs[0]))
         return job
 
     def delete_job(self, job_id: str, principal: Principal) -> None:
@@ -547,13 +600,18 @@ class MatcherService:
             updated_at=stamp,
         )
 
-    def create_candidate(self, data: CandidateProfileIn) -> tuple[Candidate, str]:
-        """Store a profile, index it, and return it with the owner's token."""
+    def create_candidate(
+        self, data: CandidateProfileIn, *,
+        remember: Callable[[Candidate], Remember] | None = None,
+    ) -> tuple[Candidate, str]:
+        """Store a profile, index it, and return it with the owner's token. ``remember``: as
+        for :meth:`create_jobs` (the answer is rendered with the new token)."""
         candidate = self.build_candidate(data)
-        with self._writes:
-            token = self.store.add_candidate(candidate)
-            self.catalog.index_candidates([candidate])
-        return candidate, token
+        kept = remember(candidate) if remember else None
+        tokens = self._write(
+            [candidate], lambda people: [self.store.add_candidate(people[0], remember=kept)]
+        )
+        return candidate, tokens[0]
 
     def _own_candidate(self, candidate_id: str, token: str | None) -> Candidate:
         if not token:
@@ -572,9 +630,7 @@ class MatcherService:
         candidate = self.build_candidate(
             data, candidate_id=candidate_id, created_at=current.created_at
         )
-        with self._writes:
-            self.store.replace_candidate(candidate)
-            self.catalog.index_candidates([candidate])
+        self._write([candidate], lambda people: self.store.replace_candidate(people[0]))
         return candidate
 
     def delete_candidate(self, candidate_id: str, token: str | None) -> None:
@@ -654,14 +710,17 @@ class MatcherService:
         found = self.positions.resolve(candidate.former_position or "")
         if found is None:
             return {}
-        ranker = self.transition_ranker
+        ranker, cache = self.transition_ranker, self._targets  # one snapshot across a reload
         key = (found.position.id, lang)
-        if key not in self._targets:  # a pure function of the position and the model
-            origin = self._position_origin(found.position)
-            self._targets[key] = ranker.rank(origin, TRANSITION_TARGETS, lang=lang)
-            if len(self._targets) > 4096:
-                self._targets.pop(next(iter(self._targets)))
-        targets = self._targets[key]
+        with self._targets_lock:
+            targets = cache.get(key)
+        if targets is None:  # a pure function of the position and the model
+            targets = ranker.rank(self._position_origin(found.position), TRANSITION_TARGETS,
+                                  lang=lang)  # fmt: skip
+            with self._targets_lock:
+                cache[key] = targets
+                while len(cache) > 4096:
+                    cache.pop(next(iter(cache)))
         best = max((t.score for t in targets), default=0.0) or 1.0
         return {
             t.uri: (round(t.score / best, 4), (t.label_vi or t.label) if lang == "vi" else t.label)
@@ -670,24 +729,31 @@ class MatcherService:
 
     def rank_candidates(
         self, job_id: str, principal: Principal, *, k: int = 10, lang: Lang = "vi"
-    ) -> list[RankedCandidate]:
+    ) -> CandidateRanking:
         """Consenting candidates for an employer's own posting; no names or contacts. For a
-        programme posting, only candidates eligible for the programme, with the priority boost."""
+        programme posting, only candidates eligible for the programme, with the priority boost.
+
+        A candidate's priority group (poor or near-poor household, ethnic minority, ...) is
+        vulnerable status: it never reaches the employer, in no feature, reason or note. The
+        boost still applies; the employer is told once, generally, that the programme's
+        priority rules are part of the ranking."""
         _check_k(k)
         job = self._owned_job(job_id, principal)
         candidates, pairs = self.candidate_pairs(
             job, lang=lang, retrieve=max(k * RETRIEVE_FACTOR, MIN_RETRIEVE)
         )
-        ranked = self._rank(pairs, k, lang)
-        return [
-            RankedCandidate(
-                candidate=candidate_view(candidates[i]),
-                score=score,
-                features=features,
-                explanation=explanation,
-            )
-            for i, score, features, explanation in ranked
-        ]
+        ranked = self._rank(pairs, k, lang, employer_view=True)
+        self.store.audit(principal.actor, "candidate_search", job_id, len(ranked))
+        programme = self.programmes.get(job.programme) if job.programme else None
+        notes = [PRIORITY_RULES_NOTE[lang]] if programme and programme.support.priority_groups else []
+        return CandidateRanking(
+            results=[
+                RankedCandidate(candidate=candidate_view(candidates[i]), score=score,
+                                features=features, explanation=explanation)
+                for i, score, features, explanation in ranked
+            ],
+            notes=notes,
+        )  # fmt: skip
 
     def candidate_pairs(
         self, job: JobPosting, *, lang: Lang = "vi", retrieve: int | None = None
@@ -750,24 +816,28 @@ class MatcherService:
         return SkillGaps(postings_considered=len(open_jobs), gaps=gaps)
 
     def _rank(
-        self, pairs: list[tuple[Seeker, Opening, float]], k: int, lang: Lang
+        self, pairs: list[tuple[Seeker, Opening, float]], k: int, lang: Lang,
+        *, employer_view: bool = False,
     ) -> list[tuple[int, float, dict[str, float], Explanation]]:
         """Score (seeker, opening, similarity) pairs with the ranker and explain the top ``k``:
-        ``(position in pairs, score, features, explanation)``, best first."""
+        ``(position in pairs, score, features, explanation)``, best first. ``employer_view``:
+        the features and reasons leave out the priority group (vulnerable status)."""
         rows = [
             match_features(seeker, opening, similarity) for seeker, opening, similarity in pairs
         ]
         scores = self.ranker.score(rows)
         best = sorted(range(len(rows)), key=lambda i: -scores[i])[:k]
+        hidden = EMPLOYER_HIDDEN_FEATURES if employer_view else frozenset()
         return [
             (
                 i,
                 round(scores[i], 4),
-                {name: round(value, 4) for name, value in rows[i].items()},
-                explain(pairs[i][0], pairs[i][1], rows[i], lang),
+                {name: round(value, 4) for name, value in rows[i].items() if name not in hidden},
+                explain(replace(pairs[i][0], priority=()) if employer_view else pairs[i][0],
+                        pairs[i][1], rows[i], lang),
             )
             for i in best
-        ]
+        ]  # fmt: skip
 
     def record_feedback(
         self,
@@ -775,6 +845,7 @@ class MatcherService:
         *,
         principal: Principal | None = None,
         candidate_token: str | None = None,
+        remember: Remember | None = None,
     ) -> int:
         """Record a feedback event from the job's employer (or an admin) or the candidate."""
         if principal is not None:
@@ -786,11 +857,19 @@ class MatcherService:
         else:
             raise UnauthorizedError("send an employer key or the candidate's token")
         return self.store.add_feedback(
-            feedback.job_id, feedback.candidate_id, feedback.event, actor
+            feedback.job_id, feedback.candidate_id, feedback.event, actor, remember=remember
         )
 
 
 THOROUGH_IMPORT_ROWS = 50
+#: Features an employer never sees: ``priority`` says the person is in a vulnerable group.
+EMPLOYER_HIDDEN_FEATURES = frozenset({"priority"})
+PRIORITY_RULES_NOTE: dict[str, str] = {
+    "vi": "Thứ tự xếp hạng có áp dụng quy định ưu tiên của chương trình (không cho biết ứng viên "
+    "nào được ưu tiên).",
+    "en": "The ranking applies the programme's priority rules (it does not say which candidate "
+    "they apply to).",
+}
 # How many postings/profiles are retrieved per result before re-ranking.
 RETRIEVE_FACTOR = 10
 MIN_RETRIEVE = 100
@@ -917,6 +996,8 @@ def load_demo(
         f"{DEMO_PREFIX} Trung tâm Dịch vụ việc làm"
     )
     admin_key = service.store.create_admin_key()
+    for programme in service.programmes.programmes:  # the demo centre posts programme jobs
+        service.store.add_operator(employer_id, programme.id)
     postings = [
         service.build_job(generator.posting(), employer_id=employer_id, thorough=False)
         for _ in range(jobs)

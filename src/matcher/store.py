@@ -7,9 +7,11 @@ returned has reached the disk; PostgreSQL is selected with ``MATCHER_STORE_URL``
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import secrets
 import threading
 import uuid
@@ -18,6 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy import LargeBinary
+from sqlalchemy.exc import IntegrityError
 
 from sqlalchemy import (
     JSON,
@@ -37,10 +43,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from matcher.errors import NotFoundError
+from matcher.errors import ConflictError, NotFoundError
+from matcher.idempotency import Answer, Idempotency
 from matcher.schemas import Candidate, JobPosting
 
 RecordT = TypeVar("RecordT", JobPosting, Candidate)
+#: Validation context of records read back from the store: checks that only new input must
+#: pass (e.g. "has something readable") are skipped, so old records still load.
+STORED = {"stored": True}
+logger = logging.getLogger(__name__)
 #: Parsed records kept per table (a posting is a few kB).
 RECORD_CACHE_SIZE = 5_000
 
@@ -110,6 +121,58 @@ class FeedbackRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ProgrammeOperatorRow(Base):
+    """An employer an admin registered as an operator of a state programme: only operators
+    may tag postings with that programme's id."""
+
+    __tablename__ = "programme_operators"
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"), primary_key=True)
+    programme_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """Who did what, when: employers' candidate searches and admins' actions."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(80))  # "employer:<id>" or "admin:<key id>"
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(80))
+    results: Mapped[int | None] = mapped_column(Integer)
+
+
+class IdempotencyRow(Base):
+    """The sealed first answer to a create sent with an ``Idempotency-Key`` (see
+    :mod:`matcher.idempotency`), written in the same transaction as the records."""
+
+    __tablename__ = "idempotency_keys"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(scope, key)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DuplicateRequestError(ConflictError):
+    """Another request with the same idempotency key committed first: recall its answer."""
+
+    code = "idempotency_key_in_use"
+
+
+Remember = tuple[Idempotency, Answer]
+
+
+class QuarantineRow(Base):
+    """A stored record the model could not embed: kept, not indexed, listed to admins."""
+
+    __tablename__ = "quarantine"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "job" or "candidate"
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64))  # an error code, never record content
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who a key belongs to."""
@@ -117,6 +180,12 @@ class Principal:
     role: str
     employer_id: str | None = None
     employer_name: str | None = None
+    #: the key's id (never the key): who did it, in the audit log
+    key_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.employer_id or self.key_id or ''}"
 
 
 class Store:
@@ -174,12 +243,66 @@ class Store:
             if row.employer_id:
                 employer = session.get(EmployerRow, row.employer_id)
                 name = employer.name if employer else None
-            return Principal(row.role, row.employer_id, name)
+            return Principal(row.role, row.employer_id, name, key_id=row.id)
+
+    def revoke_keys(self, *, key: str | None = None, employer_id: str | None = None) -> int:
+        """Revoke one key (given as the key itself) or every key of an employer; returns how
+        many were revoked. It takes effect on the next request in every worker (each request
+        reads the key's row)."""
+        with self.session() as session, session.begin():
+            query = select(ApiKeyRow).where(ApiKeyRow.revoked.is_(False))
+            if key is not None:
+                query = query.where(ApiKeyRow.key_hash == hash_secret(key))
+            elif employer_id is not None:
+                query = query.where(ApiKeyRow.employer_id == employer_id)
+            else:
+                raise ValueError("give a key or an employer id")
+            rows = session.scalars(query).all()
+            for row in rows:
+                row.revoked = True
+            return len(rows)
+
+    def employer_exists(self, employer_id: str) -> bool:
+        with self.session() as session:
+            return session.get(EmployerRow, employer_id) is not None
+
+    # ------------------------------------------------------------------ programme operators
+    def add_operator(self, employer_id: str, programme_id: str) -> None:
+        with self.session() as session, session.begin():
+            if session.get(EmployerRow, employer_id) is None:
+                raise NotFoundError(f"employer {employer_id} does not exist")
+            if session.get(ProgrammeOperatorRow, (employer_id, programme_id)) is None:
+                session.add(ProgrammeOperatorRow(employer_id=employer_id,
+                                                 programme_id=programme_id, created_at=now()))  # fmt: skip
+
+    def operates(self, employer_id: str | None, programme_id: str) -> bool:
+        if employer_id is None:
+            return False
+        with self.session() as session:
+            return session.get(ProgrammeOperatorRow, (employer_id, programme_id)) is not None
+
+    # ------------------------------------------------------------------ audit
+    def audit(self, actor: str, action: str, target: str | None = None,
+              results: int | None = None) -> None:  # fmt: skip
+        with self.session() as session, session.begin():
+            session.add(AuditRow(at=now(), actor=actor, action=action, target=target,
+                                 results=results))  # fmt: skip
+
+    def audit_log(self, *, limit: int = 50, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        """``(total, page)`` of audit entries, newest first."""
+        with self.session() as session:
+            total = session.scalar(select(func.count()).select_from(AuditRow)) or 0
+            rows = session.scalars(
+                select(AuditRow).order_by(AuditRow.id.desc()).limit(limit).offset(offset)
+            )
+            return total, [{"id": r.id, "at": r.at, "actor": r.actor, "action": r.action,
+                            "target": r.target, "results": r.results} for r in rows]  # fmt: skip
 
     # ------------------------------------------------------------------ jobs
-    def add_jobs(self, jobs: list[JobPosting]) -> None:
-        """Insert postings in one transaction: all are stored or none is."""
-        with self.session() as session, session.begin():
+    def add_jobs(self, jobs: list[JobPosting], *, remember: Remember | None = None) -> None:
+        """Insert postings in one transaction: all are stored or none is (with the answer to
+        remember for an idempotency key, if any)."""
+        with self._remembering(remember) as session:
             for job in jobs:
                 data = job.model_dump(mode="json")
                 session.add(
@@ -189,6 +312,8 @@ class Store:
                         updated_at=job.updated_at,
                     )
                 )  # fmt: skip
+            session.flush()
+            self._remember(session, remember, None)
 
     def replace_job(self, job: JobPosting) -> None:
         with self.session() as session, session.begin():
@@ -199,7 +324,7 @@ class Store:
 
     def get_job(self, job_id: str) -> JobPosting:
         with self.session() as session:
-            return JobPosting.model_validate(_row(session, JobRow, job_id).data)
+            return JobPosting.model_validate(_row(session, JobRow, job_id).data, context=STORED)
 
     def get_jobs(self, job_ids: list[str]) -> dict[str, JobPosting]:
         return self._records(JobRow, JobPosting, job_ids)
@@ -220,22 +345,21 @@ class Store:
                 select(JobRow).where(*where).order_by(JobRow.created_at.desc(), JobRow.id)
                 .limit(limit).offset(offset)
             )  # fmt: skip
-            return total, [JobPosting.model_validate(row.data) for row in rows]
+            return total, [JobPosting.model_validate(row.data, context=STORED) for row in rows]
 
     def job_hashes(self) -> dict[str, str]:
         return self._hashes(JobRow)
 
     def iter_jobs(self, ids: set[str] | None = None, batch: int = 500) -> Iterator[JobPosting]:
         """Every posting, or those in ``ids``, read ``batch`` rows at a time."""
-        for row in self._iter_rows(JobRow, ids, batch):
-            yield JobPosting.model_validate(row.data)
+        yield from self._parsed_rows(JobRow, JobPosting, ids, batch)
 
     # ------------------------------------------------------------------ candidates
-    def add_candidate(self, candidate: Candidate) -> str:
+    def add_candidate(self, candidate: Candidate, *, remember: Remember | None = None) -> str:
         """Store a candidate; returns the token that lets them read, change or delete it."""
         token = "ct_" + secrets.token_urlsafe(32)
         data = candidate.model_dump(mode="json")
-        with self.session() as session, session.begin():
+        with self._remembering(remember) as session:
             session.add(
                 CandidateRow(
                     id=candidate.id, token_hash=hash_secret(token),
@@ -244,6 +368,8 @@ class Store:
                     updated_at=candidate.updated_at,
                 )
             )  # fmt: skip
+            session.flush()
+            self._remember(session, remember, token)
         return token
 
     def candidate_token_matches(self, candidate_id: str, token: str) -> bool:
@@ -261,7 +387,7 @@ class Store:
 
     def get_candidate(self, candidate_id: str) -> Candidate:
         with self.session() as session:
-            return Candidate.model_validate(_row(session, CandidateRow, candidate_id).data)
+            return Candidate.model_validate(_row(session, CandidateRow, candidate_id).data, context=STORED)
 
     def get_candidates(self, ids: list[str]) -> dict[str, Candidate]:
         return self._records(CandidateRow, Candidate, ids)
@@ -283,7 +409,7 @@ class Store:
             with self._parsed_lock:
                 missing = [i for i in current if cache.get(i, ("",))[0] != current[i]]
             fresh = {
-                record_id: (digest, model.model_validate_json(text))
+                record_id: (digest, model.model_validate_json(text, context=STORED))
                 for record_id, digest, text in session.execute(
                     select(table.id, table.content_hash, cast(table.data, Text)).where(
                         table.id.in_(missing)
@@ -317,8 +443,19 @@ class Store:
 
     def iter_candidates(self, ids: set[str] | None = None, batch: int = 500) -> Iterator[Candidate]:
         """Every profile, or those in ``ids``, read ``batch`` rows at a time."""
-        for row in self._iter_rows(CandidateRow, ids, batch):
-            yield Candidate.model_validate(row.data)
+        yield from self._parsed_rows(CandidateRow, Candidate, ids, batch)
+
+    def _parsed_rows(self, table: type[Any], model: type[RecordT], ids: set[str] | None,
+                     batch: int) -> Iterator[RecordT]:  # fmt: skip
+        """Rows as records; a row that no longer parses is quarantined (by id) and skipped, so
+        one bad record never stops a start-up."""
+        kind = _KIND[table.__tablename__]
+        for row in self._iter_rows(table, ids, batch):
+            try:
+                yield model.model_validate(row.data, context=STORED)
+            except ValidationError:
+                logger.warning("quarantined %s %s: unreadable", kind, row.id)
+                self.quarantine(kind, row.id, "unreadable")
 
     def _iter_rows(self, table: type[Any], ids: set[str] | None, batch: int) -> Iterator[Any]:
         with self.session() as session:
@@ -334,8 +471,9 @@ class Store:
                 )
 
     # ------------------------------------------------------------------ feedback
-    def add_feedback(self, job_id: str, candidate_id: str, event_name: str, actor: str) -> int:
-        with self.session() as session, session.begin():
+    def add_feedback(self, job_id: str, candidate_id: str, event_name: str, actor: str,
+                     *, remember: Remember | None = None) -> int:  # fmt: skip
+        with self._remembering(remember) as session:
             _row(session, JobRow, job_id)
             _row(session, CandidateRow, candidate_id)
             row = FeedbackRow(
@@ -344,7 +482,42 @@ class Store:
             )  # fmt: skip
             session.add(row)
             session.flush()
+            self._remember(session, remember, row.id)
             return row.id
+
+    # ------------------------------------------------------------------ idempotency
+    def recall(self, idempotency: Idempotency) -> tuple[int, Any] | None:
+        """The first answer to a request with this key, or None if there was none (or it was
+        never committed). :class:`ConflictError` if the key was used for another request."""
+        with self.session() as session:
+            row = session.get(IdempotencyRow, idempotency.row_id)
+            if row is None:
+                return None
+            return idempotency.open(row.sealed, row.request_hash)
+
+    @contextlib.contextmanager
+    def _remembering(self, remember: Remember | None) -> Iterator[Session]:
+        """A write transaction; a clash on the idempotency key (a concurrent retry committed
+        first) rolls it back whole and raises :class:`DuplicateRequestError`."""
+        try:
+            with self.session() as session, session.begin():
+                yield session
+        except IntegrityError as error:
+            if remember is not None and "idempotency_keys" in str(error.orig).lower() + str(error):
+                raise DuplicateRequestError(
+                    "a request with this Idempotency-Key was just completed; retry to get its answer"
+                ) from None
+            raise
+
+    @staticmethod
+    def _remember(session: Session, remember: Remember | None, result: Any) -> None:
+        if remember is None:
+            return
+        idempotency, answer = remember
+        status, body = answer(result)
+        session.add(IdempotencyRow(id=idempotency.row_id, request_hash=idempotency.request_hash,
+                                   sealed=idempotency.seal(status, body), created_at=now()))  # fmt: skip
+        session.flush()
 
     def feedback(self) -> list[dict[str, Any]]:
         with self.session() as session:
@@ -354,6 +527,34 @@ class Store:
                  "actor": r.actor, "created_at": r.created_at}
                 for r in rows
             ]  # fmt: skip
+
+
+    # ------------------------------------------------------------------ quarantine
+    def quarantine(self, kind: str, record_id: str, reason: str) -> None:
+        with self.session() as session, session.begin():
+            row = session.get(QuarantineRow, (kind, record_id))
+            if row is None:
+                session.add(QuarantineRow(kind=kind, record_id=record_id, reason=reason,
+                                          created_at=now()))  # fmt: skip
+            else:
+                row.reason = reason
+
+    def release_quarantine(self, kind: str, *, keep: set[str]) -> None:
+        """Forget the quarantined records of ``kind`` except ``keep`` (now indexed or gone)."""
+        with self.session() as session, session.begin():
+            session.execute(
+                delete(QuarantineRow).where(
+                    QuarantineRow.kind == kind, QuarantineRow.record_id.not_in(keep)
+                )
+            )
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        with self.session() as session:
+            rows = session.scalars(
+                select(QuarantineRow).order_by(QuarantineRow.created_at, QuarantineRow.record_id)
+            )
+            return [{"kind": r.kind, "id": r.record_id, "reason": r.reason,
+                     "quarantined_at": r.created_at} for r in rows]  # fmt: skip
 
 
 _KIND = {"jobs": "job", "candidates": "candidate"}

@@ -16,7 +16,12 @@ from matcher.errors import EmptyTextError, InvalidEncodingError, TextTooLongErro
 
 DEFAULT_MAX_CHARS = 20_000
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+#: Control and invisible format characters (zero-width spaces and joiners, direction marks,
+#: word joiners, the BOM, soft hyphens): they carry no meaning for the model.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u180e\u200b-\u200f\u2028-\u202e"
+    r"\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
 _SPACE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 
@@ -50,6 +55,13 @@ def normalize_text(
             "Shorten it or split it into several requests."
         )
     return text
+
+
+def visible(text: str) -> str:
+    """What :func:`normalize_text` would keep of ``text``, without its checks: ``""`` when
+    the text is only white space, control or zero-width characters (nothing to embed)."""
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
+    return " ".join(_SPACE.sub(" ", text).split())
 
 
 def decode_utf8(data: bytes, *, source: str = "input") -> str:

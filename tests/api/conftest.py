@@ -34,7 +34,10 @@ def bearer(key: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def employer(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    _, key = store.create_employer_key("Công ty Thử nghiệm")
+    """An employer that an admin registered as an operator of the EPS manufacturing programme
+    (so it may post WELDING_JOB_KR)."""
+    employer_id, key = store.create_employer_key("Công ty Thử nghiệm")
+    store.add_operator(employer_id, "eps-korea-manufacturing")
     return bearer(key)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.api.conftest import bearer
@@ -60,8 +62,25 @@ def test_employers_see_only_eligible_candidates_for_programme_postings(
     assert too_old not in ids and accountant["candidate"]["id"] not in ids
     top = next(r for r in response.json()["results"]
                if r["candidate"]["id"] == created.json()["candidate"]["id"])  # fmt: skip
-    assert any("Priority group" in reason for reason in top["explanation"]["reasons"])
-    assert "birth_year" not in top["candidate"]  # employers see no age
+    # Vulnerable status never reaches the employer: no reason, no feature, no field names it;
+    # the employer is told once, generally, that the programme's priority rules apply.
+    groups = client.get("/v1/programmes").json()["priority_groups"]
+    names = [g[key] for g in groups for key in ("name_vi", "name_en")] + ["ethnic-minority"]
+    for lang in ("en", "vi"):
+        body = client.post(f"/v1/jobs/{welding_job['id']}/candidates?lang={lang}",
+                           headers=employer).json()  # fmt: skip
+        text = json.dumps(body, ensure_ascii=False)
+        assert not [name for name in names if name in text], text
+        assert all("priority" not in r["features"] for r in body["results"])
+        assert len(body["notes"]) == 1 and "priority" in body["notes"][0].replace("ưu tiên", "priority")
+    for hidden in ("birth_year", "health_declaration", "disqualifiers", "priority_groups",
+                   "name", "contact", "text"):  # fmt: skip
+        assert hidden not in top["candidate"]
+    # The candidate still sees their own boost explained.
+    own = client.post("/v1/recommendations/jobs?lang=en", json={"profile": ready, "k": 20}).json()
+    mine = next(r for r in own["results"] if r["job"]["id"] == welding_job["id"])
+    assert mine["features"]["priority"] == 1.0
+    assert any("Priority group" in reason for reason in mine["explanation"]["reasons"])
 
 
 READY_WELDER = {
