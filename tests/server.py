@@ -60,12 +60,16 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def create_key(state: Path, caches: Path, *args: str) -> str:
+def create_key(state: Path, caches: Path, *args: str, operator_of: str | None = None) -> str:
     """A key made as an operator makes one: ``matcher keys create --employer NAME`` (or
-    ``--admin``) against the server's state directory."""
+    ``--admin``) against the server's state directory; ``operator_of``: then register the
+    employer as that programme's operator (``matcher keys operator``)."""
     env = {**os.environ, "MATCHER_STATE_DIR": str(state), "MATCHER_CACHE_DIR": str(caches)}
-    made = subprocess.run(
-        [str(Path(sys.executable).with_name("matcher")), "keys", "create", *args, "--json"],
-        env=env, capture_output=True, check=True,
-    )  # fmt: skip
-    return str(json.loads(made.stdout)["key"])
+    matcher = str(Path(sys.executable).with_name("matcher"))
+    made = subprocess.run([matcher, "keys", "create", *args, "--json"], env=env,
+                          capture_output=True, check=True)  # fmt: skip
+    record = json.loads(made.stdout)
+    if operator_of:
+        subprocess.run([matcher, "keys", "operator", "--employer-id", record["employer_id"],
+                        "--programme", operator_of], env=env, capture_output=True, check=True)  # fmt: skip
+    return str(record["key"])

@@ -6,10 +6,53 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.api.conftest import ACCOUNTING_JOB, WELDING_JOB_KR, bearer
+from api.main import create_app
+from tests.api.conftest import ACCOUNTANT_PROFILE, ACCOUNTING_JOB, WELDING_JOB_KR, api_settings, bearer
 
 pytestmark = pytest.mark.slow
+
+# This module writes many postings and keys, so it has a service and state of its own (the
+# session's shared client keeps the small data set other modules' rankings are checked on).
+@pytest.fixture(scope="module")
+def client(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
+    app = create_app(api_settings(settings, tmp_path_factory.mktemp("access-state")))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def store(client):  # type: ignore[no-untyped-def]
+    return client.app.state.service.store
+
+
+@pytest.fixture(scope="module")
+def employer(store):  # type: ignore[no-untyped-def]
+    employer_id, key = store.create_employer_key("Công ty Thử nghiệm")
+    store.add_operator(employer_id, "eps-korea-manufacturing")
+    return bearer(key)
+
+
+@pytest.fixture(scope="module")
+def other_employer(store):  # type: ignore[no-untyped-def]
+    return bearer(store.create_employer_key("Another Co")[1])
+
+
+@pytest.fixture(scope="module")
+def admin(store):  # type: ignore[no-untyped-def]
+    return bearer(store.create_admin_key())
+
+
+@pytest.fixture(scope="module")
+def accounting_job(client, employer):  # type: ignore[no-untyped-def]
+    return client.post("/v1/jobs", json=ACCOUNTING_JOB, headers=employer).json()
+
+
+@pytest.fixture(scope="module")
+def accountant(client):  # type: ignore[no-untyped-def]
+    return client.post("/v1/candidates", json=ACCOUNTANT_PROFILE).json()
+
 
 CANARY = "CANARY-access-7f3a"
 PERSON = {"text": f"Kế toán viên 6 năm, lập báo cáo tài chính. {CANARY}", "name": CANARY,
@@ -176,3 +219,37 @@ def test_a_retry_with_the_same_idempotency_key_creates_nothing(client, store, em
     assert sum(f["id"] == one.json()["id"] for f in store.feedback()) == 1
     bad = client.post("/v1/jobs", json=ACCOUNTING_JOB, headers=employer | {"Idempotency-Key": ""})
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("body", [
+    {"deadline": "1626-04-14", "country": "ðß", "title": "¹\u001f"},  # was a 500 (fuzzing)
+    {"title": "\u200b\u2060"}, {"title": "Kế toán", "required_skills": ["\u200b"]},
+    {"title": "Kế toán", "currency": "đồng"},
+])  # fmt: skip
+def test_postings_that_cannot_be_stored_as_given_are_422_and_leave_nothing(client, store,
+                                                                          employer, body):  # type: ignore[no-untyped-def]
+    before = store.list_jobs(None)[0]
+    response = client.post("/v1/jobs", json=body, headers=employer)
+    assert response.status_code == 422, response.text
+    assert store.list_jobs(None)[0] == before
+
+
+def test_paging_past_the_end_is_empty_and_absurd_offsets_are_422(client, employer):  # type: ignore[no-untyped-def]
+    far = client.get("/v1/jobs?offset=1000000000&limit=5", headers=employer)
+    assert far.status_code == 200 and far.json()["results"] == []
+    huge = client.get("/v1/jobs?offset=12311001311655135232&limit=127", headers=employer)
+    assert huge.status_code == 422  # was a 500: an integer overflow in the store
+
+
+HOSTILE = ["<script>alert(1)</script>", "'; DROP TABLE jobs; --", "Ke\u0302\u0301 toa\u0301n",
+           "x" * 3000, "Kế toán العربية 日本語 \u200b\u200d", "<img src=x onerror=alert(2)>"]  # fmt: skip
+
+
+def test_hostile_text_is_stored_and_returned_intact(client, employer):  # type: ignore[no-untyped-def]
+    for text in HOSTILE:
+        title = text[:200]
+        made = client.post("/v1/jobs", headers=employer,
+                           json={"title": title, "description": f"Mô tả: {text}"})  # fmt: skip
+        assert made.status_code == 201, made.text
+        again = client.get(f"/v1/jobs/{made.json()['id']}").json()
+        assert again["title"] == title and again["description"] == f"Mô tả: {text}"

@@ -43,7 +43,8 @@ class Site:
 @pytest.fixture(scope="module")
 def site(settings, tmp_path_factory) -> Iterator[Site]:  # type: ignore[no-untyped-def]
     state, port = tmp_path_factory.mktemp("web-state"), free_port()
-    key = create_key(state, settings.caches, "--employer", "Trung tâm Dịch vụ Việc làm Thử nghiệm")
+    key = create_key(state, settings.caches, "--employer", "Trung tâm Dịch vụ Việc làm Thử nghiệm",
+                     operator_of="eps-korea-manufacturing")  # fmt: skip
     server = start_server(state, settings.caches, port)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -162,6 +162,8 @@ function renderCandidates() {
   $("candidates-count").textContent = results.length
     ? t("candidates_count", { n: results.length, title: lastRanking.title })
     : t("no_candidates");
+  // e.g. that a programme's priority rules are part of the ranking (never for whom)
+  $("candidates-notes").textContent = (lastRanking.notes || []).join(" ");
   $("candidates").replaceChildren(...results.map(candidateCard));
 }
 
