@@ -20,6 +20,7 @@ from matcher.errors import (
     MatcherError,
     ModelNotReadyError,
     NotFoundError,
+    OverloadedError,
     TextTooLongError,
     UnauthorizedError,
 )
@@ -34,6 +35,7 @@ STATUS = [
     (TextTooLongError, 413),
     (InvalidInputError, 422),
     (ModelNotReadyError, 503),
+    (OverloadedError, 503),
     (DataDirError, 503),
 ]
 
@@ -51,7 +53,9 @@ def install(app: FastAPI) -> None:
     async def matcher_error(_: Request, error: MatcherError) -> JSONResponse:
         status = status_for(error)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if status >= 500:
+        if status == 503:
+            headers = {"Retry-After": "2"}
+        if status > 503 or status == 500:
             logger.error("service error: %s", error)
         return JSONResponse(error_body(error.code, str(error)), status_code=status, headers=headers)
 

@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             yield
         finally:
             app.state.ready = False
+            service.stop()
             service.catalog.save()
             service.store.close()
 
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         license_info={"name": "MIT; ESCO data © European Union, reused under Decision 2011/833/EU"},
     )
     app.state.ready = False
+    app.state.in_flight = 0  # requests being served (the event loop's thread only)
     app.state.metrics = Metrics()
     errors.install(app)
 
@@ -114,6 +116,15 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
                 ),
                 status_code=415,
             )
+        elif app.state.in_flight >= settings.max_in_flight and request.url.path.startswith("/v1/"):
+            response = JSONResponse(
+                errors.error_body(
+                    "overloaded",
+                    f"{app.state.in_flight} requests are being served; retry in a few seconds",
+                ),
+                status_code=503,
+                headers={"Retry-After": "2"},
+            )
         elif (
             not app.state.ready
             and request.url.path.startswith("/v1/")
@@ -127,7 +138,11 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
                 headers={"Retry-After": "5"},
             )
         else:
-            response = await call_next(request)
+            app.state.in_flight += 1
+            try:
+                response = await call_next(request)
+            finally:
+                app.state.in_flight -= 1
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
         app.state.metrics.observe(

@@ -7,6 +7,7 @@ cosine similarity.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -22,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.errors import ModelNotReadyError, UnknownModelError
+from matcher.inference import InferenceWorker, WorkerStats
 from matcher.onnx_runtime import RUNTIMES, OnnxQueryEncoder, supported
 from matcher.text import DEFAULT_MAX_CHARS, normalize_text
 
@@ -160,11 +162,16 @@ class Encoder:
         self.query_runtime = query_runtime
         self._fast: OnnxQueryEncoder | None = None
         self._fast_lock = threading.Lock()
-        #: One inference at a time per model: the fast tokenizer keeps its padding and
-        #: truncation settings as state that each call changes, so two request threads
-        #: tokenising at once got each other's lengths (a 500 under a burst). On 2 cores one
-        #: forward pass already uses both, so this costs little throughput.
+        #: Without workers (CLI, training), one inference at a time: the fast tokenizer keeps
+        #: its padding and truncation settings as state that each call changes, so two
+        #: threads tokenising at once got each other's lengths (a 500 under a burst).
         self._inference = threading.RLock()
+        #: With workers (the server, see :meth:`start_workers`), every forward pass of a
+        #: runtime runs on that runtime's thread, in micro-batches.
+        self._workers: dict[str, InferenceWorker] = {}
+        #: counts query tokens (which runtime takes a query) on the calling thread
+        self._length_tokenizer = copy.deepcopy(model.tokenizer)
+        self._length_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -198,9 +205,41 @@ class Encoder:
         return f"{self.name}-{digest.hexdigest()[:12]}"
 
     def warm_up(self) -> None:
-        """Build or open the fast query runtime now (~30 s the first time for a model)."""
+        """Build or open the fast query runtime now (~30 s the first time for a model), then
+        run every path once: a short and a long query, and a passage."""
         if self.query_runtime == "onnx-int8":
             self._fast_for_queries()
+        long_text = " ".join(["giáo viên tiểu học, kế toán, điều dưỡng, thợ hàn"] * 40)
+        self.encode(["giáo viên", long_text], kind="query")
+        self.encode(["kế toán tổng hợp"], kind="passage")
+
+    def start_workers(
+        self, *, max_batch: int = 32, max_wait: float = 0.003, max_queued: int = 4096
+    ) -> None:
+        """Serve every later :meth:`encode` through one worker thread per runtime (torch fp32,
+        and int8 for long queries), with micro-batching (see :mod:`matcher.inference`)."""
+        if self._workers:
+            return
+        settings = {"max_batch": max_batch, "max_wait": max_wait, "max_queued": max_queued}
+        self._workers["torch"] = InferenceWorker(
+            f"{self.name}-torch", lambda prefix, texts: self._torch_encode(texts, str(prefix), False),
+            self.dimension, **settings,
+        )  # fmt: skip
+        if self.query_runtime == "onnx-int8":
+            fast = self._fast_for_queries()
+            self._workers["fast"] = InferenceWorker(
+                f"{self.name}-int8", lambda _, texts: fast.encode(texts, batch_size=max_batch),
+                self.dimension, **settings,
+            )  # fmt: skip
+
+    def stop_workers(self) -> None:
+        """Finish what is queued and go back to encoding on the calling thread."""
+        workers, self._workers = self._workers, {}
+        for worker in workers.values():
+            worker.close()
+
+    def worker_stats(self) -> dict[str, WorkerStats]:
+        return {name: worker.stats() for name, worker in self._workers.items()}
 
     def _fast_for_queries(self) -> OnnxQueryEncoder:
         """The int8 query path, set up on first use (the graph is named after the weights)."""
@@ -241,8 +280,25 @@ class Encoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         prefix = self.prompts[kind]
         show = len(cleaned) >= PROGRESS_THRESHOLD if progress is None else progress
+        fast = kind == "query" and not precise
+        workers = self._workers
+        if workers:
+            return self._encode_on_workers(workers, cleaned, prefix, fast=fast)
         with self._inference:
-            return self._encode(cleaned, prefix, show, fast=kind == "query" and not precise)
+            return self._encode(cleaned, prefix, show, fast=fast)
+
+    def _encode_on_workers(
+        self, workers: dict[str, InferenceWorker], cleaned: list[str], prefix: str, *, fast: bool
+    ) -> npt.NDArray[np.float32]:
+        long = self._long_queries(cleaned) if fast and "fast" in workers else []
+        if not long:
+            return workers["torch"].encode(prefix, cleaned)
+        out = np.empty((len(cleaned), self.dimension), dtype=np.float32)
+        out[long] = workers["fast"].encode(prefix, [prefix + cleaned[i] for i in long])
+        short = sorted(set(range(len(cleaned))) - set(long))
+        if short:
+            out[short] = workers["torch"].encode(prefix, [cleaned[i] for i in short])
+        return out
 
     def _encode(
         self, cleaned: list[str], prefix: str, show: bool, *, fast: bool
@@ -266,7 +322,8 @@ class Encoder:
         MRR@10 −1 point on the dev set)."""
         if self.query_runtime != "onnx-int8":
             return []
-        lengths = self.model.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        with self._length_lock:
+            lengths = self._length_tokenizer(texts, add_special_tokens=False)["input_ids"]
         return [i for i, ids in enumerate(lengths) if len(ids) >= FAST_MIN_TOKENS]
 
     def _torch_encode(self, cleaned: list[str], prefix: str, show: bool) -> npt.NDArray[np.float32]:

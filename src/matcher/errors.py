@@ -72,3 +72,9 @@ class ConflictError(MatcherError, RuntimeError):
     """The request clashes with work already under way (e.g. a reload is running)."""
 
     code = "conflict"
+
+
+class OverloadedError(MatcherError, RuntimeError):
+    """Too much work is waiting; the caller should retry shortly (HTTP 503, Retry-After)."""
+
+    code = "overloaded"

@@ -18,6 +18,7 @@ The graph is derived data: it is built once per model fingerprint into the cache
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import tempfile
@@ -141,6 +142,9 @@ class OnnxQueryEncoder:
         self.threads = threads
         self._session: Any = None
         self._lock = threading.Lock()
+        #: its own tokenizer: a fast tokenizer's padding and truncation are state that each
+        #: call changes, and the torch runtime may be tokenising on another thread
+        self.tokenizer = copy.deepcopy(model.tokenizer)
 
     def session(self) -> Any:
         if self._session is None:
@@ -173,7 +177,7 @@ class OnnxQueryEncoder:
         from tqdm.auto import tqdm
 
         session = self.session()
-        tokenizer = self.model.tokenizer
+        tokenizer = self.tokenizer
         max_length = int(self.model.max_seq_length or 512)
         order = np.argsort([-len(text) for text in texts], kind="stable")
         out = np.empty((len(texts), self.model.get_embedding_dimension() or 0), np.float32)

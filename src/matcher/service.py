@@ -90,6 +90,8 @@ class MatcherService:
         #: transition targets per (position, lang); emptied when a reload swaps the model
         self._targets: dict[tuple[str, str], list[Any]] = {}
         self._targets_lock = threading.Lock()
+        #: whether the encoders run on inference workers (the server, after start())
+        self._serving = False
 
     @property
     def cache_dir(self) -> Path:
@@ -300,6 +302,8 @@ class MatcherService:
             wanted = self.served_models()
             status.update(phase="loading models", target=wanted)
             encoder = self.load_encoder(wanted["encoder"])
+            if self._serving:
+                self._serve_inference(encoder)
             ranker = self.load_ranker(wanted["ranker"])
             parts: dict[str, Any] = {"ranker": ranker, "served": wanted}
             if encoder.fingerprint != self.encoder.fingerprint:
@@ -325,7 +329,12 @@ class MatcherService:
                 if "catalog" in parts:
                     status.update(phase="catching up")
                     parts["catalog"].reconcile()
+                previous = self.encoder
                 self.__dict__.update(parts)
+            if "encoder" in parts:
+                previous.stop_workers()  # callers still holding it encode on their own thread
+            elif encoder is not self.encoder:
+                encoder.stop_workers()
             status.finish(wanted, changed_encoder="catalog" in parts)
             return status.as_dict()
         except Exception as error:
@@ -410,9 +419,31 @@ class MatcherService:
         )  # fmt: skip
 
     def start(self, progress: Progress | None = None) -> ReconcileReport:
-        """Load everything the service needs and bring the indexes in line with the store."""
+        """Load everything the service needs, bring the indexes in line with the store, start
+        the inference workers, and run every inference path once (short and long query,
+        passage, skills), so the first requests find nothing left to build."""
         self.prepare()
-        return self.catalog.reconcile(progress)
+        report = self.catalog.reconcile(progress)
+        self._serve_inference(self.encoder)
+        self.encoder.warm_up()
+        self.skill_extractor.extract("Sử dụng Excel thành thạo, lập báo cáo tài chính", k=3)
+        self.occupation_matcher.match("giáo viên tiểu học", k=1)
+        return report
+
+    def _serve_inference(self, encoder: Encoder) -> None:
+        self._serving = True
+        if not self.settings.inference_workers:
+            return
+        encoder.start_workers(
+            max_batch=self.settings.inference_max_batch,
+            max_wait=self.settings.inference_max_wait_ms / 1000,
+            max_queued=self.settings.inference_max_queued,
+        )
+
+    def stop(self) -> None:
+        """Stop the inference workers (what is queued is finished first)."""
+        self._serving = False
+        self.encoder.stop_workers()
 
     def _skills(
         self, declared: list[str], text: str, *, found_essential: bool, k: int, thorough: bool

@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     #: preset's evaluation, 13× fewer to embed).
     occupation_labels: Literal["all", "preferred"] = "all"
     index: IndexConfig = Field(default_factory=IndexConfig)
+    #: The server's inference workers (one per runtime, see matcher.inference): most texts in
+    #: one micro-batch, how long a request waits for others to join it, and how many texts
+    #: may wait before requests are refused with 503 and Retry-After.
+    #: ``false``: encode on each request's thread, one at a time (the benchmark's baseline).
+    inference_workers: bool = True
+    inference_max_batch: int = Field(32, ge=1, le=1024)
+    inference_max_wait_ms: float = Field(3.0, ge=0.0, le=1000.0)
+    inference_max_queued: int = Field(4096, ge=1)
+    #: Requests the server works on at once; past it, 503 with Retry-After at once.
+    max_in_flight: int = Field(64, ge=1)
 
     @property
     def caches(self) -> Path:
