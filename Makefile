@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install prepare demo-data cli-demo evaluate train train-quick mlflow-ui clean
+.PHONY: run test fuzz soak bench-inference install prepare demo-data cli-demo evaluate train train-quick mlflow-ui clean
 
 # The whole product on http://127.0.0.1:8000 (API docs at /docs), with the demo data loaded.
 # One process: the first start embeds the ESCO labels and the demo data (minutes, logged);
@@ -22,6 +22,16 @@ run: $(STAMP) $(MODEL)
 
 test: prepare
 	$(BIN)/pytest -q
+
+# Longer runs on demand (CI runs their bounded versions inside `make test`).
+fuzz: prepare
+	MATCHER_FUZZ_EXAMPLES=100 $(BIN)/pytest -q tests/api/test_fuzz.py
+
+soak: prepare
+	MATCHER_SOAK_SECONDS=600 $(BIN)/pytest -q -s tests/api/test_load.py -k soak
+
+bench-inference: prepare
+	$(BIN)/python bench/bench_inference.py --rounds 3
 
 install: $(STAMP)
 

@@ -77,7 +77,16 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # a body that is not UTF-8 JSON: a 422 like any bad body
+            return JSONResponse(
+                error_body("invalid_request", "the body is not valid JSON (send UTF-8 JSON)",
+                           problems=[{"field": "body", "message": str(error.detail)}]),
+                status_code=422,
+            )  # fmt: skip
+        headers = getattr(error, "headers", None)
+        if error.status_code == 405:  # every method of every route on this path
+            headers = {"Allow": ", ".join(_allowed_methods(request))}
         codes = {
             404: "not_found",
             405: "method_not_allowed",
@@ -87,7 +96,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             error_body(codes.get(error.status_code, "http_error"), str(error.detail)),
             status_code=error.status_code,
-            headers=getattr(error, "headers", None),
+            headers=headers,
         )
 
 
@@ -111,9 +120,11 @@ ALWAYS = {
     "401": "no credential this route accepts (missing, malformed, unknown or revoked)",
     "403": "the credential is valid but not allowed here",
     "422": "the request is not valid; `problems` names each field",
+    "429": "too many requests for this credential or address; retry after `Retry-After` s",
     "503": "the service is starting or overloaded; retry after `Retry-After` seconds",
 }
-WITH_BODY = {"409": "conflicts with an earlier request (e.g. an Idempotency-Key reused)",
+WITH_BODY = {"404": "a record named in the body does not exist (or is not yours to see)",
+             "409": "conflicts with an earlier request (e.g. an Idempotency-Key reused)",
              "413": "the body or a text is too long", "415": "send application/json"}  # fmt: skip
 WITH_ID = {"404": "no such record (or not yours to see)"}
 
@@ -145,3 +156,22 @@ def document(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI schema lists for this path (HEAD with GET)."""
+    import re
+
+    paths = request.app.openapi().get("paths", {})
+    if request.url.path in paths:  # a fixed path (/v1/jobs/bulk) wins over a template
+        methods = {method.upper() for method in paths[request.url.path]}
+    else:
+        methods = set()
+        for template, operations in paths.items():
+            pattern = re.sub(r"\{[^}:]+:path\}", ".+", template)
+            pattern = re.sub(r"\{[^}]+\}", "[^/]+", pattern)
+            if re.fullmatch(pattern, request.url.path):
+                methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)

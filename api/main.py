@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api import errors
+from api.deps import bearer_token
 from api.metrics import Metrics
 from api.routes import (
     admin,
@@ -28,6 +29,7 @@ from api.routes import (
 )
 from matcher.service import MatcherService, load_demo
 from matcher.settings import Settings, get_settings
+from matcher.store import hash_secret
 from matcher.taxonomy import ACKNOWLEDGEMENT
 
 logger = logging.getLogger("matcher.api")
@@ -66,11 +68,15 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
 
         report = await run_in_threadpool(service.start, progress)
         logger.info("index reconciled with the store: %s", report)
+        if settings.env == "production":
+            revoked = await run_in_threadpool(service.revoke_demo_keys)
+            if revoked:
+                logger.warning("production: revoked %d demo key(s)", revoked)
         if demo:
             summary = await run_in_threadpool(load_demo, service)
             logger.info(
-                "demo data (every record marked [DEMO]): employer key %s, admin key %s, "
-                "candidate %s with token %s; also in %s",
+                "DEMO KEYS (synthetic demo data on this machine only; every record is marked "
+                "[DEMO]): employer key %s, admin key %s, candidate %s with token %s; also in %s",
                 summary["employer_key"], summary["admin_key"], summary["example_candidate_id"],
                 summary["example_candidate_token"], settings.state_dir / "demo.json",
             )  # fmt: skip
@@ -137,6 +143,16 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
                 status_code=503,
                 headers={"Retry-After": "5"},
             )
+        elif request.url.path.startswith("/v1/") and (
+            wait := await _over_rate_limit(request, settings)
+        ):
+            response = JSONResponse(
+                errors.error_body(
+                    "rate_limited", f"too many requests; retry in {wait} seconds"
+                ),
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
         else:
             app.state.in_flight += 1
             try:
@@ -166,6 +182,23 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     errors.document(app)
     return app
+
+
+async def _over_rate_limit(request: Request, settings: Settings) -> int | None:
+    """Seconds to wait when this credential (or, without one, this client address) is over
+    its per-minute limit; the counters live in the store, so every worker shares them."""
+    service = getattr(request.app.state, "service", None)
+    if service is None or not request.app.state.ready:
+        return None
+    token = bearer_token(request)
+    if token:
+        bucket, limit = f"key:{hash_secret(token)[:40]}", settings.rate_limit_per_key
+    else:
+        host = request.client.host if request.client else "-"
+        bucket, limit = f"addr:{host}", settings.rate_limit_per_address
+    if limit <= 0:
+        return None
+    return await run_in_threadpool(service.store.count_request, bucket, limit=limit)
 
 
 def _acceptable_type(request: Request) -> bool:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from matcher.programmes import PriorityGroup, Programme, Source
 from matcher.schemas import (
     Candidate,
+    JsonInt,
     CandidateProfileIn,
     Eligibility,
     JobFilters,
@@ -26,7 +27,7 @@ class TextQueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=20_000)
-    k: int = Field(10, ge=1, le=100)
+    k: JsonInt = Field(10, ge=1, le=100)
 
 
 class OccupationMatchResponse(BaseModel):
@@ -65,7 +66,7 @@ class ProfileSource(BaseModel):
 
     candidate_id: str | None = Field(None, max_length=64)
     profile: CandidateProfileIn | None = None
-    k: int = Field(10, ge=1, le=100)
+    k: JsonInt = Field(10, ge=1, le=100)
     filters: JobFilters | None = None
 
     @model_validator(mode="after")
@@ -110,7 +111,7 @@ class ProgrammeListResponse(BaseModel):
 class SavedSkillGapsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    k: int = Field(10, ge=1, le=100)
+    k: JsonInt = Field(10, ge=1, le=100)
     filters: JobFilters | None = None
 
 
@@ -122,7 +123,7 @@ class TransitionsRequest(BaseModel):
         description="a former position in words (e.g. 'nguyên chuyên viên phòng nội vụ huyện'),"
         " an ESCO occupation URI, or its UUID",
     )  # fmt: skip
-    k: int = Field(10, ge=1, le=100)
+    k: JsonInt = Field(10, ge=1, le=100)
 
 
 class RecommendJobsResponse(BaseModel):
@@ -133,7 +134,7 @@ class RecommendJobsResponse(BaseModel):
 class RankCandidatesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    k: int = Field(10, ge=1, le=100)
+    k: JsonInt = Field(10, ge=1, le=100)
 
 
 class RankCandidatesResponse(BaseModel):
@@ -155,19 +156,10 @@ class QuarantineResponse(BaseModel):
     results: list[QuarantinedRecord]
 
 
-class RevokeKeysRequest(BaseModel):
-    """Exactly one of ``key`` or ``employer_id``."""
-
+class RevokeKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    key: str | None = Field(None, min_length=8, max_length=200, description="the key itself")
-    employer_id: str | None = Field(None, min_length=1, max_length=64)
-
-    @model_validator(mode="after")
-    def _one(self) -> RevokeKeysRequest:
-        if (self.key is None) == (self.employer_id is None):
-            raise ValueError("give exactly one of key or employer_id")
-        return self
+    key: str = Field(min_length=8, max_length=200, description="the key itself")
 
 
 class RevokeKeysResponse(BaseModel):

@@ -11,17 +11,17 @@ from fastapi.responses import JSONResponse
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Path, Query, Response
 
 from api.deps import Admin, Service
 from api.schemas import (
     AuditResponse,
     OperatorRequest,
     QuarantineResponse,
-    RevokeKeysRequest,
+    RevokeKeyRequest,
     RevokeKeysResponse,
 )
-from matcher.errors import ConflictError
+from matcher.errors import ConflictError, NotFoundError
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 logger = logging.getLogger("matcher.api")
@@ -75,11 +75,25 @@ def quarantine(service: Service, _: Admin) -> QuarantineResponse:
 
 
 @router.post("/keys/revoke")
-def revoke_keys(body: RevokeKeysRequest, service: Service, principal: Admin) -> RevokeKeysResponse:
-    """Revoke one key (send the key) or every key of an employer (send `employer_id`). It takes
-    effect on the next request, in every worker."""
-    revoked = service.store.revoke_keys(key=body.key, employer_id=body.employer_id)
-    service.store.audit(principal.actor, "revoke_keys", body.employer_id, revoked)
+def revoke_key(body: RevokeKeyRequest, service: Service, principal: Admin) -> RevokeKeysResponse:
+    """Revoke one key (send the key itself). It takes effect on the next request, in every
+    worker. `revoked` is 0 when the key was unknown or already revoked."""
+    revoked = service.store.revoke_keys(key=body.key)
+    service.store.audit(principal.actor, "revoke_key", None, revoked)
+    return RevokeKeysResponse(revoked=revoked)
+
+
+@router.post("/employers/{employer_id}/keys/revoke")
+def revoke_employer_keys(
+    employer_id: Annotated[str, Path(min_length=1, max_length=64)], service: Service,
+    principal: Admin,
+) -> RevokeKeysResponse:
+    """Revoke every key of an employer (404 for an unknown employer); effective on the next
+    request, in every worker."""
+    if not service.store.employer_exists(employer_id):
+        raise NotFoundError(f"employer {employer_id} does not exist")
+    revoked = service.store.revoke_keys(employer_id=employer_id)
+    service.store.audit(principal.actor, "revoke_keys", employer_id, revoked)
     return RevokeKeysResponse(revoked=revoked)
 
 

@@ -292,7 +292,16 @@ def serve(
 
     from api.main import create_app
 
-    app = create_app(Settings(), demo=demo)
+    settings = Settings()
+    if settings.env == "production":
+        if demo:
+            raise InvalidInputError("--demo is refused with MATCHER_ENV=production")
+        if host not in ("127.0.0.1", "localhost", "::1") and not settings.allow_public_bind:
+            raise InvalidInputError(
+                f"refusing to listen on {host} in production without "
+                "MATCHER_ALLOW_PUBLIC_BIND=true (put a TLS proxy in front of it)"
+            )
+    app = create_app(settings, demo=demo)
     uvicorn.run(app, host=host, port=port, workers=1, log_level="info")
 
 

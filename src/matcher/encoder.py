@@ -214,7 +214,7 @@ class Encoder:
         self.encode(["kế toán tổng hợp"], kind="passage")
 
     def start_workers(
-        self, *, max_batch: int = 32, max_wait: float = 0.003, max_queued: int = 4096
+        self, *, max_batch: int = 32, max_wait: float = 0.0, max_queued: int = 4096
     ) -> None:
         """Serve every later :meth:`encode` through one worker thread per runtime (torch fp32,
         and int8 for long queries), with micro-batching (see :mod:`matcher.inference`)."""

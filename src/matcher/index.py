@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
+from matcher import faults
 from matcher.errors import IndexStateError, InvalidInputError
 
 FORMAT_VERSION = 1
@@ -389,6 +390,8 @@ class VectorIndex:
         }
         if self.kind != "exact" and len(live) == len(self._ids):
             arrays["structure"] = faiss.serialize_index(self._structure())
+        for stale in path.parent.glob(f".{path.name}.*"):  # left by a save that was killed
+            stale.unlink(missing_ok=True)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             os.fchmod(descriptor, 0o644)
@@ -396,6 +399,7 @@ class VectorIndex:
                 np.savez(handle, **arrays)  # type: ignore[arg-type]
                 handle.flush()
                 os.fsync(handle.fileno())
+            faults.point("index-save")
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -5,7 +5,8 @@ on one thread, so nothing in the model, its tokenizer (whose padding and truncat
 are state that every call changes) or the ONNX session is ever used by two threads at once,
 and texts from requests that wait together are run as one micro-batch.
 
-- A request's texts wait at most ``max_wait`` seconds for company; a batch holds at most
+- A request's texts wait at most ``max_wait`` seconds for company (none by default: texts that
+  queue while the worker is busy form the next batch anyway); a batch holds at most
   ``max_batch`` texts, all of one group (e.g. the same prompt).
 - A large job (a bulk import) is run ``max_batch`` texts at a time, taking turns with the jobs
   queued behind it, so queries are not stuck behind it for minutes.
@@ -70,7 +71,7 @@ class InferenceWorker:
         dimension: int,
         *,
         max_batch: int = 32,
-        max_wait: float = 0.003,
+        max_wait: float = 0.0,
         max_queued: int = 4096,
     ) -> None:
         self.name = name

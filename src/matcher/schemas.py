@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    BeforeValidator,
+    StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -54,6 +56,26 @@ class SkillMatch(BaseModel):
 # ---------------------------------------------------------------------- postings and profiles
 MAX_TITLE = 200
 MAX_TEXT = 20_000
+_Number = TypeVar("_Number")
+
+
+def _json_number(value: _Number) -> _Number:
+    """What JSON Schema calls a number: not true/false, not a string of digits."""
+    if isinstance(value, (bool, str)):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+def _iso_date(value: object) -> object:
+    """A date is an ISO string (or a date): not a number of seconds."""
+    if not isinstance(value, (str, _dt.date)):
+        raise ValueError("must be an ISO date such as 2027-03-31")
+    return value
+
+
+#: Numbers as JSON Schema reads them: 5 and 5.0 are both the integer 5; true and "5" are not.
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
+JsonFloat = Annotated[float, BeforeValidator(_json_number)]
 Lang = Literal["vi", "en"]
 NOTHING_TO_READ = "has nothing to read once control and zero-width characters are removed"
 
@@ -115,19 +137,23 @@ class JobPostingIn(BaseModel):
     country: str = Field(
         "VN", min_length=2, max_length=2, pattern="^[A-Za-z]{2}$", description="ISO 3166 alpha-2"
     )
-    remote: bool = False
-    salary_min: int | None = Field(None, ge=0, description="per month, in `currency`")
-    salary_max: int | None = Field(None, ge=0)
+    # Strict numbers and booleans (true is not 1, "5" is not 5): what the schema says is what
+    # is accepted. Dates stay lax: JSON has no date type, so they arrive as ISO strings.
+    remote: StrictBool = False
+    salary_min: JsonInt | None = Field(None, ge=0, description="per month, in `currency`")
+    salary_max: JsonInt | None = Field(None, ge=0)
     currency: str = Field("VND", min_length=3, max_length=3, pattern="^[A-Za-z]{3}$")
     required_skills: list[str] = Field(
         default_factory=list, max_length=100, description="ESCO skill URIs or labels (en/vi)"
     )
     languages: list[LanguageAbility] = Field(default_factory=list, max_length=10)
-    min_experience_years: float | None = Field(None, ge=0, le=60)
+    min_experience_years: JsonFloat | None = Field(None, ge=0, le=60)
     programme: str | None = Field(
         None, max_length=60, description="overseas programme id, e.g. 'eps-korea'"
     )
-    deadline: _dt.date | None = None
+    deadline: Annotated[_dt.date, BeforeValidator(_iso_date)] | None = Field(
+        None, description="ISO date, e.g. 2027-03-31"
+    )
     occupation: str | None = Field(
         None,
         max_length=200,
@@ -180,12 +206,12 @@ class CandidateProfileIn(BaseModel):
     text: str = Field("", max_length=MAX_TEXT, description="free text or CV, Vietnamese or English")
     former_position: str | None = Field(None, max_length=200, description="e.g. 'giáo viên THCS'")
     sector: str | None = Field(None, max_length=100, description="e.g. 'education', 'y tế'")
-    years_experience: float | None = Field(None, ge=0, le=60)
+    years_experience: JsonFloat | None = Field(None, ge=0, le=60)
     skills: list[str] = Field(default_factory=list, max_length=100, description="declared skills")
     education: str | None = Field(None, max_length=200)
     languages: list[LanguageAbility] = Field(default_factory=list, max_length=10)
     province: str | None = Field(None, max_length=80)
-    birth_year: int | None = Field(
+    birth_year: JsonInt | None = Field(
         None, ge=1940, le=2015, description="used only for programme age limits"
     )
     health_declaration: Literal["fit", "not_fit"] | None = Field(
@@ -199,10 +225,10 @@ class CandidateProfileIn(BaseModel):
         default_factory=list, max_length=10,
         description="declared facts that rule out some programmes (e.g. 'past_illegal_stay')",
     )  # fmt: skip
-    willing_to_relocate: bool = False
-    willing_to_work_abroad: bool = False
+    willing_to_relocate: StrictBool = False
+    willing_to_work_abroad: StrictBool = False
     preferred_countries: list[str] = Field(default_factory=list, max_length=20)
-    consent_to_be_found: bool = Field(
+    consent_to_be_found: StrictBool = Field(
         False, description="employers may see this profile (no contact)"
     )
     name: str | None = Field(None, max_length=200, description="personal data")
@@ -321,8 +347,8 @@ class JobFilters(BaseModel):
 
     province: str | None = Field(None, max_length=80)
     country: str | None = Field(None, min_length=2, max_length=2)
-    remote: bool | None = None
-    min_salary: int | None = Field(None, ge=0, description="jobs whose salary_max reaches this")
+    remote: StrictBool | None = None
+    min_salary: JsonInt | None = Field(None, ge=0, description="jobs whose salary_max reaches this")
     programme: str | None = Field(None, max_length=60)
 
 

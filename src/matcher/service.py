@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from matcher import faults
 from matcher.catalog import Catalog, Progress, ReconcileReport, candidate_text, job_text
 from matcher.demo import Province, load_provinces
 from matcher.encoder import Encoder, Kind
@@ -330,6 +331,7 @@ class MatcherService:
                     status.update(phase="catching up")
                     parts["catalog"].reconcile()
                 previous = self.encoder
+                faults.point("reload-swap")
                 self.__dict__.update(parts)
             if "encoder" in parts:
                 previous.stop_workers()  # callers still holding it encode on their own thread
@@ -430,6 +432,17 @@ class MatcherService:
         self.occupation_matcher.match("giáo viên tiểu học", k=1)
         return report
 
+    def revoke_demo_keys(self) -> int:
+        """Revoke the keys ``--demo`` made (production must not accept them)."""
+        import json
+
+        marker = self.settings.state_dir / "demo.json"
+        if not marker.exists():
+            return 0
+        demo = json.loads(marker.read_text(encoding="utf-8"))
+        return sum(self.store.revoke_keys(key=demo[name]) for name in ("employer_key", "admin_key")
+                   if demo.get(name))  # fmt: skip
+
     def _serve_inference(self, encoder: Encoder) -> None:
         self._serving = True
         if not self.settings.inference_workers:
@@ -472,6 +485,7 @@ class MatcherService:
             if catalog is not self.catalog:  # a reload swapped the encoder meanwhile
                 catalog, vectors = self.catalog, None
             result = store_write(records)
+            faults.point("store-to-index")
             if jobs:
                 catalog.index_jobs(records, vectors)
             else:
@@ -504,7 +518,9 @@ class MatcherService:
             occupation = given.uri
         elif occupation is None:
             occupation = self.occupation_matcher.match(data.title, k=1)[0].uri
-        text = f"{data.title}\n{data.description}" if data.description.strip() else ""
+        # the title comes on top of a description that may be as long as the text limit
+        room = self.settings.max_text_chars - len(data.title) - 1
+        text = f"{data.title}\n{data.description[:room]}" if data.description.strip() else ""
         skills = self._skills(
             data.required_skills,
             text,
@@ -618,7 +634,9 @@ class MatcherService:
                 f"unknown priority group {', '.join(map(repr, unknown))}; use one of "
                 f"{', '.join(sorted(self.programmes.groups))}"
             )
-        text = "\n".join(part for part in (data.former_position or "", data.text) if part.strip())
+        room = self.settings.max_text_chars - len(data.former_position or "") - 1
+        text = "\n".join(part for part in (data.former_position or "", data.text[:room])
+                         if part.strip())  # fmt: skip
         skills = self._skills(
             data.skills, text, found_essential=True, k=EXTRACTED_PROFILE_SKILLS, thorough=thorough
         )

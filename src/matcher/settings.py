@@ -24,6 +24,11 @@ class Settings(BaseSettings):
         env_prefix="MATCHER_", env_nested_delimiter="__", extra="ignore"
     )
 
+    #: ``development`` (default) or ``production``: in production ``--demo`` is refused, the
+    #: demo keys are revoked at start-up, and the server listens only on loopback unless
+    #: ``allow_public_bind`` is set.
+    env: Literal["development", "production"] = "development"
+    allow_public_bind: bool = False
     #: Public taxonomies and dev sets (ESCO v1.1.1, dev-eval). Never copied into the repo.
     data_dir: Path = Field(default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data")
     #: The project's own data (Vietnamese labels, ...), shipped in the repository.
@@ -72,15 +77,20 @@ class Settings(BaseSettings):
     occupation_labels: Literal["all", "preferred"] = "all"
     index: IndexConfig = Field(default_factory=IndexConfig)
     #: The server's inference workers (one per runtime, see matcher.inference): most texts in
-    #: one micro-batch, how long a request waits for others to join it, and how many texts
-    #: may wait before requests are refused with 503 and Retry-After.
+    #: one micro-batch, how long a request waits for others to join it (0: not at all; texts
+    #: that queue while the worker is busy form the next batch anyway), and how many texts may
+    #: wait before requests are refused with 503 and Retry-After.
     #: ``false``: encode on each request's thread, one at a time (the benchmark's baseline).
     inference_workers: bool = True
     inference_max_batch: int = Field(32, ge=1, le=1024)
-    inference_max_wait_ms: float = Field(3.0, ge=0.0, le=1000.0)
+    inference_max_wait_ms: float = Field(0.0, ge=0.0, le=1000.0)
     inference_max_queued: int = Field(4096, ge=1)
     #: Requests the server works on at once; past it, 503 with Retry-After at once.
     max_in_flight: int = Field(64, ge=1)
+    #: Requests per minute per credential (API key or candidate token), and per client
+    #: address for requests without one; past it, 429 with Retry-After. 0 turns a limit off.
+    rate_limit_per_key: int = Field(600, ge=0)
+    rate_limit_per_address: int = Field(120, ge=0)
 
     @property
     def caches(self) -> Path:

@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from matcher import faults
 from matcher.errors import ConflictError, NotFoundError
 from matcher.idempotency import Answer, Idempotency
 from matcher.schemas import Candidate, JobPosting
@@ -163,6 +164,16 @@ class DuplicateRequestError(ConflictError):
 Remember = tuple[Idempotency, Answer]
 
 
+class RateCounterRow(Base):
+    """Requests per credential (or client address) per fixed window, shared by every worker
+    and replica on this store. Lost on a crash without harm: it is not record data."""
+
+    __tablename__ = "rate_counters"
+    bucket: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)  # unix time // seconds
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class QuarantineRow(Base):
     """A stored record the model could not embed: kept, not indexed, listed to admins."""
 
@@ -203,6 +214,12 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
+        #: rate counters need no fsync per request: a separate pool without synchronous=FULL
+        self._counter_engine: Engine = self.engine
+        if self.engine.dialect.name == "sqlite":
+            self._counter_engine = create_engine(url, pool_pre_ping=True)
+            event.listen(self._counter_engine, "connect", _sqlite_counter_pragmas)
+        self._last_sweep = 0
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         #: table name -> id -> (content hash, parsed record); see :meth:`_records`
         self._parsed: dict[str, OrderedDict[str, tuple[str, Any]]] = {
@@ -215,6 +232,29 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        self._counter_engine.dispose()
+
+    # ------------------------------------------------------------------ rate limits
+    def count_request(self, bucket: str, *, limit: int, seconds: int = 60) -> int | None:
+        """Count one request for ``bucket`` in the current ``seconds``-long window. Returns
+        None while within ``limit``, else the seconds until the window ends (Retry-After)."""
+        stamp = int(now().timestamp())
+        window = stamp // seconds
+        dialect = self._counter_engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        statement = upsert(RateCounterRow).values(bucket=bucket, window=window, count=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=["bucket", "window"], set_={"count": RateCounterRow.count + 1}
+        ).returning(RateCounterRow.count)
+        with self._counter_engine.begin() as connection:
+            count = connection.execute(statement).scalar_one()
+            if window != self._last_sweep:  # drop finished windows once per window
+                self._last_sweep = window
+                connection.execute(delete(RateCounterRow).where(RateCounterRow.window < window))
+        return None if count <= limit else (window + 1) * seconds - stamp
 
     # ------------------------------------------------------------------ keys
     def create_employer_key(self, name: str) -> tuple[str, str]:
@@ -295,7 +335,7 @@ class Store:
             rows = session.scalars(
                 select(AuditRow).order_by(AuditRow.id.desc()).limit(limit).offset(offset)
             )
-            return total, [{"id": r.id, "at": r.at, "actor": r.actor, "action": r.action,
+            return total, [{"id": r.id, "at": _aware(r.at), "actor": r.actor, "action": r.action,
                             "target": r.target, "results": r.results} for r in rows]  # fmt: skip
 
     # ------------------------------------------------------------------ jobs
@@ -314,6 +354,7 @@ class Store:
                 )  # fmt: skip
             session.flush()
             self._remember(session, remember, None)
+            faults.point("store-commit")
 
     def replace_job(self, job: JobPosting) -> None:
         with self.session() as session, session.begin():
@@ -333,6 +374,8 @@ class Store:
         with self.session() as session, session.begin():
             _row(session, JobRow, job_id)
             session.execute(delete(JobRow).where(JobRow.id == job_id))
+        with self._parsed_lock:
+            self._parsed[JobRow.__tablename__].pop(job_id, None)
 
     def list_jobs(self, employer_id: str | None, *, limit: int = 50, offset: int = 0
                   ) -> tuple[int, list[JobPosting]]:  # fmt: skip
@@ -433,6 +476,8 @@ class Store:
             _row(session, CandidateRow, candidate_id)
             session.execute(delete(FeedbackRow).where(FeedbackRow.candidate_id == candidate_id))
             session.execute(delete(CandidateRow).where(CandidateRow.id == candidate_id))
+        with self._parsed_lock:  # nor does the parsed-record cache keep it
+            self._parsed[CandidateRow.__tablename__].pop(candidate_id, None)
 
     def candidate_hashes(self) -> dict[str, str]:
         return self._hashes(CandidateRow)
@@ -554,10 +599,15 @@ class Store:
                 select(QuarantineRow).order_by(QuarantineRow.created_at, QuarantineRow.record_id)
             )
             return [{"kind": r.kind, "id": r.record_id, "reason": r.reason,
-                     "quarantined_at": r.created_at} for r in rows]  # fmt: skip
+                     "quarantined_at": _aware(r.created_at)} for r in rows]  # fmt: skip
 
 
 _KIND = {"jobs": "job", "candidates": "candidate"}
+
+
+def _aware(stamp: dt.datetime) -> dt.datetime:
+    """SQLite keeps no time zone: the store writes UTC, so a naive stamp read back is UTC."""
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
 
 def _row(session: Session, table: type[Any], record_id: str) -> Any:
@@ -575,9 +625,19 @@ def _key_row(role: str, employer_id: str | None, key: str) -> ApiKeyRow:
     )  # fmt: skip
 
 
+def _sqlite_counter_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # An erased profile leaves nothing readable in the file: deleted content is zeroed.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

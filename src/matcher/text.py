@@ -22,6 +22,7 @@ _CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u180e\u200b-\u200f\u2028-\u202e"
     r"\u2060-\u206f\ufeff\ufff9-\ufffb]"
 )
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 
@@ -43,6 +44,11 @@ def normalize_text(
     """
     if not isinstance(text, str):
         raise InvalidEncodingError(f"expected text, got {type(text).__name__}")
+    if _SURROGATE.search(text):
+        raise InvalidEncodingError(
+            "the text contains an unpaired UTF-16 surrogate (e.g. \\ud800), which is not a "
+            "character; send valid Unicode"
+        )
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _SPACE.sub(" ", text)

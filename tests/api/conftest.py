@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +14,10 @@ from matcher.settings import Settings
 
 def api_settings(settings: Settings, state_dir) -> Settings:  # type: ignore[no-untyped-def]
     """Fresh data (database, job and candidate indexes) with the shared model caches."""
-    return Settings(state_dir=state_dir, cache_dir=settings.caches, serve_champions=False)
+    # Every in-process request comes from one address ("testclient"): no per-address limit
+    # here (tests/api/test_load.py tests the limits on a real server).
+    return Settings(state_dir=state_dir, cache_dir=settings.caches, serve_champions=False,
+                    rate_limit_per_address=0, rate_limit_per_key=0)
 
 
 @pytest.fixture(scope="session")
@@ -70,15 +74,59 @@ WELDING_JOB_KR = {
     "required_skills": ["hàn hồ quang"],
     "languages": [{"language": "Korean", "certificate": "EPS-TOPIK", "level": "80"}],
 }
+#: In every test profile's CV, name and contact: it must never reach a log line, /metrics or
+#: an index file (checked over the whole run by ``no_personal_data_leaks``).
+CANARY_PREFIX = "CANARY-"
 ACCOUNTANT_PROFILE = {
-    "text": "Nguyên cán bộ tài chính - kế toán xã, 10 năm. Lập báo cáo tài chính, sử dụng Excel thành thạo.",
+    "text": "Nguyên cán bộ tài chính - kế toán xã, 10 năm. Lập báo cáo tài chính, sử dụng Excel "
+    "thành thạo. CANARY-cv-1f2e",
     "former_position": "công chức tài chính - kế toán xã",
     "years_experience": 10,
     "province": "Hà Nội",
     "consent_to_be_found": True,
-    "name": "Nguyễn Thị Demo",
-    "contact": "demo@example.invalid",
+    "name": "Nguyễn Thị CANARY-name-1f2e",
+    "contact": "CANARY-contact-1f2e@example.invalid",
 }
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted is kept raw
+            self.lines.append(repr(record.__dict__))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_personal_data_leaks(client: TestClient, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """Over the whole run of the API tests: no canary (CV text, name or contact of a test
+    profile) in any log record of the in-process app, any real server's log file, /metrics,
+    or any index file the tests wrote."""
+    capture = _Capture()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(level)
+    found = []
+    for line in capture.lines:
+        if CANARY_PREFIX in line:
+            found.append(f"log: {line[:300]}")
+    if CANARY_PREFIX in client.get("/metrics").text:
+        found.append("/metrics")
+    base = tmp_path_factory.getbasetemp()
+    for path in list(base.rglob("server-*.log")) + list(base.rglob("*.npz")):
+        if CANARY_PREFIX.encode() in path.read_bytes():
+            found.append(str(path))
+    assert not found, found
 
 
 @pytest.fixture(scope="session")

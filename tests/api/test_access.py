@@ -54,7 +54,8 @@ def accountant(client):  # type: ignore[no-untyped-def]
     return client.post("/v1/candidates", json=ACCOUNTANT_PROFILE).json()
 
 
-CANARY = "CANARY-access-7f3a"
+CANARY = "CANARY-access-7f3a"  # personal data: never in logs, metrics or index files
+JOB_MARK = "JOBMARK-access-7f3a"  # a posting's text: never in another caller's error body
 PERSON = {"text": f"Kế toán viên 6 năm, lập báo cáo tài chính. {CANARY}", "name": CANARY,
           "contact": f"{CANARY}@example.invalid", "consent_to_be_found": True}  # fmt: skip
 
@@ -67,7 +68,7 @@ def parties(client, store, employer, admin):  # type: ignore[no-untyped-def]
         "revoked": 1
     }
     _, other_key = store.create_employer_key("Other Co")
-    job = client.post("/v1/jobs", json=dict(ACCOUNTING_JOB, title=f"Kế toán {CANARY}"),
+    job = client.post("/v1/jobs", json=dict(ACCOUNTING_JOB, title=f"Kế toán {JOB_MARK}"),
                       headers=employer).json()  # fmt: skip
     me = client.post("/v1/candidates", json=PERSON).json()
     other = client.post("/v1/candidates", json=dict(PERSON, name="Other")).json()
@@ -124,7 +125,7 @@ def test_authorisation_matrix(client, parties, method, path, body, expected):  #
         response = client.request(method, url, json=payload, headers=headers)
         assert response.status_code == expected[who], (who, response.text)
         if response.status_code >= 400:
-            assert CANARY not in response.text  # no record data in an error body
+            assert CANARY not in response.text and JOB_MARK not in response.text  # no record data
             assert set(response.json()) == {"error"}
 
 
@@ -158,10 +159,11 @@ def test_only_a_registered_operator_may_tag_a_state_programme(client, store, adm
 def test_a_revoked_key_stops_working_on_the_next_request(client, store, admin):  # type: ignore[no-untyped-def]
     employer_id, key = store.create_employer_key("Soon Revoked Co")
     assert client.get("/v1/jobs", headers=bearer(key)).status_code == 200
-    done = client.post("/v1/admin/keys/revoke", json={"employer_id": employer_id}, headers=admin)
+    done = client.post(f"/v1/admin/employers/{employer_id}/keys/revoke", headers=admin)
     assert done.json() == {"revoked": 1}
     assert client.get("/v1/jobs", headers=bearer(key)).status_code == 401
     assert client.post("/v1/admin/keys/revoke", json={}, headers=admin).status_code == 422
+    assert client.post("/v1/admin/employers/nobody/keys/revoke", headers=admin).status_code == 404
 
 
 def test_candidate_searches_and_admin_actions_are_audited(client, store, employer, admin,
@@ -174,7 +176,7 @@ def test_candidate_searches_and_admin_actions_are_audited(client, store, employe
                 if e["action"] == "candidate_search" and e["target"] == accounting_job["id"]]  # fmt: skip
     assert searches and searches[0]["actor"] == f"employer:{accounting_job['employer_id']}"
     assert searches[0]["results"] == len(ranked.json()["results"])
-    assert any(e["action"] == "revoke_keys" and e["actor"].startswith("admin:")
+    assert any(e["action"] == "revoke_key" and e["actor"].startswith("admin:")
                for e in log["results"])  # fmt: skip
     page = client.get("/v1/admin/audit?limit=1&offset=1", headers=admin).json()
     assert page["total"] == log["total"] and len(page["results"]) == 1

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.api.conftest import bearer
+from tests.api.conftest import ACCOUNTANT_PROFILE, bearer
 
 pytestmark = pytest.mark.slow
 
@@ -153,7 +153,7 @@ def test_employer_sees_consenting_candidates_without_contacts(
     assert accountant["candidate"]["id"] in ids and hidden["candidate"]["id"] not in ids
     assert (
         "contact" not in response.text
-        and "demo@example.invalid" not in response.text
+        and ACCOUNTANT_PROFILE["contact"] not in response.text
         and "name" not in results[0]["candidate"]
     )
     assert results[0]["explanation"]["reasons"]

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 import sqlite3
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -155,3 +157,75 @@ def test_an_unembeddable_stored_record_is_quarantined_not_fatal(settings, tmp_pa
         stop_server(server)
     log = server_log(server)
     assert bad_id in log and secret not in log
+
+
+def test_an_erased_profile_leaves_nothing_findable(settings, tmp_path):
+    """After DELETE and a restart: not in the store (profile, feedback), not in any file of the
+    state directory (database, write-ahead log, index files), not in the logs."""
+    state, port = tmp_path / "state", free_port()
+    key = bearer(create_key(state, settings.caches, "--employer", "Erase Co"))
+    marker = "CANARY-erase-" + uuid.uuid4().hex[:8]
+    person = dict(WORKER, text=f"{WORKER['text']} {marker}", name=f"Trần {marker}",
+                  contact=f"{marker}@example.invalid")  # fmt: skip
+    server = start_server(state, settings.caches, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        job = httpx.post(f"{base}/v1/jobs", json=dict(WELDING_JOB_KR, programme=None),
+                         headers=key, timeout=60).json()  # fmt: skip
+        made = httpx.post(f"{base}/v1/candidates", json=person, timeout=60).json()
+        candidate, token = made["candidate"]["id"], bearer(made["token"])
+        ranked = httpx.post(f"{base}/v1/jobs/{job['id']}/candidates", headers=key, timeout=60)
+        assert candidate in [r["candidate"]["id"] for r in ranked.json()["results"]]
+        event = {"job_id": job["id"], "candidate_id": candidate, "event": "shortlisted"}
+        assert httpx.post(f"{base}/v1/feedback", json=event, headers=key, timeout=60
+                          ).status_code == 201  # fmt: skip
+        assert httpx.delete(f"{base}/v1/candidates/{candidate}", headers=token,
+                            timeout=60).status_code == 204  # fmt: skip
+        assert httpx.get(f"{base}/v1/candidates/{candidate}", headers=token,
+                         timeout=60).status_code == 404  # fmt: skip
+        again = httpx.post(f"{base}/v1/jobs/{job['id']}/candidates", headers=key, timeout=60)
+        assert candidate not in again.text
+    finally:
+        stop_server(server)
+    server = start_server(state, settings.caches, port)
+    stop_server(server)
+    with sqlite3.connect(state / "matcher.db") as database:
+        assert database.execute("select count(*) from candidates where id = ?",
+                                (candidate,)).fetchone() == (0,)  # fmt: skip
+        assert database.execute("select count(*) from feedback where candidate_id = ?",
+                                (candidate,)).fetchone() == (0,)  # fmt: skip
+    leaks = [str(path) for path in state.rglob("*") if path.is_file()
+             and marker.encode() in path.read_bytes()]  # fmt: skip
+    assert leaks == []
+    indexes = [path for path in (state / "indexes").glob("candidates-*.npz")]
+    assert indexes and not any(candidate.encode() in path.read_bytes() for path in indexes)
+    assert marker not in server_log(server)
+
+
+def test_production_refuses_demo_and_public_binding_and_revokes_demo_keys(settings, tmp_path):
+    import subprocess
+    import sys
+
+    state = tmp_path / "state"
+    env = {**os.environ, "MATCHER_STATE_DIR": str(state), "MATCHER_CACHE_DIR": str(settings.caches),
+           "MATCHER_ENV": "production"}  # fmt: skip
+    matcher = str(Path(sys.executable).with_name("matcher"))
+    for args, reason in ((["--demo"], "--demo"), (["--host", "0.0.0.0"], "0.0.0.0")):
+        refused = subprocess.run([matcher, "serve", *args], env=env, capture_output=True,
+                                 timeout=120)  # fmt: skip
+        assert refused.returncode == 2 and reason in refused.stderr.decode()
+    # keys a development --demo run made on this state are refused in production
+    demo_key = create_key(state, settings.caches, "--employer", "[DEMO] centre")
+    demo_admin = create_key(state, settings.caches, "--admin")
+    real_key = create_key(state, settings.caches, "--employer", "Real Co")
+    (state / "demo.json").write_text(json.dumps({"employer_key": demo_key, "admin_key": demo_admin}))
+    port = free_port()
+    server = start_server(state, settings.caches, port, MATCHER_ENV="production")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert httpx.get(f"{base}/v1/jobs", headers=bearer(demo_key), timeout=30).status_code == 401
+        assert httpx.get(f"{base}/v1/admin/audit", headers=bearer(demo_admin),
+                         timeout=30).status_code == 401  # fmt: skip
+        assert httpx.get(f"{base}/v1/jobs", headers=bearer(real_key), timeout=30).status_code == 200
+    finally:
+        stop_server(server)

@@ -1,0 +1,24 @@
+"""Named fault-injection points, for the crash tests only.
+
+``MATCHER_FAULT_POINT=<name>`` makes the process kill itself (SIGKILL: no clean-up, no
+flush, as a power cut or the OOM killer would) when it reaches :func:`point` with that name.
+Unset, :func:`point` does nothing. The names in use:
+
+- ``index-save``: inside :meth:`matcher.index.VectorIndex.save`, the new file written but not
+  yet renamed over the old one;
+- ``store-commit``: inside a postings transaction, before its commit;
+- ``store-to-index``: a write committed to the store, not yet in the index, not yet answered;
+- ``reload-swap``: inside a reload's final catch-up and swap.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+VARIABLE = "MATCHER_FAULT_POINT"
+
+
+def point(name: str) -> None:
+    if os.environ.get(VARIABLE) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
