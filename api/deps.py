@@ -69,3 +69,6 @@ Admin = Annotated[Principal, Depends(admin)]
 Token = Annotated[str | None, Depends(bearer_token)]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 LangQuery = Annotated[Lang, Query(description="language of the reasons: vi or en")]
+#: Paging of lists: a page of at most 200, and an offset the store can represent.
+Limit = Annotated[int, Query(ge=1, le=200, description="results per page")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="results to skip")]

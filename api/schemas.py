@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from matcher.programmes import PriorityGroup, Programme, Source
 from matcher.schemas import (
     Candidate,
-    JsonInt,
     CandidateProfileIn,
     Eligibility,
     JobFilters,
     JobPosting,
+    JsonInt,
     Lang,
     OccupationMatch,
     RankedCandidate,

@@ -29,13 +29,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.server import create_key, free_port, start_server, stop_server  # noqa: E402
+from tests.server import create_key, free_port, start_server, stop_server
 
-WORDS = (
-    "Tôi là nguyên giáo viên tiểu học với mười hai năm kinh nghiệm giảng dạy, chủ nhiệm lớp, "
-    "soạn giáo án, sử dụng máy tính và Excel, giao tiếp với phụ huynh, lập kế hoạch. Former "
-    "commune accountant, bookkeeping, financial statements, tax returns, payroll, budgeting."
-).split()
+WORDS = ["Tôi", "là", "nguyên", "giáo", "viên", "tiểu", "học", "với", "mười", "hai", "năm", "kinh", "nghiệm", "giảng", "dạy,", "chủ", "nhiệm", "lớp,", "soạn", "giáo", "án,", "sử", "dụng", "máy", "tính", "và", "Excel,", "giao", "tiếp", "với", "phụ", "huynh,", "lập", "kế", "hoạch.", "Former", "commune", "accountant,", "bookkeeping,", "financial", "statements,", "tax", "returns,", "payroll,", "budgeting."]
 TITLES = ["thợ điện", "kế toán", "điều dưỡng", "giáo viên", "lái xe", "thợ hàn", "nurse", "cook"]
 
 

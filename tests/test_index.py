@@ -175,7 +175,8 @@ def test_first_searches_from_many_threads_on_a_loaded_index_agree(tmp_path, kind
     for _ in range(3):
         loaded = VectorIndex.load(tmp_path / "index.npz")
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
-            found = list(pool.map(lambda i: ids(loaded.search(vectors[i], k=5)[0]), range(64)))
+            found = list(pool.map(lambda i, index=loaded: ids(index.search(vectors[i], k=5)[0]),
+                                  range(64)))  # fmt: skip
         assert found == expected
     loaded.remove([str(i) for i in range(0, 3000, 2)])  # compaction rebuilds in the change
     with concurrent.futures.ThreadPoolExecutor(8) as pool:

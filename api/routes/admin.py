@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Response
 from fastapi.responses import JSONResponse
 
-from typing import Annotated
-
-from fastapi import Path, Query, Response
-
-from api.deps import Admin, Service
+from api.deps import Admin, Limit, Offset, Service
 from api.schemas import (
     AuditResponse,
     OperatorRequest,
@@ -109,8 +105,8 @@ def add_operator(body: OperatorRequest, service: Service, principal: Admin) -> R
 def audit(
     service: Service,
     _: Admin,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> AuditResponse:
     """The audit log, newest first: employers' candidate searches (who, when, which posting,
     how many results) and admins' actions."""

@@ -6,7 +6,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import Service, Token
-from api.idempotency import IdempotencyKey, anonymous_scope, idempotency_for, remembering, respond_once
+from api.idempotency import (
+    IdempotencyKey,
+    anonymous_scope,
+    idempotency_for,
+    remembering,
+    respond_once,
+)
 from api.schemas import CandidateCreatedResponse
 from matcher.idempotency import Idempotency
 from matcher.schemas import Candidate, CandidateProfileIn

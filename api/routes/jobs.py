@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Employer, Service
+from api.deps import Employer, Limit, Offset, Service
 from api.idempotency import IdempotencyKey, idempotency_for, remembering, respond_once
 from api.schemas import BulkError, BulkImportResponse, JobListResponse
-from matcher.ingest import parse_job_rows
 from matcher.idempotency import Idempotency
+from matcher.ingest import parse_job_rows
 from matcher.schemas import JobPosting, JobPostingIn
 from matcher.store import Remember
 
@@ -87,8 +87,8 @@ async def bulk_import(
 def list_jobs(
     service: Service,
     principal: Employer,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> JobListResponse:
     """Your postings, newest first (employer key)."""
     total, jobs = service.list_jobs(principal, limit=limit, offset=offset)

@@ -7,9 +7,9 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    BeforeValidator,
     StrictBool,
     ValidationInfo,
     field_validator,
@@ -62,14 +62,14 @@ _Number = TypeVar("_Number")
 def _json_number(value: _Number) -> _Number:
     """What JSON Schema calls a number: not true/false, not a string of digits."""
     if isinstance(value, (bool, str)):
-        raise ValueError("must be a JSON number")
+        raise ValueError("must be a JSON number")  # noqa: TRY004 - pydantic reports ValueError as a 422
     return value
 
 
 def _iso_date(value: object) -> object:
     """A date is an ISO string (or a date): not a number of seconds."""
     if not isinstance(value, (str, _dt.date)):
-        raise ValueError("must be an ISO date such as 2027-03-31")
+        raise ValueError("must be an ISO date such as 2027-03-31")  # noqa: TRY004 - as above
     return value
 
 

@@ -21,10 +21,16 @@ def api_settings(settings: Settings, state_dir) -> Settings:  # type: ignore[no-
 
 
 @pytest.fixture(scope="session")
-def client(settings: Settings, tmp_path_factory) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def session_client(settings: Settings, tmp_path_factory) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     app = create_app(api_settings(settings, tmp_path_factory.mktemp("api-state")))
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def client(session_client: TestClient) -> TestClient:
+    """The shared in-process app (a module may override it with one of its own)."""
+    return session_client
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +108,7 @@ class _Capture(logging.Handler):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def no_personal_data_leaks(client: TestClient, tmp_path_factory):  # type: ignore[no-untyped-def]
+def no_personal_data_leaks(session_client: TestClient, tmp_path_factory):  # type: ignore[no-untyped-def]
     """Over the whole run of the API tests: no canary (CV text, name or contact of a test
     profile) in any log record of the in-process app, any real server's log file, /metrics,
     or any index file the tests wrote."""
@@ -120,7 +126,7 @@ def no_personal_data_leaks(client: TestClient, tmp_path_factory):  # type: ignor
     for line in capture.lines:
         if CANARY_PREFIX in line:
             found.append(f"log: {line[:300]}")
-    if CANARY_PREFIX in client.get("/metrics").text:
+    if CANARY_PREFIX in session_client.get("/metrics").text:
         found.append("/metrics")
     base = tmp_path_factory.getbasetemp()
     for path in list(base.rglob("server-*.log")) + list(base.rglob("*.npz")):

