@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -159,8 +160,6 @@ def document(app: FastAPI) -> None:
 
 def _allowed_methods(request: Request) -> list[str]:
     """The methods the OpenAPI schema lists for this path (HEAD with GET)."""
-    import re
-
     paths = request.app.openapi().get("paths", {})
     if request.url.path in paths:  # a fixed path (/v1/jobs/bulk) wins over a template
         methods = {method.upper() for method in paths[request.url.path]}

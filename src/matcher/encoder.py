@@ -205,11 +205,14 @@ class Encoder:
         return f"{self.name}-{digest.hexdigest()[:12]}"
 
     def warm_up(self) -> None:
-        """Build or open the fast query runtime now (~30 s the first time for a model), then
-        run every path once: a short and a long query, and a passage."""
+        """Build or open the fast query runtime now (~30 s the first time for a model)."""
         if self.query_runtime == "onnx-int8":
             self._fast_for_queries()
-        long_text = " ".join(["giáo viên tiểu học, kế toán, điều dưỡng, thợ hàn"] * 40)
+
+    def run_every_path(self) -> None:
+        """Encode once through each path a request can take: a short query (torch), a long
+        one (about 180 tokens: the int8 runtime, if set) and a passage."""
+        long_text = " ".join(["giáo viên tiểu học, kế toán, điều dưỡng, thợ hàn"] * 12)
         self.encode(["giáo viên", long_text], kind="query")
         self.encode(["kế toán tổng hợp"], kind="passage")
 

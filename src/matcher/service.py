@@ -298,6 +298,7 @@ class MatcherService:
         if not self._reloading.acquire(blocking=False):
             raise ConflictError("a reload is already running; follow it at GET /v1/admin/reload")
         status = self.reload_status
+        encoder: Encoder | None = None
         try:
             status.begin(dict(self.served))
             wanted = self.served_models()
@@ -340,6 +341,8 @@ class MatcherService:
             status.finish(wanted, changed_encoder="catalog" in parts)
             return status.as_dict()
         except Exception as error:
+            if encoder is not None and encoder is not self.encoder:
+                encoder.stop_workers()  # the one this reload loaded; the served one keeps its own
             status.fail(error)
             raise
         finally:
@@ -358,9 +361,12 @@ class MatcherService:
     def programme(self, programme_id: str) -> Programme:
         found = self.programmes.get(programme_id)
         if found is None:
-            known = ", ".join(p.id for p in self.programmes.programmes)
-            raise NotFoundError(f"programme {programme_id!r} does not exist; known: {known}")
+            raise NotFoundError(self._unknown_programme(programme_id))
         return found
+
+    def _unknown_programme(self, programme_id: str) -> str:
+        known = ", ".join(p.id for p in self.programmes.programmes)
+        return f"programme {programme_id!r} does not exist; known: {known}"
 
     def eligibility(self, programme_id: str, profile: CandidateProfileIn, lang: Lang = "vi"
                     ) -> Eligibility:  # fmt: skip
@@ -427,7 +433,7 @@ class MatcherService:
         self.prepare()
         report = self.catalog.reconcile(progress)
         self._serve_inference(self.encoder)
-        self.encoder.warm_up()
+        self.encoder.run_every_path()  # prepare() built the int8 graph; now on the workers
         self.skill_extractor.extract("Sử dụng Excel thành thạo, lập báo cáo tài chính", k=3)
         self.occupation_matcher.match("giáo viên tiểu học", k=1)
         return report
@@ -569,9 +575,8 @@ class MatcherService:
         fraud the provinces warn about."""
         if not programme_id:
             return
-        if self.programmes.get(programme_id) is None:
-            known = ", ".join(p.id for p in self.programmes.programmes)
-            raise InvalidInputError(f"programme {programme_id!r} does not exist; known: {known}")
+        if self.programmes.get(programme_id) is None:  # in a body: a 422, not a 404
+            raise InvalidInputError(self._unknown_programme(programme_id))
         if principal.role == "admin" or self.store.operates(principal.employer_id, programme_id):
             return
         raise ForbiddenError(

@@ -219,6 +219,11 @@ class Store:
             self._counter_engine = create_engine(url, pool_pre_ping=True)
             event.listen(self._counter_engine, "connect", _sqlite_counter_pragmas)
         self._last_sweep = 0
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        self._upsert = upsert
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         #: table name -> id -> (content hash, parsed record); see :meth:`_records`
         self._parsed: dict[str, OrderedDict[str, tuple[str, Any]]] = {
@@ -239,12 +244,7 @@ class Store:
         None while within ``limit``, else the seconds until the window ends (Retry-After)."""
         stamp = int(now().timestamp())
         window = stamp // seconds
-        dialect = self._counter_engine.dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-        statement = upsert(RateCounterRow).values(bucket=bucket, window=window, count=1)
+        statement = self._upsert(RateCounterRow).values(bucket=bucket, window=window, count=1)
         statement = statement.on_conflict_do_update(
             index_elements=["bucket", "window"], set_={"count": RateCounterRow.count + 1}
         ).returning(RateCounterRow.count)
