@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test fuzz soak bench-inference install prepare demo-data cli-demo evaluate train train-quick mlflow-ui clean
+.PHONY: run test test-fast lint fuzz soak bench-inference install prepare demo-data cli-demo evaluate train train-quick mlflow-ui clean
 
 # The whole product on http://127.0.0.1:8000 (API docs at /docs), with the demo data loaded.
 # One process: the first start embeds the ESCO labels and the demo data (minutes, logged);
@@ -22,6 +22,17 @@ run: $(STAMP) $(MODEL)
 
 test: prepare
 	$(BIN)/pytest -q
+
+# The fast tier: every use case, the layering rules and the metrics, with a deterministic fake
+# encoder on a slice of ESCO (no model, under a minute). `make test` runs it too.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q tests/fast
+
+# Lint, format and types on the library and the API (run by .ci/run).
+lint: $(STAMP)
+	$(BIN)/ruff check src api tests bench training
+	$(BIN)/ruff format --check src api
+	$(BIN)/mypy src api
 
 # Longer runs on demand (CI runs their bounded versions inside `make test`).
 fuzz: prepare

@@ -8,8 +8,7 @@ from fastapi import Depends, Query, Request
 
 from matcher.errors import ForbiddenError, UnauthorizedError
 from matcher.schemas import Lang
-from matcher.service import MatcherService
-from matcher.store import Principal
+from matcher.services import MatcherService, Principal
 
 
 def get_service(request: Request) -> MatcherService:
@@ -27,12 +26,7 @@ def bearer_token(request: Request) -> str | None:
 def _principal(service: MatcherService, token: str | None) -> Principal:
     if token is None:
         raise UnauthorizedError("send your API key as 'Authorization: Bearer <key>'")
-    principal = service.store.principal(token)
-    if principal is None:
-        raise UnauthorizedError(
-            "this API key is not valid; ask for a new one (matcher keys create)"
-        )
-    return principal
+    return service.authenticate(token)
 
 
 def employer(
@@ -60,7 +54,7 @@ def optional_principal(
     token: Annotated[str | None, Depends(bearer_token)],
 ) -> Principal | None:
     """The key's owner, if the bearer token is an API key (it may be a candidate token)."""
-    return service.store.principal(token) if token else None
+    return service.principal_of(token)
 
 
 Service = Annotated[MatcherService, Depends(get_service)]

@@ -8,9 +8,15 @@ from typing import Annotated
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 
-from matcher.idempotency import MAX_KEY_CHARS, Answer, Idempotency, body_digest
-from matcher.service import MatcherService
-from matcher.store import DuplicateRequestError, Remember
+from matcher.services import (
+    MAX_KEY_CHARS,
+    Answer,
+    DuplicateRequestError,
+    Idempotency,
+    MatcherService,
+    Remember,
+    body_digest,
+)
 
 IdempotencyKey = Annotated[
     str | None,

@@ -27,10 +27,8 @@ from api.routes import (
     recommendations,
     taxonomy,
 )
-from matcher.service import MatcherService, load_demo
+from matcher.services import ACKNOWLEDGEMENT, MatcherService, hash_secret, load_demo
 from matcher.settings import Settings, get_settings
-from matcher.store import hash_secret
-from matcher.taxonomy import ACKNOWLEDGEMENT
 
 logger = logging.getLogger("matcher.api")
 
@@ -98,7 +96,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     )
     app.state.ready = False
     app.state.in_flight = 0  # requests being served (the event loop's thread only)
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(lambda: health.gauges(app))
     errors.install(app)
 
     @app.middleware("http")
@@ -147,9 +145,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             wait := await _over_rate_limit(request, settings)
         ):
             response = JSONResponse(
-                errors.error_body(
-                    "rate_limited", f"too many requests; retry in {wait} seconds"
-                ),
+                errors.error_body("rate_limited", f"too many requests; retry in {wait} seconds"),
                 status_code=429,
                 headers={"Retry-After": str(wait)},
             )

@@ -7,27 +7,27 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from matcher.programmes import PriorityGroup, Programme, Source
 from matcher.schemas import (
     Candidate,
     CandidateProfileIn,
     Eligibility,
     JobFilters,
     JobPosting,
-    JsonInt,
     Lang,
     OccupationMatch,
     RankedCandidate,
     RankedJob,
     SkillMatch,
+    TopK,
 )
+from matcher.services import PriorityGroup, Programme, Source
 
 
 class TextQueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=20_000)
-    k: JsonInt = Field(10, ge=1, le=100)
+    k: TopK = 10
 
 
 class OccupationMatchResponse(BaseModel):
@@ -66,7 +66,7 @@ class ProfileSource(BaseModel):
 
     candidate_id: str | None = Field(None, max_length=64)
     profile: CandidateProfileIn | None = None
-    k: JsonInt = Field(10, ge=1, le=100)
+    k: TopK = 10
     filters: JobFilters | None = None
 
     @model_validator(mode="after")
@@ -111,7 +111,7 @@ class ProgrammeListResponse(BaseModel):
 class SavedSkillGapsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    k: JsonInt = Field(10, ge=1, le=100)
+    k: TopK = 10
     filters: JobFilters | None = None
 
 
@@ -123,7 +123,7 @@ class TransitionsRequest(BaseModel):
         description="a former position in words (e.g. 'nguyên chuyên viên phòng nội vụ huyện'),"
         " an ESCO occupation URI, or its UUID",
     )  # fmt: skip
-    k: JsonInt = Field(10, ge=1, le=100)
+    k: TopK = 10
 
 
 class RecommendJobsResponse(BaseModel):
@@ -134,7 +134,7 @@ class RecommendJobsResponse(BaseModel):
 class RankCandidatesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    k: JsonInt = Field(10, ge=1, le=100)
+    k: TopK = 10
 
 
 class RankCandidatesResponse(BaseModel):

@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--descriptions", type=int, default=1000, help="ESCO descriptions")
     args = parser.parse_args()
 
-    from matcher.service import MatcherService
+    from matcher.services import MatcherService
     from matcher.settings import Settings
 
     encoder = MatcherService(Settings(query_runtime="onnx-int8")).encoder
@@ -82,22 +82,22 @@ def long_text_retrieval(count: int) -> None:
     against the occupation label index. Is its own occupation ranked first, and how high
     (MRR@10)? For this table int8 is forced for every length (most descriptions are 50-120
     tokens, under the service's FAST_MIN_TOKENS), so it shows int8's effect on a larger sample."""
-    import matcher.encoder
-    from matcher.service import MatcherService
+    import matcher.nlp.encoder
+    from matcher.services import MatcherService
     from matcher.settings import Settings
 
     service = MatcherService(Settings(query_runtime="onnx-int8"))
     occupations = sorted(service.taxonomy.occupations.values(), key=lambda o: o.uri)
     chosen = [o for o in occupations if o.description][:count]
-    threshold = matcher.encoder.FAST_MIN_TOKENS
+    threshold = matcher.nlp.encoder.FAST_MIN_TOKENS
     results = {}
     for runtime in ("torch", "onnx-int8"):
         service.encoder.query_runtime = runtime
-        matcher.encoder.FAST_MIN_TOKENS = 0
+        matcher.nlp.encoder.FAST_MIN_TOKENS = 0
         try:
             ranked = service.occupation_matcher.match_many([o.description for o in chosen], k=10)
         finally:
-            matcher.encoder.FAST_MIN_TOKENS = threshold
+            matcher.nlp.encoder.FAST_MIN_TOKENS = threshold
         ranks = [
             next((i + 1 for i, m in enumerate(matches) if m.uri == o.uri), None)
             for o, matches in zip(chosen, ranked, strict=True)
@@ -117,7 +117,7 @@ def agreement(count: int) -> None:
     """Do users see the same recommendations? Top-10 jobs for the stored demo profiles (the
     state ``make run`` builds), each profile sent inline, fp32 versus int8 query vector."""
     from matcher.schemas import CandidateProfileIn
-    from matcher.service import MatcherService
+    from matcher.services import MatcherService
     from matcher.settings import Settings
 
     service = MatcherService(Settings(query_runtime="onnx-int8"))

@@ -50,9 +50,9 @@ DISTINCT = 2_000
 
 def replicate(state: Path, total: int) -> None:
     """Store each demo posting again under new ids until there are ``total``, reusing vectors."""
-    from matcher.catalog import job_metadata
-    from matcher.demo import load_provinces
-    from matcher.service import MatcherService
+    from matcher.reference.provinces import load_provinces
+    from matcher.search.catalog import job_metadata
+    from matcher.services import MatcherService
     from matcher.settings import Settings
 
     marker = state / f"replicated-{total}"

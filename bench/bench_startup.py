@@ -12,11 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from matcher.encoder import Encoder
-from matcher.labels import LabelIndex
-from matcher.occupations import occupation_labels
+from matcher.nlp.encoder import Encoder
+from matcher.nlp.labels import LabelIndex
+from matcher.nlp.occupations import occupation_labels
+from matcher.reference.taxonomy import load_taxonomy, parse_taxonomy
 from matcher.settings import Settings
-from matcher.taxonomy import load_taxonomy, parse_taxonomy
 
 
 def median_seconds(action, repeat: int) -> float:

@@ -7,7 +7,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import pytest
 
-from matcher.service import MatcherService
+from matcher.services import MatcherService
 from matcher.settings import Settings
 
 

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from matcher.demo import DEMO_PREFIX, DemoGenerator
-from matcher.programmes import check_eligibility
-from matcher.service import MatcherService, load_demo
+from matcher.programmes.eligibility import check_eligibility
+from matcher.services import MatcherService, load_demo
 from matcher.settings import Settings
 
 pytestmark = pytest.mark.slow

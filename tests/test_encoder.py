@@ -1,7 +1,7 @@
 import pytest
 
-from matcher.encoder import DEFAULT_MODEL, ENGLISH_MODEL, Encoder, resolve_model
 from matcher.errors import ModelNotReadyError, UnknownModelError
+from matcher.nlp.encoder import DEFAULT_MODEL, ENGLISH_MODEL, Encoder, resolve_model
 
 
 def test_unknown_model_names_the_choices(tmp_path):

@@ -1,15 +1,7 @@
 import pytest
 
-from matcher.evaluation import (
-    RESULTS_END,
-    RESULTS_START,
-    EvalResult,
-    average_precision,
-    ndcg_at_k,
-    r_precision,
-    reciprocal_rank,
-    write_report,
-)
+from matcher.ranking.metrics import average_precision, ndcg_at_k, r_precision, reciprocal_rank
+from matcher.training.evaluation import RESULTS_END, RESULTS_START, EvalResult, write_report
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from matcher.errors import IndexStateError, InvalidInputError
-from matcher.index import IndexConfig, VectorIndex
+from matcher.search.index import VectorIndex
+from matcher.settings import IndexConfig
 
 
 def unit(*values: float) -> np.ndarray:

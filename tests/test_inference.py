@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from matcher.errors import OverloadedError
-from matcher.inference import InferenceWorker
+from matcher.nlp.inference import InferenceWorker
 
 
 def fake_run(calls: list[tuple[object, int]], delay: float = 0.0):  # type: ignore[no-untyped-def]

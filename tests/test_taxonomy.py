@@ -2,9 +2,9 @@ import shutil
 
 import pytest
 
-from matcher import taxonomy as taxonomy_module
 from matcher.errors import DataDirError, DataFormatError
-from matcher.taxonomy import load_taxonomy
+from matcher.reference import taxonomy as taxonomy_module
+from matcher.reference.taxonomy import load_taxonomy
 
 PRIMARY_TEACHER = "http://data.europa.eu/esco/occupation/03d79393-7b30-4159-945b-01963eddd302"
 

@@ -6,12 +6,19 @@ import random
 
 import pytest
 
-from matcher.datasets import batches, build_training_set, check_disjoint, dev_texts, mixture
-from matcher.learned_ranker import LEARNED_FEATURES, LearnedRanker, fit_ranker
-from matcher.pipelines import metric_key
-from matcher.ranking import FEATURES
-from matcher.ranking_eval import Query, age_band, query_metrics, rbo
-from matcher.tracking import flatten, gate
+from matcher.ranking.features import FEATURES
+from matcher.ranking.learned import LEARNED_FEATURES, LearnedRanker, RankerParams, fit_ranker
+from matcher.ranking.metrics import rbo
+from matcher.registry import flatten, gate
+from matcher.training.datasets import (
+    batches,
+    build_training_set,
+    check_disjoint,
+    dev_texts,
+    mixture,
+)
+from matcher.training.pipelines import metric_key
+from matcher.training.ranking_eval import Query, age_band, query_metrics
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +104,7 @@ def test_learned_ranker_is_monotone_and_adds_the_priority_boost_only():
         rows = [{name: rnd.random() for name in FEATURES} for _ in range(12)]
         groups.append(rows)
         labels.append([3 * r["essential_coverage"] + r["location"] + rnd.random() for r in rows])
-    ranker = LearnedRanker(fit_ranker(groups, labels, max_iter=50), priority_boost=0.05)
+    ranker = LearnedRanker(fit_ranker(groups, labels, RankerParams(max_iter=50)), priority_boost=0.05)
     base = {name: 0.5 for name in FEATURES} | {"priority": 0.0}
     anchors = [dict(base, similarity=0.0), dict(base, similarity=1.0)]  # fix the rescaling
     scores = [ranker.score([*anchors, dict(base, essential_coverage=v)])[-1]
@@ -116,7 +123,7 @@ def test_mlflow_names():
 def test_merge_averages_trained_weights_with_the_start():
     import torch
 
-    from matcher.finetune import merge
+    from matcher.training.finetune import merge
 
     start = [torch.tensor([0.0, 2.0]), torch.tensor([4.0])]
     for ratio, expected in ((0.5, [[1.0, 3.0], [5.0]]), (0.0, [[0.0, 2.0], [4.0]]),

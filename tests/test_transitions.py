@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from matcher.careers.skill_gaps import rank_gaps
+from matcher.careers.transitions import level_fit
 from matcher.errors import NotFoundError
 from matcher.schemas import JobPosting, SkillRef
-from matcher.skill_gaps import rank_gaps
 from matcher.store import now
-from matcher.transitions import level_fit
 
 pytestmark = pytest.mark.slow
 NURSE = "http://data.europa.eu/esco/occupation/nurse"
@@ -108,8 +108,8 @@ def test_skill_gaps_count_unlocked_and_improved_postings(service):
 def test_a_broken_training_routes_file_names_the_line(service, tmp_path):
     import shutil
 
+    from matcher.careers.skill_gaps import ROUTES_FILE, load_training_routes
     from matcher.errors import DataFormatError
-    from matcher.skill_gaps import ROUTES_FILE, load_training_routes
 
     shutil.copytree(service.settings.project_data_dir, tmp_path / "data")
     path = tmp_path / "data" / ROUTES_FILE

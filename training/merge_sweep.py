@@ -16,11 +16,10 @@ import copy
 import tempfile
 from pathlib import Path
 
-from matcher.encoder import DEFAULT_MODEL, Encoder, resolve_model
-from matcher.evaluation import evaluate_synonyms, evaluate_titles
-from matcher.finetune import merge
-from matcher.pipelines import evaluation_service
 from matcher.settings import Settings
+from matcher.training.evaluation import evaluate_synonyms, evaluate_titles
+from matcher.training.finetune import merge
+from matcher.training.pipelines import DEFAULT_MODEL, Encoder, evaluation_service, resolve_model
 
 
 def main() -> None:

@@ -1,9 +1,8 @@
 """Train the learned ranker (see training/README.md). Same as ``matcher train ranker``."""
 
+import sys
+
 from matcher.cli import main
 
 if __name__ == "__main__":
-    import sys
-
-    sys.argv = ["matcher", "train", "ranker", *sys.argv[1:]]
-    main()
+    main(["train", "ranker", *sys.argv[1:]])

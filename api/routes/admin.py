@@ -17,7 +17,8 @@ from api.schemas import (
     RevokeKeyRequest,
     RevokeKeysResponse,
 )
-from matcher.errors import ConflictError, NotFoundError
+from matcher.errors import ConflictError
+from matcher.services import MatcherService
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 logger = logging.getLogger("matcher.api")
@@ -29,8 +30,10 @@ def reload_models(service: Service, principal: Admin) -> JSONResponse:
     ``matcher-ranker@champion``). A new encoder re-embeds every posting and profile in the
     background while requests keep being answered; the new index is swapped in at once when it
     is complete. Follow it with ``GET /v1/admin/reload``. 409 while one is running."""
-    if service.reload_status.as_dict().get("state") == "running":
-        raise ConflictError("a reload is already running; follow it at GET /v1/admin/reload")
+    try:
+        service.begin_reload(principal)
+    except ConflictError as error:
+        raise ConflictError(f"{error} at GET /v1/admin/reload") from None
 
     def run() -> None:
         def progress(name: str, done: int, total: int) -> None:
@@ -44,8 +47,6 @@ def reload_models(service: Service, principal: Admin) -> JSONResponse:
         except Exception:  # the status says what failed; the old models keep serving
             logger.exception("reload failed; the previous models keep serving")
 
-    service.reload_status.update(state="running", phase="queued")
-    service.store.audit(principal.actor, "reload")
     threading.Thread(target=run, name="matcher-reload", daemon=True).start()
     return JSONResponse(_status(service), status_code=202)
 
@@ -57,8 +58,8 @@ def reload_status(service: Service, _: Admin) -> dict[str, Any]:
     return _status(service)
 
 
-def _status(service: Any) -> dict[str, Any]:
-    return service.reload_status.as_dict() | {"serving": dict(service.served)}
+def _status(service: MatcherService) -> dict[str, Any]:
+    return service.reload_info()
 
 
 @router.get("/quarantine")
@@ -66,7 +67,7 @@ def quarantine(service: Service, _: Admin) -> QuarantineResponse:
     """Stored records that could not be embedded (e.g. text with nothing readable left),
     found when the indexes were reconciled with the store. They are kept in the store but not
     searchable; fix them with PUT or delete them. Ids and error codes only, no content."""
-    found = service.store.quarantined()
+    found = service.quarantined()
     return QuarantineResponse(total=len(found), results=found)
 
 
@@ -74,22 +75,19 @@ def quarantine(service: Service, _: Admin) -> QuarantineResponse:
 def revoke_key(body: RevokeKeyRequest, service: Service, principal: Admin) -> RevokeKeysResponse:
     """Revoke one key (send the key itself). It takes effect on the next request, in every
     worker. `revoked` is 0 when the key was unknown or already revoked."""
-    revoked = service.store.revoke_keys(key=body.key)
-    service.store.audit(principal.actor, "revoke_key", None, revoked)
+    revoked = service.revoke_key(body.key, principal)
     return RevokeKeysResponse(revoked=revoked)
 
 
 @router.post("/employers/{employer_id}/keys/revoke")
 def revoke_employer_keys(
-    employer_id: Annotated[str, Path(min_length=1, max_length=64)], service: Service,
+    employer_id: Annotated[str, Path(min_length=1, max_length=64)],
+    service: Service,
     principal: Admin,
 ) -> RevokeKeysResponse:
     """Revoke every key of an employer (404 for an unknown employer); effective on the next
     request, in every worker."""
-    if not service.store.employer_exists(employer_id):
-        raise NotFoundError(f"employer {employer_id} does not exist")
-    revoked = service.store.revoke_keys(employer_id=employer_id)
-    service.store.audit(principal.actor, "revoke_keys", employer_id, revoked)
+    revoked = service.revoke_employer_keys(employer_id, principal)
     return RevokeKeysResponse(revoked=revoked)
 
 
@@ -110,5 +108,5 @@ def audit(
 ) -> AuditResponse:
     """The audit log, newest first: employers' candidate searches (who, when, which posting,
     how many results) and admins' actions."""
-    total, entries = service.store.audit_log(limit=limit, offset=offset)
+    total, entries = service.audit_log(limit=limit, offset=offset)
     return AuditResponse(total=total, results=entries)

@@ -14,16 +14,17 @@ from api.idempotency import (
     respond_once,
 )
 from api.schemas import CandidateCreatedResponse
-from matcher.idempotency import Idempotency
 from matcher.schemas import Candidate, CandidateProfileIn
-from matcher.store import Remember
+from matcher.services import Idempotency, Remember
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
 
 
 @router.post("", status_code=201, response_model=CandidateCreatedResponse)
 def create_candidate(
-    request: Request, body: CandidateProfileIn, service: Service,
+    request: Request,
+    body: CandidateProfileIn,
+    service: Service,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Save a profile. The response's token is the only way to read, change or delete it."""

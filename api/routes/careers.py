@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Query
 from api.deps import LangQuery, Service, Token
 from api.routes.recommendations import candidate_for
 from api.schemas import SavedSkillGapsRequest, SkillGapsRequest, TransitionsRequest
-from matcher.schemas import SkillGaps, Transitions
+from matcher.schemas import MAX_K, SkillGaps, Transitions
 
 router = APIRouter(prefix="/v1", tags=["careers"])
-K = Annotated[int, Query(ge=1, le=100, description="how many targets")]
+K = Annotated[int, Query(ge=1, le=MAX_K, description="how many targets")]
 
 
 @router.get("/occupations/{occupation_id:path}/transitions")

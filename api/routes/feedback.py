@@ -6,16 +6,20 @@ from fastapi.responses import JSONResponse
 from api.deps import MaybePrincipal, Service, Token
 from api.idempotency import IdempotencyKey, idempotency_for, remembering, respond_once
 from api.schemas import FeedbackResponse
-from matcher.idempotency import Idempotency, body_digest
 from matcher.schemas import FeedbackIn
+from matcher.services import Idempotency, body_digest
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
 
 
 @router.post("/feedback", status_code=201, response_model=FeedbackResponse)
 def record_feedback(
-    request: Request, body: FeedbackIn, service: Service, principal: MaybePrincipal,
-    token: Token, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    body: FeedbackIn,
+    service: Service,
+    principal: MaybePrincipal,
+    token: Token,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Record viewed / applied / shortlisted / hired / rejected, from the posting's employer
     (key) or the candidate (token). It is the training signal for the learned ranker."""

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from matcher.taxonomy import ACKNOWLEDGEMENT
+from matcher.services import ACKNOWLEDGEMENT
 
 router = APIRouter(tags=["health"])
 
@@ -23,30 +26,28 @@ def readyz(request: Request) -> Response:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(request: Request) -> str:
+def metrics(request: Request) -> Response:
     """Prometheus metrics: requests and latencies per route, index sizes, model id."""
-    state = request.app.state
-    gauges: dict[str, tuple[str, float, dict[str, str]]] = {}
-    service = getattr(state, "service", None)
-    if getattr(state, "ready", False) and service is not None:
-        catalog = service.catalog
-        gauges["matcher_index_jobs"] = ("Postings in the job index.", len(catalog.jobs), {})
-        gauges["matcher_index_candidates"] = (
-            "Profiles in the candidate index.",
-            len(catalog.candidates),
-            {},
-        )
-        gauges["matcher_quarantined_records"] = (
-            "Stored records that could not be embedded (GET /v1/admin/quarantine).",
-            len(service.store.quarantined()),
-            {},
-        )
-        gauges["matcher_model_info"] = (
-            "The embedding model in use.",
-            1,
-            {"model": service.encoder.name},
-        )
-    return state.metrics.render(gauges)  # type: ignore[no-any-return]
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+GAUGE_HELP = {
+    "index_jobs": "Postings in the job index.",
+    "index_candidates": "Profiles in the candidate index.",
+    "quarantined_records": "Stored records that could not be embedded (GET /v1/admin/quarantine).",
+}
+
+
+def gauges(app: Any) -> list[tuple[str, str, float, dict[str, str]]]:
+    """The service's own sizes and its model, once it is ready (for :mod:`api.metrics`)."""
+    service = getattr(app.state, "service", None)
+    if not getattr(app.state, "ready", False) or service is None:
+        return []
+    found: list[tuple[str, str, float, dict[str, str]]] = [(f"matcher_{name}", GAUGE_HELP[name], float(value), {})
+             for name, value in service.gauges().items()]  # fmt: skip
+    found.append(("matcher_model_info", "The embedding model in use.", 1.0,
+                  {"model": service.encoder.name}))  # fmt: skip
+    return found
 
 
 @router.get("/v1/about")
@@ -56,7 +57,8 @@ def about(request: Request) -> dict[str, object]:
     return {
         "name": "matcher",
         "model": service.settings.model if service else None,
-        "serving": dict(service.served) if service and getattr(request.app.state, "ready", False)
+        "serving": dict(service.served)
+        if service and getattr(request.app.state, "ready", False)
         else None,
         "data_sources": [
             {

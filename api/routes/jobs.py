@@ -9,17 +9,18 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import Employer, Limit, Offset, Service
 from api.idempotency import IdempotencyKey, idempotency_for, remembering, respond_once
 from api.schemas import BulkError, BulkImportResponse, JobListResponse
-from matcher.idempotency import Idempotency
-from matcher.ingest import parse_job_rows
 from matcher.schemas import JobPosting, JobPostingIn
-from matcher.store import Remember
+from matcher.services import Idempotency, Remember, parse_job_rows
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
 @router.post("", status_code=201, response_model=JobPosting)
 def create_job(
-    request: Request, body: JobPostingIn, service: Service, principal: Employer,
+    request: Request,
+    body: JobPostingIn,
+    service: Service,
+    principal: Employer,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Publish a posting (employer key). Required skills may be ESCO URIs or labels; skills in
@@ -52,7 +53,9 @@ def create_job(
     },
 )
 async def bulk_import(
-    request: Request, service: Service, principal: Employer,
+    request: Request,
+    service: Service,
+    principal: Employer,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Import postings from JSON lines or CSV. Each bad row is reported with its line number;

@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from api.deps import LangQuery, Service, Token
 from api.routes.recommendations import candidate_for
 from api.schemas import EligibilityListResponse, EligibilityRequest, ProgrammeListResponse
-from matcher.programmes import Eligibility, Programme
+from matcher.schemas import Eligibility
+from matcher.services import Programme
 
 router = APIRouter(prefix="/v1", tags=["programmes"])
 

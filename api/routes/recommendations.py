@@ -12,7 +12,7 @@ from api.schemas import (
 )
 from matcher.errors import UnauthorizedError
 from matcher.schemas import Candidate
-from matcher.service import MatcherService
+from matcher.services import MatcherService
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
 

@@ -1,7 +1,7 @@
-"""matcher: job matching and skills recommendations on ESCO, in Vietnamese and English."""
+"""matcher: job matching and skills recommendations on ESCO, in Vietnamese and English.
 
-from matcher.errors import MatcherError
-from matcher.settings import Settings, get_settings
+Importing the package imports nothing heavy: ``matcher.errors``, ``matcher.schemas`` and
+``matcher.settings`` load without torch or FAISS. The use cases are in :mod:`matcher.services`.
+"""
 
 __version__ = "0.1.0"
-__all__ = ["MatcherError", "Settings", "__version__", "get_settings"]

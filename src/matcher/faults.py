@@ -4,7 +4,7 @@
 flush, as a power cut or the OOM killer would) when it reaches :func:`point` with that name.
 Unset, :func:`point` does nothing. The names in use:
 
-- ``index-save``: inside :meth:`matcher.index.VectorIndex.save`, the new file written but not
+- ``index-save``: inside :meth:`matcher.search.index.VectorIndex.save`, the new file written but not
   yet renamed over the old one;
 - ``store-commit``: inside a postings transaction, before its commit;
 - ``store-to-index``: a write committed to the store, not yet in the index, not yet answered;

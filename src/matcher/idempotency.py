@@ -47,8 +47,10 @@ class Idempotency:
     request: str
 
     def __post_init__(self) -> None:
-        if not 1 <= len(self.key) <= MAX_KEY_CHARS or not self.key.isascii() or not (
-            self.key.isprintable()
+        if (
+            not 1 <= len(self.key) <= MAX_KEY_CHARS
+            or not self.key.isascii()
+            or not (self.key.isprintable())
         ):
             raise InvalidInputError(
                 f"the Idempotency-Key header must be 1–{MAX_KEY_CHARS} printable ASCII "
@@ -82,7 +84,9 @@ class Idempotency:
         try:
             plain = self._cipher().decrypt(sealed[:12], sealed[12:], self.row_id.encode())
         except InvalidTag as error:  # pragma: no cover - only if the row was tampered with
-            raise ConflictError("the stored answer for this Idempotency-Key is unreadable") from error
+            raise ConflictError(
+                "the stored answer for this Idempotency-Key is unreadable"
+            ) from error
         answer = json.loads(plain)
         return int(answer["status"]), answer["body"]
 

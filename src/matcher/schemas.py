@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from matcher.errors import InvalidInputError
 from matcher.text import visible
 
 
@@ -77,6 +78,17 @@ def _iso_date(value: object) -> object:
 JsonInt = Annotated[int, BeforeValidator(_json_number)]
 JsonFloat = Annotated[float, BeforeValidator(_json_number)]
 Lang = Literal["vi", "en"]
+#: How many results one ranking returns at most (every ``k``).
+MAX_K = 100
+TopK = Annotated[JsonInt, Field(ge=1, le=MAX_K, description=f"how many results (1–{MAX_K})")]
+
+
+def check_k(k: int) -> None:
+    """For callers that bypass the schemas (the CLI, training): the same 1..MAX_K limit."""
+    if not 1 <= k <= MAX_K:
+        raise InvalidInputError(f"k must be between 1 and {MAX_K}")
+
+
 NOTHING_TO_READ = "has nothing to read once control and zero-width characters are removed"
 
 

@@ -10,13 +10,26 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from matcher.index import IndexConfig
 
 #: The checkout this package was installed from (``pip install -e``); defaults hang off it.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class IndexConfig(BaseModel):
+    """How the FAISS structure is chosen (``MATCHER_INDEX__*`` settings)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: Below this many vectors search is exact (inner product); above it, ``ann``.
+    exact_threshold: int = 50_000
+    ann: Literal["hnsw", "ivf"] = "hnsw"
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 64
+    ivf_nlist: int = 1024
+    ivf_nprobe: int = 64
 
 
 class Settings(BaseSettings):
@@ -76,7 +89,7 @@ class Settings(BaseSettings):
     #: preset's evaluation, 13× fewer to embed).
     occupation_labels: Literal["all", "preferred"] = "all"
     index: IndexConfig = Field(default_factory=IndexConfig)
-    #: The server's inference workers (one per runtime, see matcher.inference): most texts in
+    #: The server's inference workers (one per runtime, see matcher.nlp.inference): most texts in
     #: one micro-batch, how long a request waits for others to join it (0: not at all; texts
     #: that queue while the worker is busy form the next batch anyway), and how many texts may
     #: wait before requests are refused with 503 and Retry-After.

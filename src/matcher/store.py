@@ -244,8 +244,8 @@ class Store:
         None while within ``limit``, else the seconds until the window ends (Retry-After)."""
         stamp = int(now().timestamp())
         window = stamp // seconds
-        statement = self._upsert(RateCounterRow).values(bucket=bucket, window=window, count=1)
-        statement = statement.on_conflict_do_update(
+        insert = self._upsert(RateCounterRow).values(bucket=bucket, window=window, count=1)
+        statement = insert.on_conflict_do_update(
             index_elements=["bucket", "window"], set_={"count": RateCounterRow.count + 1}
         ).returning(RateCounterRow.count)
         with self._counter_engine.begin() as connection:
@@ -429,7 +429,9 @@ class Store:
 
     def get_candidate(self, candidate_id: str) -> Candidate:
         with self.session() as session:
-            return Candidate.model_validate(_row(session, CandidateRow, candidate_id).data, context=STORED)
+            return Candidate.model_validate(
+                _row(session, CandidateRow, candidate_id).data, context=STORED
+            )
 
     def get_candidates(self, ids: list[str]) -> dict[str, Candidate]:
         return self._records(CandidateRow, Candidate, ids)
@@ -571,7 +573,6 @@ class Store:
                  "actor": r.actor, "created_at": r.created_at}
                 for r in rows
             ]  # fmt: skip
-
 
     # ------------------------------------------------------------------ quarantine
     def quarantine(self, kind: str, record_id: str, reason: str) -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from matcher.pipelines import train_encoder, train_ranker
+from matcher.registry import CHAMPION, ENCODER_MODEL, RANKER_MODEL, configure
 from matcher.settings import Settings
-from matcher.tracking import CHAMPION, ENCODER_MODEL, RANKER_MODEL, configure
+from matcher.training.pipelines import train_encoder, train_ranker
 from tests.api.conftest import ACCOUNTANT_PROFILE, ACCOUNTING_JOB, bearer
 from tests.server import create_key, free_port, start_server, stop_server
 

@@ -1,0 +1,1 @@
+"""Career transitions and skill gaps."""

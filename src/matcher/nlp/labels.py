@@ -1,0 +1,145 @@
+"""Embedded label indexes: every English and Vietnamese label of a set of ESCO concepts.
+
+One vector per label (preferred, alternative, Vietnamese); a concept's score for a query is its
+best label's score. The vectors are cached in the state directory, keyed by the encoder and the
+label set, so they are computed once per model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.nlp.encoder import Encoder, Kind
+from matcher.search.index import VectorIndex
+from matcher.settings import IndexConfig
+
+logger = logging.getLogger(__name__)
+#: Cached label vector files kept per label-set name (one per model).
+KEEP_CACHED = 4
+
+
+@dataclass(frozen=True)
+class Label:
+    text: str
+    uri: str
+    #: "pref", "alt" or "vi"
+    source: str
+
+
+@dataclass(frozen=True)
+class ConceptScore:
+    uri: str
+    score: float
+    #: the label that scored best
+    label: str
+    source: str
+
+
+class LabelIndex:
+    """Nearest concepts to a text, through the embeddings of their labels."""
+
+    def __init__(
+        self,
+        name: str,
+        labels: list[Label],
+        index: VectorIndex,
+        kind: Kind,
+        source_weights: dict[str, float] | None = None,
+    ) -> None:
+        self.name = name
+        self.labels = labels
+        self.index = index
+        self.kind = kind
+        #: Multiplies a label's similarity by its source's weight, e.g. ``{"alt": 0.98}``: when
+        #: a preferred and an alternative label match equally, the preferred one's concept wins.
+        self.source_weights = source_weights or {}
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        labels: Iterable[Label],
+        encoder: Encoder,
+        cache_dir: Path,
+        *,
+        kind: Kind = "query",
+        config: IndexConfig | None = None,
+        source_weights: dict[str, float] | None = None,
+    ) -> LabelIndex:
+        """Embed ``labels`` (or read them from the cache) and index them.
+
+        Args:
+            name: what the index holds, e.g. ``"occupations"``.
+            labels: the labels; duplicates (same text and concept) are dropped.
+            encoder: the model; its fingerprint keys the cache (labels are always encoded in fp32).
+            cache_dir: where the vectors are kept between runs.
+            kind: the prompt the labels are encoded with.
+        """
+        unique: dict[tuple[str, str], Label] = {}
+        for label in labels:
+            unique.setdefault((label.text.casefold(), label.uri), label)
+        ordered = list(unique.values())
+        digest = hashlib.sha256()
+        for label in ordered:
+            digest.update(f"{label.uri}\t{label.text}\t{label.source}\n".encode())
+        key = f"{name}-{encoder.fingerprint}-{kind}-{digest.hexdigest()[:12]}"
+        path = Path(cache_dir) / f"{key}.npz"
+        if path.exists():
+            index = VectorIndex.load(path)
+            if len(index) == len(ordered):
+                return cls(name, ordered, index, kind, source_weights)
+        logger.info(
+            "embedding %d %s labels with %s (once per model)", len(ordered), name, encoder.name
+        )
+        vectors = encoder.encode(
+            [label.text for label in ordered], kind=kind, progress=True, precise=True
+        )
+        index = VectorIndex(encoder.dimension, config or IndexConfig(exact_threshold=10**9))
+        index.add(
+            [str(position) for position in range(len(ordered))],
+            vectors,
+            [{"uri": label.uri, "source": label.source} for label in ordered],
+        )
+        index.save(path)
+        # keep the newest few per label set: a model being evaluated against the champion, or
+        # a switch back, should not re-embed everything
+        cached = sorted(Path(cache_dir).glob(f"{name}-*.npz"), key=lambda p: p.stat().st_mtime)
+        for stale in cached[:-KEEP_CACHED]:
+            stale.unlink(missing_ok=True)
+        return cls(name, ordered, index, kind, source_weights)
+
+    def centroids(self) -> tuple[list[str], npt.NDArray[np.float32]]:
+        """One unit vector per concept: the mean of its label vectors. ``(uris, matrix)``."""
+        uris = sorted({label.uri for label in self.labels})
+        row = {uri: i for i, uri in enumerate(uris)}
+        sums = np.zeros((len(uris), self.index.dimension), dtype=np.float32)
+        counts = np.zeros(len(uris), dtype=np.float32)
+        for position, label in enumerate(self.labels):
+            sums[row[label.uri]] += self.index.vector(str(position))
+            counts[row[label.uri]] += 1
+        sums /= np.maximum(counts, 1)[:, None]
+        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        return uris, sums
+
+    def search(
+        self, vectors: npt.NDArray[np.float32], k: int, *, fetch: int | None = None
+    ) -> list[list[ConceptScore]]:
+        """Top-``k`` concepts for each query vector, by best label."""
+        hits_per_query = self.index.search(vectors, fetch or max(k * 8, 50))
+        results = []
+        for hits in hits_per_query:
+            best: dict[str, ConceptScore] = {}
+            for hit in hits:
+                label = self.labels[int(hit.id)]
+                score = hit.score * self.source_weights.get(label.source, 1.0)
+                if label.uri not in best or score > best[label.uri].score:
+                    best[label.uri] = ConceptScore(label.uri, score, label.text, label.source)
+            results.append(sorted(best.values(), key=lambda c: -c.score)[:k])
+        return results

@@ -1,0 +1,1 @@
+"""The overseas programmes: their cited rules, and eligibility against them."""

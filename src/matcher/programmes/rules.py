@@ -1,0 +1,216 @@
+"""Overseas contract-work programmes: their rules (``data/programmes.yaml``) and eligibility.
+
+The rules are data, not code: each programme's age range, language test and minimum level,
+education, health requirement, disqualifiers, contract, costs and support, each citing one of
+the file's sources, with the date the file was last checked. :func:`load_programmes` validates
+the whole file on load; a mistake is reported with the line it is on.
+
+:func:`check_eligibility` compares a profile with a programme's hard requirements and returns
+every unmet one with the route to meet it (or says there is none, e.g. above the age limit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from matcher.errors import DataFormatError
+from matcher.reference.languages import level_rank
+
+PROGRAMMES_FILE = "programmes.yaml"
+EDUCATION_ORDER = ("none", "lower-secondary", "upper-secondary", "vocational", "college",
+                   "bachelor")  # fmt: skip
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Source(_Strict):
+    title: str
+    publisher: str | None = None
+    url: str | None = None
+
+
+class Cited(_Strict):
+    source: str
+
+
+class Texts(Cited):
+    text_vi: str
+    text_en: str
+
+
+class AgeRule(Cited):
+    min: int = Field(ge=14, le=80)
+    max: int = Field(ge=14, le=80)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeRule:
+        if self.min > self.max:
+            raise ValueError(f"age min {self.min} is above max {self.max}")
+        return self
+
+
+class LanguageTest(_Strict):
+    test: str
+    min_level: str
+    scale: Literal["score", "jlpt", "cefr"]
+
+    @model_validator(mode="after")
+    def _level_fits_scale(self) -> LanguageTest:
+        if level_rank(self.min_level, self.scale) is None:
+            raise ValueError(f"min_level {self.min_level!r} is not a {self.scale} level")
+        return self
+
+
+class LanguageRule(LanguageTest, Cited):
+    alternatives: list[LanguageTest] = Field(default_factory=list)
+    preparation_vi: str
+    preparation_en: str
+
+
+class EducationRule(Cited):
+    min: Literal["none", "lower-secondary", "upper-secondary", "vocational", "college",
+                 "bachelor"]  # fmt: skip
+    note_vi: str = ""
+    note_en: str = ""
+
+
+class Disqualifier(Texts):
+    id: str
+
+
+class Contract(Texts):
+    months_min: int = Field(ge=0)
+    months_max: int = Field(ge=0)
+
+
+class Costs(Texts):
+    vnd_min: int = Field(ge=0)
+    vnd_max: int = Field(ge=0)
+
+
+class Support(Cited):
+    loans_vi: str
+    loans_en: str
+    priority_groups: list[str] = Field(default_factory=list)
+
+
+class PriorityGroup(Cited):
+    id: str
+    name_vi: str
+    name_en: str
+
+
+class Programme(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    name_vi: str
+    name_en: str
+    scheme: str
+    destination: str = Field(pattern=r"^[A-Z]{2}$")
+    sectors: list[str]
+    occupations_en: list[str] = Field(default_factory=list)
+    age: AgeRule
+    language: LanguageRule | None = None
+    education: EducationRule
+    health: Texts
+    gender: Literal["male", "female"] | None = None
+    disqualifiers: list[Disqualifier] = Field(default_factory=list)
+    skills_test: Texts | None = None
+    contract: Contract
+    costs: Costs
+    support: Support
+
+
+class ProgrammeCatalog(_Strict):
+    last_checked: dt.date
+    sources: dict[str, Source]
+    programmes: list[Programme]
+    priority_groups: list[PriorityGroup]
+
+    def get(self, programme_id: str) -> Programme | None:
+        return next((p for p in self.programmes if p.id == programme_id), None)
+
+    @property
+    def groups(self) -> dict[str, PriorityGroup]:
+        return {group.id: group for group in self.priority_groups}
+
+
+# ---------------------------------------------------------------------- loading
+def load_programmes(project_data_dir: Path) -> ProgrammeCatalog:
+    """Read and validate ``programmes.yaml``; every error names ``file:line``."""
+    import yaml
+
+    path = Path(project_data_dir) / PROGRAMMES_FILE
+    if not path.exists():
+        raise DataFormatError(f"{path} is missing: it ships with the repository (data/)")
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise DataFormatError(f"{path}{line}: not valid YAML ({problem})") from None
+    try:
+        catalog = ProgrammeCatalog.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise DataFormatError(
+            f"{path}:{_line_of(root, first['loc'])}: {where}: {first['msg']}"
+        ) from None
+    _check_references(catalog, root, path)
+    return catalog
+
+
+def _line_of(node: Any, loc: tuple[Any, ...]) -> int:
+    """The line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+    import yaml
+
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((value for key, value in node.value if key.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        if child is None:
+            break
+        node = child
+    return int(node.start_mark.line) + 1 if node is not None else 1
+
+
+def _check_references(catalog: ProgrammeCatalog, root: Any, path: Path) -> None:
+    ids = [p.id for p in catalog.programmes]
+    for index, programme in enumerate(catalog.programmes):
+        where = ("programmes", index)
+        if ids.count(programme.id) > 1:
+            line = _line_of(root, (*where, "id"))
+            raise DataFormatError(f"{path}:{line}: programme id {programme.id!r} is repeated")
+        cited: list[tuple[tuple[Any, ...], str]] = [
+            (("age",), programme.age.source), (("education",), programme.education.source),
+            (("health",), programme.health.source), (("contract",), programme.contract.source),
+            (("costs",), programme.costs.source), (("support",), programme.support.source),
+        ]  # fmt: skip
+        if programme.language:
+            cited.append((("language",), programme.language.source))
+        if programme.skills_test:
+            cited.append((("skills_test",), programme.skills_test.source))
+        cited += [(("disqualifiers", i), d.source) for i, d in enumerate(programme.disqualifiers)]
+        for loc, source in cited:
+            if source not in catalog.sources:
+                line = _line_of(root, (*where, *loc, "source"))
+                raise DataFormatError(
+                    f"{path}:{line}: source {source!r} is not listed under 'sources'"
+                )
+        for group in programme.support.priority_groups:
+            if group not in catalog.groups:
+                line = _line_of(root, (*where, "support", "priority_groups"))
+                raise DataFormatError(
+                    f"{path}:{line}: priority group {group!r} is not listed under 'priority_groups'"
+                )

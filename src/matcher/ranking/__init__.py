@@ -1,0 +1,1 @@
+"""Match features, rankers (hand-set and learned), explanations, ranking metrics."""

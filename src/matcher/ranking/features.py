@@ -1,0 +1,264 @@
+"""Re-ranking features, the ranker seam, and explanations a person can read.
+
+Retrieval (FAISS) proposes candidates by embedding similarity; :func:`match_features` computes
+the features of one (candidate, job) pair; a :class:`Ranker` turns feature rows into scores.
+The hand-set :class:`WeightedRanker` is the default; a learned model only has to implement
+``score``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from matcher.reference.languages import language_code, level_rank
+from matcher.schemas import Explanation, Lang, LanguageAbility, SkillRef
+from matcher.text import fold
+
+FEATURES = (
+    "similarity",
+    "essential_coverage",
+    "optional_coverage",
+    "location",
+    "language",
+    "experience",
+    "transition",
+    "priority",
+)
+
+
+class Ranker(Protocol):
+    """Anything that scores feature rows (one dict per pair, keys = :data:`FEATURES`)."""
+
+    def score(self, rows: Sequence[dict[str, float]]) -> list[float]: ...
+
+
+@dataclass
+class WeightedRanker:
+    """A weighted sum of features. ``similarity`` is rescaled to [0, 1] within each result set,
+    because raw cosines differ by model (e5's sit in 0.7–0.9, MiniLM's in 0.2–0.7)."""
+
+    weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "similarity": 0.40,
+            "essential_coverage": 0.25,
+            "optional_coverage": 0.10,
+            "location": 0.12,
+            "language": 0.08,
+            "experience": 0.05,
+            "transition": 0.10,
+        }
+    )
+
+    def score(self, rows: Sequence[dict[str, float]]) -> list[float]:
+        if not rows:
+            return []
+        similarity = np.array([row["similarity"] for row in rows])
+        low, high = float(similarity.min()), float(similarity.max())
+        spread = high - low if high > low else 1.0
+        scores = []
+        for row, raw in zip(rows, similarity):
+            values = dict(row, similarity=(raw - low) / spread if high > low else 1.0)
+            scores.append(sum(self.weights.get(name, 0.0) * values[name] for name in FEATURES))
+        return scores
+
+
+# ---------------------------------------------------------------------- languages
+def language_met(required: LanguageAbility, has: Sequence[LanguageAbility]) -> bool:
+    code = language_code(required.language)
+    wanted = level_rank(required.level)
+    for ability in has:
+        if language_code(ability.language) != code:
+            continue
+        if wanted is None:
+            return True
+        same_scale = (
+            required.certificate is None
+            or ability.certificate is None
+            or fold(required.certificate) == fold(ability.certificate)
+        )
+        level = level_rank(ability.level)
+        if same_scale and level is not None and level >= wanted:
+            return True
+    return False
+
+
+def describe_language(ability: LanguageAbility) -> str:
+    parts = [ability.language, ability.certificate or "", ability.level or ""]
+    return " ".join(part for part in parts if part)
+
+
+# ---------------------------------------------------------------------- features
+@dataclass(frozen=True)
+class Seeker:
+    """The parts of a profile that matching reads."""
+
+    skills: frozenset[str]
+    languages: tuple[LanguageAbility, ...] = ()
+    province: str | None = None
+    willing_to_relocate: bool = False
+    willing_to_work_abroad: bool = False
+    preferred_countries: tuple[str, ...] = ()
+    years_experience: float | None = None
+    #: for a public-sector past: good target occupations, uri -> (score in [0, 1], name)
+    transitions: Mapping[str, tuple[float, str]] = field(default_factory=dict)
+    #: the former position the transitions start from, as the person wrote it
+    origin: str | None = None
+    #: priority groups of the person that the posting's programme supports (the boost)
+    priority: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The parts of a posting that matching reads."""
+
+    skills: tuple[SkillRef, ...]
+    languages: tuple[LanguageAbility, ...] = ()
+    province: str | None = None
+    country: str = "VN"
+    remote: bool = False
+    min_experience_years: float | None = None
+    occupation: str | None = None
+
+
+def _same_place(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and fold(a or "") == fold(b or "")
+
+
+def location_fit(seeker: Seeker, opening: Opening) -> float:
+    if opening.country != "VN":
+        if not seeker.willing_to_work_abroad:
+            return 0.0
+        preferred = {c.upper() for c in seeker.preferred_countries}
+        return 1.0 if not preferred or opening.country in preferred else 0.7
+    if opening.remote or _same_place(seeker.province, opening.province):
+        return 1.0
+    if seeker.province is None or opening.province is None:
+        return 0.5
+    return 0.6 if seeker.willing_to_relocate else 0.2
+
+
+def match_features(seeker: Seeker, opening: Opening, similarity: float) -> dict[str, float]:
+    essential = [s.uri for s in opening.skills if s.essential]
+    optional = [s.uri for s in opening.skills if not s.essential]
+    if not essential:
+        # A posting that names no required skills is judged on the skills found in its text,
+        # rather than counted as fully covered.
+        essential = optional
+    languages = [language_met(required, seeker.languages) for required in opening.languages]
+    if opening.min_experience_years:
+        years = seeker.years_experience
+        experience = 0.5 if years is None else min(1.0, years / opening.min_experience_years)
+    else:
+        experience = 1.0
+    return {
+        "similarity": float(similarity),
+        "essential_coverage": _coverage(essential, seeker.skills),
+        "optional_coverage": _coverage(optional, seeker.skills),
+        "location": location_fit(seeker, opening),
+        "language": sum(languages) / len(languages) if languages else 1.0,
+        "experience": experience,
+        "transition": seeker.transitions.get(opening.occupation or "", (0.0, ""))[0],
+        "priority": 1.0 if seeker.priority else 0.0,
+    }
+
+
+def _coverage(wanted: list[str], has: frozenset[str]) -> float:
+    return sum(uri in has for uri in wanted) / len(wanted) if wanted else 1.0
+
+
+# ---------------------------------------------------------------------- explanations
+_TEXT = {
+    "vi": {
+        "essential": "Có {m}/{n} kỹ năng bắt buộc",
+        "no_essential": "Tin tuyển dụng không nêu kỹ năng bắt buộc",
+        "missing": "Còn thiếu: {labels}",
+        "same_place": "Cùng tỉnh/thành: {place}",
+        "remote": "Làm việc từ xa",
+        "relocate": "Ở {place}; sẵn sàng chuyển nơi làm việc",
+        "far": "Ở tỉnh/thành khác ({place})",
+        "abroad": "Việc làm ở nước ngoài ({country}); sẵn sàng đi làm việc ở nước ngoài",
+        "not_abroad": "Việc làm ở nước ngoài ({country}); chưa chọn làm việc ở nước ngoài",
+        "languages_met": "Đáp ứng yêu cầu ngoại ngữ",
+        "languages_missing": "Chưa đáp ứng ngoại ngữ: {labels}",
+        "experience": "{years:g} năm kinh nghiệm (yêu cầu {wanted:g})",
+        "similar": "Hồ sơ gần với mô tả công việc (độ tương đồng {value:.2f})",
+        "transition": "Hướng chuyển nghề phù hợp từ «{origin}»: {target}",
+        "priority": "Được ưu tiên (thuộc nhóm: {groups}): điểm xếp hạng được cộng thêm",
+    },
+    "en": {
+        "essential": "Has {m} of {n} essential skills",
+        "no_essential": "The posting lists no essential skills",
+        "missing": "Missing: {labels}",
+        "same_place": "Same province: {place}",
+        "remote": "Remote work",
+        "relocate": "In {place}; willing to relocate",
+        "far": "In another province ({place})",
+        "abroad": "Overseas job ({country}); willing to work abroad",
+        "not_abroad": "Overseas job ({country}); not marked as willing to work abroad",
+        "languages_met": "Meets the language requirements",
+        "languages_missing": "Language requirements not met: {labels}",
+        "experience": "{years:g} years of experience ({wanted:g} required)",
+        "similar": "The profile reads close to the job description (similarity {value:.2f})",
+        "transition": "A good career move from “{origin}”: {target}",
+        "priority": "Priority group ({groups}): a ranking boost was added",
+    },
+}
+
+
+def skill_label(skill: SkillRef, lang: Lang) -> str:
+    return (skill.label_vi or skill.label) if lang == "vi" else skill.label
+
+
+def explain(
+    seeker: Seeker, opening: Opening, features: dict[str, float], lang: Lang
+) -> Explanation:
+    """Matched and missing skills (essential first) and short reasons in ``lang``."""
+    text = _TEXT[lang]
+    matched = [s for s in opening.skills if s.uri in seeker.skills]
+    missing = [s for s in opening.skills if s.uri not in seeker.skills]
+    matched.sort(key=lambda s: not s.essential)
+    missing.sort(key=lambda s: not s.essential)
+    reasons = []
+    essential = [s for s in opening.skills if s.essential]
+    if essential:
+        have = sum(s.uri in seeker.skills for s in essential)
+        reasons.append(text["essential"].format(m=have, n=len(essential)))
+    else:
+        reasons.append(text["no_essential"])
+    missing_essential = [skill_label(s, lang) for s in missing if s.essential][:3]
+    if missing_essential:
+        reasons.append(text["missing"].format(labels=", ".join(missing_essential)))
+    if opening.country != "VN":
+        key = "abroad" if seeker.willing_to_work_abroad else "not_abroad"
+        reasons.append(text[key].format(country=opening.country))
+    elif opening.remote:
+        reasons.append(text["remote"])
+    elif _same_place(seeker.province, opening.province):
+        reasons.append(text["same_place"].format(place=opening.province))
+    elif opening.province and seeker.province:
+        key = "relocate" if seeker.willing_to_relocate else "far"
+        reasons.append(text[key].format(place=opening.province))
+    if opening.languages:
+        unmet = [r for r in opening.languages if not language_met(r, seeker.languages)]
+        if unmet:
+            labels = ", ".join(describe_language(r) for r in unmet)
+            reasons.append(text["languages_missing"].format(labels=labels))
+        else:
+            reasons.append(text["languages_met"])
+    if opening.min_experience_years and seeker.years_experience is not None:
+        reasons.append(
+            text["experience"].format(
+                years=seeker.years_experience, wanted=opening.min_experience_years
+            )
+        )
+    if seeker.priority:
+        reasons.append(text["priority"].format(groups=", ".join(seeker.priority)))
+    target = seeker.transitions.get(opening.occupation or "")
+    if target and seeker.origin:
+        reasons.insert(0, text["transition"].format(origin=seeker.origin, target=target[1]))
+    reasons.append(text["similar"].format(value=features["similarity"]))
+    return Explanation(matched_skills=matched, missing_skills=missing, reasons=reasons)

@@ -1,0 +1,1 @@
+"""Read-only reference data as typed objects: ESCO, public-sector positions, provinces, languages."""

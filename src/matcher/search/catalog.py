@@ -1,0 +1,210 @@
+"""The job and candidate vector indexes, kept in step with the store.
+
+A write is embedded first (:meth:`Catalog.job_vectors`), so a record the model cannot embed is
+rejected before anything is stored; then it goes to the store, then to the index with those
+vectors. The index files are a derived cache: they are saved after bulk changes and at shutdown,
+and :meth:`Catalog.reconcile` brings them back in line with the store at start-up (embedding what
+is missing or changed, dropping what was deleted), so a crash between the two writes loses
+nothing and the index never returns a deleted record. A stored record that cannot be embedded
+(written by an older version, or by hand) is quarantined, not fatal: it is logged by id only,
+listed to admins, and start-up carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.errors import IndexStateError, InvalidInputError
+from matcher.nlp.encoder import Encoder
+from matcher.schemas import Candidate, JobPosting
+from matcher.search.index import VectorIndex
+from matcher.settings import IndexConfig
+from matcher.store import Store, content_hash
+
+logger = logging.getLogger(__name__)
+
+#: Characters of free text that go into a record's embedding (the model reads max_seq_length
+#: tokens, 256 by default: about 1,000 characters of Vietnamese or English).
+EMBED_TEXT_CHARS = 1_200
+EMBED_SKILLS = 12
+Progress = Callable[[str, int, int], None]
+
+
+def job_text(job: JobPosting) -> str:
+    skills = ", ".join(s.label_vi or s.label for s in job.skills[:EMBED_SKILLS])
+    parts = [job.title, job.description[:EMBED_TEXT_CHARS], skills]
+    return "\n".join(part for part in parts if part)
+
+
+def candidate_text(candidate: Candidate) -> str:
+    skills = ", ".join(s.label_vi or s.label for s in candidate.skills_found[:EMBED_SKILLS])
+    parts = [
+        candidate.former_position or "",
+        candidate.sector or "",
+        candidate.text[:EMBED_TEXT_CHARS],
+        skills,
+    ]
+    return "\n".join(part for part in parts if part)
+
+
+def job_metadata(job: JobPosting) -> dict[str, Any]:
+    return {
+        "hash": content_hash(job.model_dump(mode="json")),
+        "employer_id": job.employer_id,
+        "province": job.province,
+        "country": job.country,
+        "remote": job.remote,
+        "salary_max": job.salary_max,
+        "salary_min": job.salary_min,
+        "programme": job.programme,
+        "occupation": job.occupation,
+        "title": job.title,
+    }
+
+
+def candidate_metadata(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "hash": content_hash(candidate.model_dump(mode="json")),
+        "consent": candidate.consent_to_be_found,
+        "province": candidate.province,
+        "abroad": candidate.willing_to_work_abroad,
+    }
+
+
+@dataclass
+class ReconcileReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    #: ids of stored records that could not be embedded, by kind ("job", "candidate")
+    quarantined: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Catalog:
+    """Vector indexes of postings and candidates, with their files on disk."""
+
+    def __init__(
+        self, store: Store, encoder: Encoder, index_dir: Path, config: IndexConfig | None = None
+    ) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.index_dir = Path(index_dir)
+        self.config = config or IndexConfig()
+        self.lock = threading.RLock()
+        # Vectors depend on the model and on how much of each text it reads.
+        key = f"{encoder.fingerprint}-{encoder.model.max_seq_length}"
+        self.jobs_path = self.index_dir / f"jobs-{key}.npz"
+        self.candidates_path = self.index_dir / f"candidates-{key}.npz"
+        self.jobs = self._load(self.jobs_path)
+        self.candidates = self._load(self.candidates_path)
+
+    def _load(self, path: Path) -> VectorIndex:
+        if path.exists():
+            try:
+                return VectorIndex.load(path)
+            except IndexStateError:  # a damaged derived file is rebuilt from the store
+                logger.warning("index %s is unreadable; rebuilding it from the store", path)
+        return VectorIndex(self.encoder.dimension, self.config)
+
+    # ------------------------------------------------------------------ writes
+    def job_vectors(self, jobs: list[JobPosting]) -> npt.NDArray[np.float32]:
+        """``(len(jobs), dimension)`` passage vectors. Raises :class:`InvalidInputError` for a
+        posting with nothing to embed: call it before storing anything."""
+        return self.encoder.encode([job_text(job) for job in jobs], kind="passage")
+
+    def candidate_vectors(self, candidates: list[Candidate]) -> npt.NDArray[np.float32]:
+        return self.encoder.encode([candidate_text(c) for c in candidates], kind="passage")
+
+    def index_jobs(
+        self, jobs: list[JobPosting], vectors: npt.NDArray[np.float32] | None = None
+    ) -> None:
+        if not jobs:
+            return
+        vectors = self.job_vectors(jobs) if vectors is None else vectors
+        with self.lock:
+            self.jobs.upsert([job.id for job in jobs], vectors, [job_metadata(j) for j in jobs])
+
+    def drop_job(self, job_id: str) -> None:
+        with self.lock:
+            self.jobs.remove([job_id])
+
+    def index_candidates(
+        self, candidates: list[Candidate], vectors: npt.NDArray[np.float32] | None = None
+    ) -> None:
+        if not candidates:
+            return
+        vectors = self.candidate_vectors(candidates) if vectors is None else vectors
+        with self.lock:
+            self.candidates.upsert(
+                [c.id for c in candidates], vectors, [candidate_metadata(c) for c in candidates]
+            )
+
+    def drop_candidate(self, candidate_id: str) -> None:
+        with self.lock:
+            self.candidates.remove([candidate_id])
+
+    def save(self) -> None:
+        with self.lock:
+            self.jobs.save(self.jobs_path)
+            self.candidates.save(self.candidates_path)
+
+    # ------------------------------------------------------------------ start-up
+    def reconcile(self, progress: Progress | None = None, batch: int = 256) -> ReconcileReport:
+        """Make the indexes hold exactly what the store holds; returns what changed."""
+        report = ReconcileReport()
+        for name, index, hashes, load, add in (
+            ("jobs", self.jobs, self.store.job_hashes(), self.store.iter_jobs, self.index_jobs),
+            ("candidates", self.candidates, self.store.candidate_hashes(),
+             self.store.iter_candidates, self.index_candidates),
+        ):  # fmt: skip
+            stale = [i for i in index.ids if i not in hashes]
+            with self.lock:
+                report.removed += index.remove(stale)
+            todo = {
+                record_id
+                for record_id, digest in hashes.items()
+                if record_id not in index or index.metadata(record_id).get("hash") != digest
+            }
+            report.updated += sum(record_id in index for record_id in todo)
+            report.added += sum(record_id not in index for record_id in todo)
+            done = 0
+            kind = name.removesuffix("s")
+            for chunk in _chunks(load(todo) if todo else iter(()), batch):
+                try:
+                    add(chunk)  # type: ignore[operator]
+                except InvalidInputError:  # one bad record: index the others, set it aside
+                    for record in chunk:
+                        try:
+                            add([record])  # type: ignore[operator]
+                        except InvalidInputError as error:
+                            # by id and error code only: the record may hold personal data
+                            logger.warning("quarantined %s %s: %s", kind, record.id, error.code)
+                            report.quarantined.setdefault(kind, []).append(record.id)
+                            self.store.quarantine(kind, record.id, error.code)
+                done += len(chunk)
+                if progress:
+                    progress(name, done, len(todo))
+            bad = set(report.quarantined.get(kind, []))
+            self.store.release_quarantine(kind, keep=bad)
+        if report.added or report.updated or report.removed:
+            self.save()
+        return report
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

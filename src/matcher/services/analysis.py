@@ -1,0 +1,50 @@
+"""Text analysis: occupations and skills found in free text, and raw embeddings.
+
+Inputs are normalised and checked before anything heavy is loaded, so bad input fails fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.nlp.encoder import Kind
+from matcher.nlp.skills import resolve_skill_names, skill_refs
+from matcher.schemas import OccupationMatch, SkillMatch, SkillRef
+from matcher.services.runtime import Runtime
+from matcher.text import normalize_text
+
+
+def validated(rt: Runtime, texts: list[str], *, keep_lines: bool = False) -> list[str]:
+    limit = rt.settings.max_text_chars
+    return [normalize_text(text, max_chars=limit, keep_lines=keep_lines) for text in texts]
+
+
+def match_occupations(rt: Runtime, texts: list[str], k: int = 10) -> list[list[OccupationMatch]]:
+    texts = validated(rt, texts)
+    return rt.parts.models.occupations.match_many(texts, k)
+
+
+def extract_skills(rt: Runtime, texts: list[str], k: int = 20) -> list[list[SkillMatch]]:
+    texts = validated(rt, texts, keep_lines=True)
+    return rt.parts.models.skills.extract_many(texts, k)
+
+
+def embed(rt: Runtime, texts: list[str], kind: Kind) -> npt.NDArray[np.float32]:
+    texts = validated(rt, texts)
+    return rt.parts.encoder.encode(texts, kind=kind)
+
+
+def record_skills(
+    rt: Runtime, declared: list[str], text: str, *, found_essential: bool, k: int, thorough: bool
+) -> list[SkillRef]:
+    """Declared skill names resolved to ESCO (essential), then skills found in ``text``
+    that were not declared. ``thorough=False``: verbatim labels only, no model call."""
+    extractor = rt.parts.models.skills
+    given = resolve_skill_names(extractor, declared, essential=True)
+    if not text.strip():
+        return given
+    matches = extractor.extract(text, k=k) if thorough else extractor.extract_exact(text, k=k)
+    known = {skill.uri for skill in given}
+    found = skill_refs(matches, rt.reference.taxonomy, essential=found_essential)
+    return given + [skill for skill in found if skill.uri not in known]

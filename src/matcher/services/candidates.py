@@ -1,0 +1,93 @@
+"""Profiles: built with their ESCO skills, stored and indexed together, opened only with the
+owner's token, and erased with their vectors and feedback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+from matcher.errors import InvalidInputError
+from matcher.schemas import Candidate, CandidateProfileIn
+from matcher.services.access import own_candidate
+from matcher.services.analysis import record_skills
+from matcher.services.runtime import Runtime
+from matcher.store import Remember, now
+
+EXTRACTED_PROFILE_SKILLS = 25
+
+
+def build_candidate(
+    rt: Runtime,
+    data: CandidateProfileIn,
+    *,
+    candidate_id: str | None = None,
+    created_at: dt.datetime | None = None,
+    thorough: bool = True,
+) -> Candidate:
+    """A profile with its ESCO skills: declared ones plus those found in the text. With
+    ``thorough=False`` only verbatim labels are looked for in the text (no model call)."""
+    groups = rt.reference.programmes.groups
+    unknown = [g for g in data.priority_groups if g not in groups]
+    if unknown:
+        raise InvalidInputError(
+            f"unknown priority group {', '.join(map(repr, unknown))}; use one of "
+            f"{', '.join(sorted(groups))}"
+        )
+    room = rt.settings.max_text_chars - len(data.former_position or "") - 1
+    text = "\n".join(part for part in (data.former_position or "", data.text[:room])
+                     if part.strip())  # fmt: skip
+    skills = record_skills(rt, data.skills, text, found_essential=True,
+                           k=EXTRACTED_PROFILE_SKILLS, thorough=thorough)  # fmt: skip
+    stamp = now()
+    return Candidate(
+        **data.model_dump(include=set(CandidateProfileIn.model_fields)),
+        id=candidate_id or str(uuid.uuid4()),
+        skills_found=skills,
+        created_at=created_at or stamp,
+        updated_at=stamp,
+    )
+
+
+def create_candidate(
+    rt: Runtime,
+    data: CandidateProfileIn,
+    *,
+    remember: Callable[[Candidate], Remember | None] | None = None,
+) -> tuple[Candidate, str]:
+    """Store a profile, index it, and return it with the owner's token. ``remember``: as
+    for :func:`matcher.services.jobs.create_jobs` (the answer is rendered with the new
+    token)."""  # fmt: skip
+    candidate = build_candidate(rt, data)
+    kept = remember(candidate) if remember else None
+    tokens = rt.write(
+        [candidate], lambda people: [rt.store.add_candidate(people[0], remember=kept)]
+    )
+    return candidate, tokens[0]
+
+
+def get_candidate(rt: Runtime, candidate_id: str, token: str | None) -> Candidate:
+    return own_candidate(rt, candidate_id, token)
+
+
+def replace_candidate(
+    rt: Runtime, candidate_id: str, token: str | None, data: CandidateProfileIn
+) -> Candidate:
+    current = own_candidate(rt, candidate_id, token)
+    candidate = build_candidate(rt, data, candidate_id=candidate_id, created_at=current.created_at)
+    rt.write([candidate], lambda people: rt.store.replace_candidate(people[0]))
+    return candidate
+
+
+def delete_candidate(rt: Runtime, candidate_id: str, token: str | None) -> None:
+    """Erase the profile, its feedback links and its vectors."""
+    own_candidate(rt, candidate_id, token)
+    with rt.writes:
+        rt.store.delete_candidate(candidate_id)
+        rt.parts.catalog.drop_candidate(candidate_id)
+
+
+def add_built(rt: Runtime, people: list[Candidate]) -> list[str]:
+    """Store and index profiles already built (the demo set, evaluation corpora); returns
+    each owner's token."""
+    return rt.write(people, lambda records: [rt.store.add_candidate(c) for c in records])  # type: ignore[no-any-return]

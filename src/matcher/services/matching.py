@@ -1,0 +1,246 @@
+"""Two-way matching: jobs for a candidate and consenting candidates for a posting, retrieved
+from the indexes, scored by the ranker and explained in the reader's language.
+
+A candidate's priority group (poor or near-poor household, ethnic minority, ...) is vulnerable
+status: it never reaches an employer, in no feature, reason or note. The boost still applies;
+the employer is told once, generally, that the programme's priority rules are part of the
+ranking."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from matcher.ranking.features import Opening, Seeker, explain, match_features
+from matcher.schemas import (
+    Candidate,
+    CandidateRanking,
+    CandidateView,
+    Explanation,
+    JobFilters,
+    JobPosting,
+    Lang,
+    RankedCandidate,
+    RankedJob,
+    check_k,
+)
+from matcher.search.catalog import candidate_text, job_text
+from matcher.search.filters import job_filter
+from matcher.services import programmes
+from matcher.services.access import owned_job
+from matcher.services.careers import transition_targets
+from matcher.services.runtime import Parts, Runtime
+from matcher.store import Principal
+
+#: How many postings/profiles are retrieved per result before re-ranking.
+RETRIEVE_FACTOR = 10
+MIN_RETRIEVE = 100
+#: Postings of a public-sector candidate's transition targets retrieved on top.
+TRANSITION_JOBS = 30
+#: Features an employer never sees: ``priority`` says the person is in a vulnerable group.
+EMPLOYER_HIDDEN_FEATURES = frozenset({"priority"})
+PRIORITY_RULES_NOTE: dict[str, str] = {
+    "vi": "Thứ tự xếp hạng có áp dụng quy định ưu tiên của chương trình (không cho biết ứng viên "
+    "nào được ưu tiên).",
+    "en": "The ranking applies the programme's priority rules (it does not say which candidate "
+    "they apply to).",
+}
+Pair = tuple[Seeker, Opening, float]
+
+
+def recommend_jobs(
+    rt: Runtime,
+    candidate: Candidate,
+    *,
+    k: int = 10,
+    filters: JobFilters | None = None,
+    lang: Lang = "vi",
+) -> list[RankedJob]:
+    """Jobs for a candidate: FAISS retrieval, then re-ranking with features, explained.
+
+    A candidate whose former position is in the public-sector map also gets postings of
+    that position's best transition targets retrieved, and a ``transition`` feature."""
+    check_k(k)
+    parts = rt.parts
+    jobs, pairs = job_pairs(rt, candidate, filters=filters, lang=lang, parts=parts,
+                            retrieve=max(k * RETRIEVE_FACTOR, MIN_RETRIEVE))  # fmt: skip
+    return [
+        RankedJob(job=jobs[i], score=score, features=features, explanation=explanation,
+                  programme=programmes.summary(rt, jobs[i].programme, lang),
+                  eligibility=programmes.posting_eligibility(rt, jobs[i].programme, candidate,
+                                                             lang))
+        for i, score, features, explanation in rank(parts, pairs, k, lang)
+    ]  # fmt: skip
+
+
+def job_pairs(
+    rt: Runtime,
+    candidate: Candidate,
+    *,
+    filters: JobFilters | None = None,
+    lang: Lang = "vi",
+    retrieve: int | None = None,
+    parts: Parts | None = None,
+) -> tuple[list[JobPosting], list[Pair]]:
+    """The postings retrieved for a candidate (programme postings the candidate is not
+    eligible for left out), each with the (seeker, opening, similarity) the ranker reads.
+    Recommendations rank these; training and evaluation compute their features."""
+    catalog = (parts or rt.parts).catalog  # one snapshot: a reload swaps encoder and index
+    query = catalog.encoder.encode([candidate_text(candidate)], kind="query")
+    keep = job_filter(filters) if filters else None
+    seeker = seeker_of(candidate, transition_targets(rt, candidate, lang))
+    with catalog.lock:
+        [hits] = catalog.jobs.search(query, retrieve or MIN_RETRIEVE, where=keep)
+        if seeker.transitions:
+            targets = seeker.transitions
+
+            def in_targets(meta: Mapping[str, Any]) -> bool:
+                return meta.get("occupation") in targets and (keep is None or keep(meta))
+
+            [extra] = catalog.jobs.search(query, TRANSITION_JOBS, where=in_targets)
+            seen = {hit.id for hit in hits}
+            hits = hits + [hit for hit in extra if hit.id not in seen]
+    jobs = rt.store.get_jobs([hit.id for hit in hits])
+    eligible, boosted = programmes.programme_fit(
+        rt, candidate, {job.programme for job in jobs.values() if job.programme}
+    )
+    known = rt.reference.programmes
+    found = [
+        (jobs[hit.id], hit.score)
+        for hit in hits
+        if hit.id in jobs  # a record the store no longer has is never returned
+        and (jobs[hit.id].programme is None or jobs[hit.id].programme in eligible
+             or known.get(jobs[hit.id].programme or "") is None)
+    ]  # fmt: skip
+    pairs = [
+        (replace(seeker, priority=programmes.group_names(rt, boosted.get(job.programme or "", []),
+                                                         lang)),
+         opening_of(job), score)
+        for job, score in found
+    ]  # fmt: skip
+    return [job for job, _ in found], pairs
+
+
+def rank_candidates(
+    rt: Runtime, job_id: str, principal: Principal, *, k: int = 10, lang: Lang = "vi"
+) -> CandidateRanking:
+    """Consenting candidates for an employer's own posting; no names or contacts. For a
+    programme posting, only candidates eligible for the programme, with the priority boost."""
+    check_k(k)
+    job = owned_job(rt, job_id, principal)
+    parts = rt.parts
+    candidates, pairs = candidate_pairs(
+        rt, job, lang=lang, retrieve=max(k * RETRIEVE_FACTOR, MIN_RETRIEVE), parts=parts
+    )
+    ranked = rank(parts, pairs, k, lang, employer_view=True)
+    rt.store.audit(principal.actor, "candidate_search", job_id, len(ranked))
+    programme = rt.reference.programmes.get(job.programme) if job.programme else None
+    notes = [PRIORITY_RULES_NOTE[lang]] if programme and programme.support.priority_groups else []
+    return CandidateRanking(
+        results=[
+            RankedCandidate(candidate=candidate_view(candidates[i]), score=score,
+                            features=features, explanation=explanation)
+            for i, score, features, explanation in ranked
+        ],
+        notes=notes,
+    )  # fmt: skip
+
+
+def candidate_pairs(
+    rt: Runtime,
+    job: JobPosting,
+    *,
+    lang: Lang = "vi",
+    retrieve: int | None = None,
+    parts: Parts | None = None,
+) -> tuple[list[Candidate], list[Pair]]:
+    """The consenting candidates retrieved for a posting (for a programme posting, the
+    eligible ones), each with the (seeker, opening, similarity) the ranker reads."""
+    programme = rt.reference.programmes.get(job.programme) if job.programme else None
+    catalog = (parts or rt.parts).catalog
+    query = catalog.encoder.encode([job_text(job)], kind="query")
+    with catalog.lock:
+        [hits] = catalog.candidates.search(query, retrieve or MIN_RETRIEVE, where={"consent": True})
+    candidates = rt.store.get_candidates([hit.id for hit in hits])
+    opening = opening_of(job)
+    found = [
+        (candidates[hit.id], hit.score)
+        for hit in hits
+        if hit.id in candidates and candidates[hit.id].consent_to_be_found
+    ]
+    if programme is not None:
+        found = [(c, score) for c, score in found if programmes.eligible_for(rt, programme, c)]
+    supported = set(programme.support.priority_groups) if programme else set()
+    pairs = [
+        (replace(seeker_of(c), priority=programmes.group_names(
+            rt, [g for g in c.priority_groups if g in supported], lang)), opening, score)
+        for c, score in found
+    ]  # fmt: skip
+    return [c for c, _ in found], pairs
+
+
+def rank(
+    parts: Parts, pairs: list[Pair], k: int, lang: Lang, *, employer_view: bool = False
+) -> list[tuple[int, float, dict[str, float], Explanation]]:
+    """Score (seeker, opening, similarity) pairs with the ranker and explain the top ``k``:
+    ``(position in pairs, score, features, explanation)``, best first. ``employer_view``:
+    the features and reasons leave out the priority group (vulnerable status)."""
+    rows = [match_features(seeker, opening, similarity) for seeker, opening, similarity in pairs]
+    scores = parts.ranker.score(rows)
+    best = sorted(range(len(rows)), key=lambda i: -scores[i])[:k]
+    hidden = EMPLOYER_HIDDEN_FEATURES if employer_view else frozenset()
+    return [
+        (
+            i,
+            round(scores[i], 4),
+            {name: round(value, 4) for name, value in rows[i].items() if name not in hidden},
+            explain(replace(pairs[i][0], priority=()) if employer_view else pairs[i][0],
+                    pairs[i][1], rows[i], lang),
+        )
+        for i in best
+    ]  # fmt: skip
+
+
+def seeker_of(
+    candidate: Candidate, transitions: Mapping[str, tuple[float, str]] | None = None
+) -> Seeker:
+    return Seeker(
+        transitions=transitions or {},
+        origin=candidate.former_position if transitions else None,
+        skills=frozenset(s.uri for s in candidate.skills_found),
+        languages=tuple(candidate.languages),
+        province=candidate.province,
+        willing_to_relocate=candidate.willing_to_relocate,
+        willing_to_work_abroad=candidate.willing_to_work_abroad,
+        preferred_countries=tuple(candidate.preferred_countries),
+        years_experience=candidate.years_experience,
+    )
+
+
+def opening_of(job: JobPosting) -> Opening:
+    return Opening(
+        skills=tuple(job.skills),
+        languages=tuple(job.languages),
+        province=job.province,
+        country=job.country,
+        remote=job.remote,
+        min_experience_years=job.min_experience_years,
+        occupation=job.occupation,
+    )
+
+
+def candidate_view(candidate: Candidate) -> CandidateView:
+    """What an employer may see: no name, no contact, no free text, no priority group."""
+    return CandidateView(
+        id=candidate.id,
+        former_position=candidate.former_position,
+        sector=candidate.sector,
+        years_experience=candidate.years_experience,
+        education=candidate.education,
+        languages=candidate.languages,
+        province=candidate.province,
+        willing_to_relocate=candidate.willing_to_relocate,
+        willing_to_work_abroad=candidate.willing_to_work_abroad,
+        skills=candidate.skills_found,
+    )

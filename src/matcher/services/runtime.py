@@ -1,0 +1,419 @@
+"""The runtime: what the use cases read, loaded once, and swapped whole by a reload.
+
+Three layers, from slowest-changing to fastest:
+
+- :class:`Reference`: read-only data (ESCO, public-sector positions, training routes,
+  programmes, provinces), loaded on first use and never replaced while the process runs;
+- :class:`Models`: an encoder and everything derived from it (label indexes, occupation matcher,
+  skill extractor, transition ranker, the job and candidate indexes), built on first use;
+- :class:`Parts`: the models and the ranker being served, with the specs they came from. It is
+  immutable: a reload builds new ``Parts`` beside the served ones and swaps them in one
+  assignment under the write lock, so a request that took ``runtime.parts`` once sees one model
+  from start to end.
+
+Nothing heavy is loaded at construction, so commands that need only part of it start fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher import faults
+from matcher.careers.skill_gaps import TrainingRoutes, load_training_routes
+from matcher.careers.transitions import TransitionRanker
+from matcher.errors import ConflictError, InvalidInputError
+from matcher.nlp.encoder import Encoder
+from matcher.nlp.labels import LabelIndex
+from matcher.nlp.occupations import SOURCE_WEIGHTS as OCCUPATION_SOURCE_WEIGHTS
+from matcher.nlp.occupations import OccupationMatcher, occupation_labels
+from matcher.nlp.skills import SkillExtractor, skill_labels
+from matcher.programmes.rules import ProgrammeCatalog, load_programmes
+from matcher.ranking.features import Ranker, WeightedRanker
+from matcher.ranking.learned import LearnedRanker
+from matcher.reference.positions import PositionMap, load_positions
+from matcher.reference.provinces import Province, load_provinces
+from matcher.reference.taxonomy import Taxonomy, load_taxonomy
+from matcher.registry import ENCODER_MODEL, RANKER_MODEL, champion, configure, has_local_store
+from matcher.schemas import JobPosting
+from matcher.search.catalog import Catalog, Progress, ReconcileReport
+from matcher.settings import Settings
+from matcher.store import Store, now
+
+logger = logging.getLogger(__name__)
+
+
+class Reference:
+    """Read-only reference data, each part loaded on first use (all of them by ``prepare``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        s = self.settings
+        return load_taxonomy(s.data_dir, s.project_data_dir, s.caches)
+
+    @cached_property
+    def positions(self) -> PositionMap:
+        return load_positions(self.settings.project_data_dir, self.taxonomy)
+
+    @cached_property
+    def training_routes(self) -> TrainingRoutes:
+        return load_training_routes(self.settings.project_data_dir, self.taxonomy)
+
+    @cached_property
+    def programmes(self) -> ProgrammeCatalog:
+        return load_programmes(self.settings.project_data_dir)
+
+    @cached_property
+    def provinces(self) -> list[Province]:
+        """Vietnam's provinces and centrally run cities (data/provinces.csv), with region."""
+        return load_provinces(self.settings.project_data_dir)
+
+
+class TargetCache:
+    """Transition targets per (position, lang): a pure function of the position and the model,
+    so it lives and dies with the :class:`Models` that computed it. Thread-safe, bounded."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[tuple[str, str], list[Any]] = {}
+        self._size = size
+
+    def get(self, key: tuple[str, str]) -> list[Any] | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: tuple[str, str], value: list[Any]) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.pop(next(iter(self._items)))
+
+
+class Models:
+    """An encoder and what is derived from it, each built on first use. Everything here is a
+    function of the encoder, so a reload to a new encoder builds a new ``Models``."""
+
+    def __init__(self, encoder: Encoder, reference: Reference, store: Store) -> None:
+        self.encoder = encoder
+        self.reference = reference
+        self.store = store
+        self.targets = TargetCache()
+
+    @property
+    def _settings(self) -> Settings:
+        return self.reference.settings
+
+    @cached_property
+    def occupations(self) -> OccupationMatcher:
+        s, taxonomy = self._settings, self.reference.taxonomy
+        every = s.occupation_labels == "all"
+        labels = LabelIndex.build(
+            "occupations" if every else "preferred-occupations",
+            occupation_labels(taxonomy, all_labels=every), self.encoder, s.caches / "labels",
+            config=s.index, source_weights=OCCUPATION_SOURCE_WEIGHTS,
+        )  # fmt: skip
+        return OccupationMatcher(taxonomy, self.encoder, labels)
+
+    @cached_property
+    def skills(self) -> SkillExtractor:
+        s, taxonomy = self._settings, self.reference.taxonomy
+        labels = LabelIndex.build(
+            "skills", skill_labels(taxonomy), self.encoder, s.caches / "labels", config=s.index
+        )
+        return SkillExtractor(taxonomy, self.encoder, labels)
+
+    @cached_property
+    def transitions(self) -> TransitionRanker:
+        return TransitionRanker(self.reference.taxonomy, self.occupations.labels.centroids())
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        s = self._settings
+        return Catalog(self.store, self.encoder, s.state_dir / "indexes", s.index)
+
+    def build(self) -> None:
+        """Build every part now (so no request thread builds one lazily)."""
+        _ = self.occupations, self.skills, self.transitions, self.catalog
+
+
+@dataclass(frozen=True, eq=False)
+class Parts:
+    """What is being served: the specs, the models and the ranker. Never changed in place."""
+
+    served: Mapping[str, str]
+    models: Models
+    ranker: Ranker
+
+    @property
+    def encoder(self) -> Encoder:
+        return self.models.encoder
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.models.catalog
+
+
+class Runtime:
+    """Settings, the store, the reference data and the served :class:`Parts`, with the locks
+    that order writes and the reload that swaps the parts."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        encoder: Encoder | None = None,
+        load_encoder: Callable[[str], Encoder] | None = None,
+    ) -> None:
+        """``encoder``: a loaded encoder to serve instead of loading ``settings.model``;
+        ``load_encoder``: how a spec becomes an encoder (default: :meth:`Encoder.load` with the
+        settings), e.g. a deterministic fake for the fast tests."""  # fmt: skip
+        self.settings = settings
+        self._load_encoder = load_encoder
+        self.reference = Reference(settings)
+        #: store-and-index writes, and the final catch-up and swap of a reload
+        self.writes = threading.RLock()
+        self.reload_status = ReloadStatus()
+        self._reloading = threading.Lock()
+        self._building = threading.Lock()
+        self._parts: Parts | None = None
+        self._encoder = encoder  # a loaded encoder to serve instead of the configured one
+        #: whether the encoders run on inference workers (the server, after start())
+        self._serving = False
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.settings.database_url)
+
+    @property
+    def parts(self) -> Parts:
+        """The served parts; read it once per use case (a reload may swap it meanwhile)."""
+        parts = self._parts
+        if parts is None:
+            with self._building:
+                if self._parts is None:
+                    served = self.served_models()
+                    encoder = self._encoder or self.load_encoder(served["encoder"])
+                    models = Models(encoder, self.reference, self.store)
+                    self._parts = Parts(served, models, self.load_ranker(served["ranker"]))
+                parts = self._parts
+        return parts
+
+    # ------------------------------------------------------------------ models
+    def served_models(self) -> dict[str, str]:
+        """What to serve: ``{"encoder": spec, "ranker": spec}``. The registered champions
+        (pinned to their version) when ``serve_champions`` is on and the tracking store has
+        them; otherwise the configured ``model`` and ``ranker``."""
+        s = self.settings
+        served = {"encoder": s.model, "ranker": s.ranker}
+        if not s.serve_champions or not has_local_store(s.tracking_uri):
+            return served
+        configure(s.tracking_uri, s.state_dir)
+        for kind, name in (("encoder", ENCODER_MODEL), ("ranker", RANKER_MODEL)):
+            found = champion(name)
+            if found is not None:
+                served[kind] = found.uri
+        return served
+
+    def load_encoder(self, spec: str) -> Encoder:
+        if self._load_encoder is not None:
+            return self._load_encoder(spec)
+        s = self.settings
+        if spec.startswith(("models:/", "runs:/")):
+            configure(s.tracking_uri, s.state_dir)
+        return Encoder.load(
+            spec,
+            s.models_dir,
+            batch_size=s.encode_batch_size,
+            max_chars=s.max_text_chars,
+            max_seq_length=s.max_seq_length,
+            query_runtime=s.query_runtime,
+            graph_dir=s.caches / "onnx",
+        )
+
+    def load_ranker(self, spec: str) -> Ranker:
+        """``weighted`` (hand-set weights) or an MLflow URI of a learned ranker."""
+        s = self.settings
+        if spec == "weighted":
+            return WeightedRanker(WeightedRanker().weights | {"priority": s.priority_boost})
+        if not spec.startswith(("models:/", "runs:/")):
+            raise InvalidInputError(
+                f"unknown ranker {spec!r}: use 'weighted' or an MLflow model URI such as "
+                "models:/matcher-ranker@champion"
+            )
+        configure(s.tracking_uri, s.state_dir)
+        import mlflow.sklearn
+
+        model = mlflow.sklearn.load_model(spec)
+        return LearnedRanker(model, s.priority_boost, name=spec)
+
+    # ------------------------------------------------------------------ life cycle
+    def prepare(self) -> dict[str, int]:
+        """Load everything now (building caches on the first run); returns what was loaded."""
+        ref, models = self.reference, self.parts.models
+        counts = dict(ref.taxonomy.counts)
+        models.build()  # nothing a request thread reaches is built lazily (see matcher.search.index)
+        counts["occupation_labels"] = len(models.occupations.labels.labels)
+        counts["skill_labels"] = len(models.skills.labels.labels)
+        counts["public_sector_positions"] = len(ref.positions)
+        counts["training_rules"] = len(ref.training_routes.rules)
+        counts["programmes"] = len(ref.programmes.programmes)
+        counts["transition_targets"] = len(models.transitions.uris)
+        models.encoder.warm_up()  # the fast query path's graph, so no request waits for it
+        return counts
+
+    def start(self, progress: Progress | None = None) -> ReconcileReport:
+        """Load everything the service needs, bring the indexes in line with the store, start
+        the inference workers, and run every inference path once (short and long query,
+        passage, skills), so the first requests find nothing left to build."""
+        self.prepare()
+        models = self.parts.models
+        report = models.catalog.reconcile(progress)
+        self._serve_inference(models.encoder)
+        _run_every_path(models)
+        return report
+
+    def stop(self) -> None:
+        """Stop the inference workers (what is queued is finished first)."""
+        self._serving = False
+        self.parts.encoder.stop_workers()
+
+    def _serve_inference(self, encoder: Encoder) -> None:
+        self._serving = True
+        s = self.settings
+        if not s.inference_workers:
+            return
+        encoder.start_workers(
+            max_batch=s.inference_max_batch,
+            max_wait=s.inference_max_wait_ms / 1000,
+            max_queued=s.inference_max_queued,
+        )
+
+    # ------------------------------------------------------------------ writes
+    def write(self, records: list[Any], store_write: Callable[[list[Any]], Any]) -> Any:
+        """Embed ``records`` (postings or profiles), then store them, then index them.
+
+        Embedding comes first, so a record the model cannot embed is rejected (422) before
+        anything is stored; the store write and the index write happen under the write lock.
+        Returns what ``store_write`` returns."""
+        jobs = bool(records) and isinstance(records[0], JobPosting)
+        catalog = self.parts.catalog
+        vectors: npt.NDArray[np.float32] | None = (
+            catalog.job_vectors(records) if jobs else catalog.candidate_vectors(records)
+        )
+        with self.writes:
+            if catalog is not self.parts.catalog:  # a reload swapped the encoder meanwhile
+                catalog, vectors = self.parts.catalog, None
+            result = store_write(records)
+            faults.point("store-to-index")
+            if jobs:
+                catalog.index_jobs(records, vectors)
+            else:
+                catalog.index_candidates(records, vectors)
+        return result
+
+    # ------------------------------------------------------------------ reload
+    def reload(self, progress: Progress | None = None) -> dict[str, Any]:
+        """Switch to the models :meth:`served_models` names now (the current champions).
+
+        A new encoder gets its label indexes and a new job and candidate index, embedded in
+        the background while requests are answered by the current parts; a final catch-up of
+        writes made meanwhile and the swap happen under the write lock, so no acknowledged
+        write is missed. Raises :class:`ConflictError` if a reload is already running."""
+        if not self._reloading.acquire(blocking=False):
+            raise ConflictError("a reload is already running; follow its status")
+        status = self.reload_status
+        current = self.parts
+        encoder: Encoder | None = None
+        try:
+            status.begin(dict(current.served))
+            wanted = self.served_models()
+            status.update(phase="loading models", target=wanted)
+            encoder = self.load_encoder(wanted["encoder"])
+            if self._serving:
+                self._serve_inference(encoder)
+            ranker = self.load_ranker(wanted["ranker"])
+            changed = encoder.fingerprint != current.encoder.fingerprint
+            models = current.models
+            if changed:
+                models = Models(encoder, self.reference, self.store)
+                status.update(phase="embedding labels")
+                models.build()
+
+                def report(name: str, done: int, total: int) -> None:
+                    status.update(phase=f"embedding {name}", done=done, total=total)
+                    if progress:
+                        progress(name, done, total)
+
+                models.catalog.reconcile(report)
+                encoder.warm_up()
+            new = Parts(wanted, models, ranker)
+            with self.writes:  # writes made during the rebuild, then the swap
+                if changed:
+                    status.update(phase="catching up")
+                    models.catalog.reconcile()
+                faults.point("reload-swap")
+                self._parts = new
+            if changed:
+                current.encoder.stop_workers()  # callers still holding it encode on their own
+            else:
+                encoder.stop_workers()
+            status.finish(wanted, changed_encoder=changed)
+            return status.as_dict()
+        except Exception as error:
+            if encoder is not None and encoder is not self.parts.encoder:
+                encoder.stop_workers()  # the one this reload loaded; the served one keeps its own
+            status.fail(error)
+            raise
+        finally:
+            self._reloading.release()
+
+
+def _run_every_path(models: Models) -> None:
+    models.encoder.run_every_path()  # prepare() built the int8 graph; now on the workers
+    models.skills.extract("Sử dụng Excel thành thạo, lập báo cáo tài chính", k=3)
+    models.occupations.match("giáo viên tiểu học", k=1)
+
+
+@dataclass
+class ReloadStatus:
+    """What a reload is doing, for the admin's reload status (thread-safe)."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _state: dict[str, Any] = field(default_factory=lambda: {"state": "idle"})
+    _started: float = 0.0
+
+    def begin(self, before: dict[str, str]) -> None:
+        with self._lock:
+            self._state = {"state": "running", "phase": "starting", "before": before,
+                           "started_at": now().isoformat(), "done": 0, "total": 0}  # fmt: skip
+            self._started = time.perf_counter()
+
+    def update(self, **values: Any) -> None:
+        with self._lock:
+            self._state |= values
+
+    def finish(self, served: dict[str, str], *, changed_encoder: bool) -> None:
+        with self._lock:
+            self._state |= {"state": "done", "phase": "swapped", "served": served,
+                            "changed_encoder": changed_encoder, "finished_at": now().isoformat(),
+                            "seconds": round(time.perf_counter() - self._started, 1)}  # fmt: skip
+
+    def fail(self, error: Exception) -> None:
+        with self._lock:
+            self._state |= {"state": "failed", "error": f"{type(error).__name__}: {error}",
+                            "finished_at": now().isoformat()}  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._state)
