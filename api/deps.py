@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from api.schemas import ProfileSource
 from matcher.errors import ForbiddenError, UnauthorizedError
-from matcher.schemas import Lang
+from matcher.schemas import Candidate, Lang
 from matcher.services import MatcherService, Principal
 
 
@@ -66,3 +67,12 @@ LangQuery = Annotated[Lang, Query(description="language of the reasons: vi or en
 #: Paging of lists: a page of at most 200, and an offset the store can represent.
 Limit = Annotated[int, Query(ge=1, le=200, description="results per page")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="results to skip")]
+
+
+def candidate_for(body: ProfileSource, service: MatcherService, token: str | None) -> Candidate:
+    """The inline profile of a request, or the saved one its token opens."""
+    if body.profile is not None:
+        return service.build_candidate(body.profile, thorough=False)
+    if token is None:
+        raise UnauthorizedError("a saved profile needs its token: 'Authorization: Bearer <token>'")
+    return service.get_candidate(str(body.candidate_id), token)

@@ -9,7 +9,7 @@ import pytest
 from matcher.ranking.features import FEATURES
 from matcher.ranking.learned import LEARNED_FEATURES, LearnedRanker, RankerParams, fit_ranker
 from matcher.ranking.metrics import rbo
-from matcher.registry import flatten, gate
+from matcher.registry import flatten
 from matcher.training.datasets import (
     batches,
     build_training_set,
@@ -65,6 +65,19 @@ def test_batches_never_hold_two_pairs_of_one_concept(training):  # type: ignore[
     assert seen == 2000
 
 
+def test_the_trainer_batches_hold_real_negatives_only(training):  # type: ignore[no-untyped-def]
+    from matcher.text import fold
+    from matcher.training.finetune import layout
+
+    drawn = mixture(training, {"occupation_alt": 1.0, "vi_variant": 1.0}, 960)
+    grouped = layout(drawn, 32)
+    assert sum(map(len, grouped)) == 960
+    for batch in grouped:
+        positives = [fold(positive) for _, positive, _ in batch]
+        assert len(set(positives)) == len(batch)
+        for anchor, positive, negative in batch:
+            assert negative and fold(negative) not in positives
+
 def test_rank_biased_overlap():
     assert rbo(["a", "b", "c"], ["a", "b", "c"]) == pytest.approx(1.0)
     assert rbo(["a", "b", "c"], ["x", "y", "z"]) == pytest.approx(0.0)
@@ -87,14 +100,6 @@ def test_ranking_metrics_reward_relevant_items_first():
 def test_age_bands():
     assert [age_band(y) for y in (1995, 1991, 1990, 1976, 1975)] == [
         "35_or_under", "35_or_under", "36_to_50", "36_to_50", "over_50"]  # fmt: skip
-
-
-def test_gate_promotes_only_a_clear_win_and_respects_guards():
-    assert gate("m", {"m": 0.51}, {"m": 0.50}, "champion", min_delta=0.002).promote
-    assert not gate("m", {"m": 0.501}, {"m": 0.50}, "champion", min_delta=0.002).promote
-    guarded = gate("m", {"m": 0.6, "vi": 0.70}, {"m": 0.5, "vi": 0.75}, "champion",
-                   min_delta=0.0, guards={"vi": 0.01})  # fmt: skip
-    assert not guarded.promote and "vi fell" in guarded.reason
 
 
 def test_learned_ranker_is_monotone_and_adds_the_priority_boost_only():

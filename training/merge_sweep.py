@@ -17,9 +17,10 @@ import tempfile
 from pathlib import Path
 
 from matcher.settings import Settings
+from matcher.training.assessment import evaluation_service
 from matcher.training.evaluation import evaluate_synonyms, evaluate_titles
 from matcher.training.finetune import merge
-from matcher.training.pipelines import DEFAULT_MODEL, Encoder, evaluation_service, resolve_model
+from matcher.training.pipelines import DEFAULT_MODEL, Encoder, resolve_model
 
 
 def main() -> None:

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import LangQuery, Service, Token
-from api.routes.recommendations import candidate_for
+from api.deps import LangQuery, Service, Token, candidate_for
 from api.schemas import SavedSkillGapsRequest, SkillGapsRequest, TransitionsRequest
 from matcher.schemas import MAX_K, SkillGaps, Transitions
 

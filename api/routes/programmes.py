@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import LangQuery, Service, Token
-from api.routes.recommendations import candidate_for
+from api.deps import LangQuery, Service, Token, candidate_for
 from api.schemas import EligibilityListResponse, EligibilityRequest, ProgrammeListResponse
 from matcher.schemas import Eligibility
 from matcher.services import Programme

@@ -2,17 +2,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import Employer, LangQuery, Service, Token
+from api.deps import Employer, LangQuery, Service, Token, candidate_for
 from api.schemas import (
-    ProfileSource,
     RankCandidatesRequest,
     RankCandidatesResponse,
     RecommendJobsRequest,
     RecommendJobsResponse,
 )
-from matcher.errors import UnauthorizedError
-from matcher.schemas import Candidate
-from matcher.services import MatcherService
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
 
@@ -41,12 +37,3 @@ def rank_candidates(
     ranking = service.rank_candidates(job_id, principal, k=k, lang=lang)
     return RankCandidatesResponse(job_id=job_id, lang=lang, results=ranking.results,
                                   notes=ranking.notes)  # fmt: skip
-
-
-def candidate_for(body: ProfileSource, service: MatcherService, token: str | None) -> Candidate:
-    """The inline profile of a request, or the saved one its token opens."""
-    if body.profile is not None:
-        return service.build_candidate(body.profile, thorough=False)
-    if token is None:
-        raise UnauthorizedError("a saved profile needs its token: 'Authorization: Bearer <token>'")
-    return service.get_candidate(str(body.candidate_id), token)

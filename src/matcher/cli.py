@@ -4,6 +4,9 @@ Every query command takes ``--json`` and ``--batch FILE`` (one JSON query per li
 or an object with ``"text"`` and optionally ``"k"``; one JSON result per line, in the same
 order; a bad line gets an ``{"error": ...}`` line and the rest still run). Errors print one
 line and exit non-zero: 2 for bad input, 3 when data or models are missing.
+
+One concept (the commands and their options, each a few lines over :mod:`matcher.services`),
+so one module of about 500 lines.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -262,7 +266,11 @@ def evaluate(
     if report is not None:
         write_report(report, results, service.encoder.name, limit)
     if as_json:
-        typer.echo(json.dumps([r.__dict__ for r in results], indent=2))
+        typer.echo(
+            json.dumps(
+                [{k: v for k, v in asdict(r).items() if k != "items"} for r in results], indent=2
+            )
+        )
     else:
         for r in results:
             metrics = "  ".join(f"{name}={value:.4f}" for name, value in r.metrics.items())

@@ -1,4 +1,8 @@
-"""Domain records returned by the library (and, unchanged, by the CLI and the API)."""
+"""Domain records returned by the library (and, unchanged, by the CLI and the API).
+
+One concept, the records and their validation, kept together (about 450 lines) so that every
+field's limits are read in one place. Importing it loads neither torch nor FAISS.
+"""
 
 from __future__ import annotations
 
@@ -231,7 +235,7 @@ class CandidateProfileIn(BaseModel):
     )
     priority_groups: list[str] = Field(
         default_factory=list, max_length=10,
-        description="priority-group ids from GET /v1/programmes (e.g. 'poor-district')",
+        description="priority-group ids, as the programme rules name them (e.g. 'poor-district')",
     )  # fmt: skip
     disqualifiers: list[str] = Field(
         default_factory=list, max_length=10,
@@ -433,7 +437,7 @@ class SkillGaps(BaseModel):
 
 
 class ProgrammeSummary(BaseModel):
-    """What an overseas result shows about its programme (full rules: GET /v1/programmes/{id})."""
+    """What an overseas result shows about its programme (its full rules are in the programme list)."""
 
     id: str
     name: str

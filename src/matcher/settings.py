@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     ranker: str = "weighted"
     #: Serve the registered champions (``matcher-encoder@champion``, ``matcher-ranker@champion``)
     #: when the tracking store has them, instead of ``model`` and ``ranker``;
-    #: ``POST /v1/admin/reload`` switches to newer ones without a restart.
+    #: a reload (the admin API) switches to newer ones without a restart.
     serve_champions: bool = True
     #: MLflow tracking URI; default a SQLite file in the state directory.
     mlflow_uri: str | None = None

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from matcher.registry import CHAMPION, ENCODER_MODEL, RANKER_MODEL, configure
+from matcher.registry import CHAMPION, ENCODER_MODEL, EXPERIMENTS, RANKER_MODEL, configure
 from matcher.settings import Settings
 from matcher.training.pipelines import train_encoder, train_ranker
 from tests.api.conftest import ACCOUNTANT_PROFILE, ACCOUNTING_JOB, bearer
@@ -76,10 +76,15 @@ def test_quick_encoder_run_is_logged_registered_and_promoted(lab):  # type: igno
     assert run.data.params["finetune.batch_size"] == "24"
     for name in ("eval.dev.titles.mrr_at_10", "eval.heldout.map", "eval.fairness.cf_rbo.gender",
                  "eval.fairness.exposure_ratio.age", "eval.fairness.map_gap.gender",
-                 "baseline.dev.titles.mrr_at_10", "gate.delta"):  # fmt: skip
+                 "baseline.dev.titles.mrr_at_10", "gate.delta",
+                 "gate.ci_low.dev.viski_val.top1", "gate.ci_high.dev.viski_val.top1"):  # fmt: skip
         assert name in run.data.metrics, name
+    # the guard's paired bootstrap interval holds the observed change
+    low, high = (run.data.metrics[f"gate.ci_{end}.dev.viski_val.top1"] for end in ("low", "high"))
+    change = report.metrics["dev.viski_val.top1"] - report.baseline["dev.viski_val.top1"]
+    assert low <= change <= high
     artifacts = {a.path for a in _client().list_artifacts(report.run_id)}
-    assert {"evaluation.md", "training_data_card.md"} <= artifacts
+    assert {"evaluation.md", "training_data_card.md", "items.json"} <= artifacts
     card = Path(_client().download_artifacts(report.run_id, "training_data_card.md")).read_text()
     assert report.dataset_hash in card and "ESCO" in card
     # the fine-tuned model beats the base model on title normalisation and becomes champion
@@ -108,6 +113,23 @@ def test_a_run_that_does_not_beat_the_champion_is_refused(lab):  # type: ignore[
     run = _client().get_run(report.run_id)
     assert run.data.tags["gate.decision"] == "refused"
     assert run.data.metrics["gate.promoted"] == 0.0
+
+
+def test_a_run_stopped_by_the_wall_clock_guard_fails_and_registers_nothing(lab):  # type: ignore[no-untyped-def]
+    from matcher.training.finetune import TrainingBudgetError
+
+    configure(lab["settings"].tracking_uri, lab["state"])
+    before = {v.version for v in _client().search_model_versions(f"name='{ENCODER_MODEL}'")}
+    with pytest.raises(TrainingBudgetError, match="nothing was registered"):
+        train_encoder(lab["settings"], preset="quick", overrides={"max_minutes": 0.0001},
+                      say=lambda _: None)  # fmt: skip
+    after = {v.version for v in _client().search_model_versions(f"name='{ENCODER_MODEL}'")}
+    assert after == before
+    [last] = _client().search_runs(
+        [_client().get_experiment_by_name(EXPERIMENTS["encoder"]).experiment_id],
+        order_by=["attributes.start_time DESC"], max_results=1,
+    )  # fmt: skip
+    assert last.info.status == "FAILED"
 
 
 def test_quick_ranker_run_is_gated_on_held_out_data(lab):  # type: ignore[no-untyped-def]

@@ -9,6 +9,8 @@ changes the index (``add``, ``upsert``, ``remove``, ``load``), never by a search
 FAISS index is not safe to change from several threads (two first searches that both built it
 lazily crashed the server with SIGSEGV). Any number of threads may search at once; a caller
 that changes an index while others search it must hold a lock around both (the catalog does).
+
+One concept, the index and its file format (about 430 lines).
 """
 
 from __future__ import annotations

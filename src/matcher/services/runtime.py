@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -45,8 +44,9 @@ from matcher.reference.taxonomy import Taxonomy, load_taxonomy
 from matcher.registry import ENCODER_MODEL, RANKER_MODEL, champion, configure, has_local_store
 from matcher.schemas import JobPosting
 from matcher.search.catalog import Catalog, Progress, ReconcileReport
+from matcher.services.reload_status import ReloadStatus
 from matcher.settings import Settings
-from matcher.store import Store, now
+from matcher.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -383,37 +383,3 @@ def _run_every_path(models: Models) -> None:
     models.encoder.run_every_path()  # prepare() built the int8 graph; now on the workers
     models.skills.extract("Sử dụng Excel thành thạo, lập báo cáo tài chính", k=3)
     models.occupations.match("giáo viên tiểu học", k=1)
-
-
-@dataclass
-class ReloadStatus:
-    """What a reload is doing, for the admin's reload status (thread-safe)."""
-
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _state: dict[str, Any] = field(default_factory=lambda: {"state": "idle"})
-    _started: float = 0.0
-
-    def begin(self, before: dict[str, str]) -> None:
-        with self._lock:
-            self._state = {"state": "running", "phase": "starting", "before": before,
-                           "started_at": now().isoformat(), "done": 0, "total": 0}  # fmt: skip
-            self._started = time.perf_counter()
-
-    def update(self, **values: Any) -> None:
-        with self._lock:
-            self._state |= values
-
-    def finish(self, served: dict[str, str], *, changed_encoder: bool) -> None:
-        with self._lock:
-            self._state |= {"state": "done", "phase": "swapped", "served": served,
-                            "changed_encoder": changed_encoder, "finished_at": now().isoformat(),
-                            "seconds": round(time.perf_counter() - self._started, 1)}  # fmt: skip
-
-    def fail(self, error: Exception) -> None:
-        with self._lock:
-            self._state |= {"state": "failed", "error": f"{type(error).__name__}: {error}",
-                            "finished_at": now().isoformat()}  # fmt: skip
-
-    def as_dict(self) -> dict[str, Any]:
-        with self._lock:
-            return dict(self._state)

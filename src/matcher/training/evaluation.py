@@ -39,6 +39,8 @@ class EvalResult:
     seconds: float
     notes: str = ""
     extra: dict[str, float] = field(default_factory=dict)
+    #: each metric's value per item, in the dev set's order (the gate's paired bootstrap)
+    items: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _require(path: Path) -> Path:
@@ -68,6 +70,7 @@ def evaluate_titles(matcher: OccupationMatcher, path: Path, limit: int | None = 
         {"top1": float((values == 1.0).mean()), "mrr@10": float(values.mean())},
         len(rows),
         time.perf_counter() - started,
+        items={"top1": (values == 1.0).astype(float).tolist(), "mrr@10": values.tolist()},
     )
 
 
@@ -105,6 +108,7 @@ def evaluate_skill_extraction(
         len(sentences),
         time.perf_counter() - started,
         notes=f"{unknown} gold labels not in ESCO v1.1.1 were dropped" if unknown else "",
+        items={"rp@5": [float(v) for v in rp5], "recall@10": recall10},
     )
 
 
@@ -132,6 +136,7 @@ def evaluate_synonyms(encoder: Encoder, path: Path, limit: int | None = None) ->
         {"top1": float((values == 1.0).mean()), "mrr@10": float(values.mean())},
         len(queries),
         time.perf_counter() - started,
+        items={"top1": (values == 1.0).astype(float).tolist(), "mrr@10": values.tolist()},
     )
 
 

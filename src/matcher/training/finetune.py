@@ -1,26 +1,34 @@
-"""Fine-tuning the encoder on the training pairs (sentence-transformers, in-batch negatives).
+"""Fine-tuning the encoder on the training pairs, with sentence-transformers'
+``SentenceTransformerTrainer`` and ``MultipleNegativesRankingLoss``.
 
-The loss is the multiple-negatives ranking loss (as sentence-transformers'
-``MultipleNegativesRankingLoss``): each anchor must pick its positive out of every positive in
-the batch and every hard negative (for an alternative occupation label: the preferred label of
-an occupation in the same ISCO-08 unit group, the confusion title matching most often makes). The large word-embedding
-matrix (250k × 384, 80% of e5-small's weights) is frozen, and optionally the lower transformer
-layers too, so a step costs about half as much on a 2-core CPU. Progress (step, loss, time left)
-is reported as training runs, and a time budget stops it cleanly. At the end the trained
-weights are averaged with the starting ones (``merge_ratio``), which keeps the gains on
-occupation titles without losing the base model's Vietnamese synonyms.
+Each anchor must pick its positive out of every positive and every negative in the batch. A
+pair's negative is its hard negative when it has one (for an alternative occupation label: the
+preferred label of an occupation in the same ISCO-08 unit group, the confusion title matching
+most often makes), else the positive of a pair from another batch. Batches never hold two pairs
+of one concept, nor a negative that is another pair's positive (:func:`layout`): in-batch
+negatives must be real negatives. The large word-embedding matrix (250k × 384, 80% of
+e5-small's weights) and the lower transformer layers are frozen, so a step costs about half as
+much on a 2-core CPU.
+
+What is specific to this project is kept to three callbacks: progress (step, loss, time left),
+a wall-clock guard that stops a run that overran and makes it fail (it is never registered),
+and the weight averaging with the base model at the end (``merge_ratio``, WiSE-FT), which keeps
+the gains on occupation titles without losing the base model's Vietnamese synonyms. The recipe
+is a fixed, seeded number of steps with a linear schedule run to its end, so two runs on the
+same data give the same model whatever the machine's load.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import random
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from matcher.errors import MatcherError
+from matcher.text import fold
 from matcher.training.datasets import Pair, TrainingSet, batches, mixture
 
 if TYPE_CHECKING:
@@ -33,7 +41,7 @@ logger = logging.getLogger(__name__)
 class FinetuneConfig:
     """Settings of one fine-tuning run (all logged as params)."""
 
-    steps: int = 480
+    steps: int = 240
     batch_size: int = 48
     epochs: int = 1
     learning_rate: float = 3e-5
@@ -44,8 +52,8 @@ class FinetuneConfig:
     #: lower transformer layers kept frozen (e5-small has 12)
     freeze_layers: int = 8
     hard_negatives: bool = True
-    #: stop after this many minutes even if steps remain (0: no limit)
-    max_minutes: float = 12.0
+    #: the wall-clock guard: a run still training after this many minutes fails (0: no limit)
+    max_minutes: float = 60.0
     scale: float = 20.0
     #: share of the fine-tuned weights kept when they are averaged back with the base model's
     #: (WiSE-FT, Wortsman et al. 2022): 1.0 keeps the fine-tuned weights. Averaging keeps what
@@ -71,10 +79,10 @@ class FinetuneConfig:
 PRESETS = {
     # about 25 s of training: for tests and a first look
     "quick": FinetuneConfig(
-        steps=12, batch_size=24, freeze_layers=9, max_minutes=1.0, merge_ratio=1.0
+        steps=12, batch_size=24, freeze_layers=9, max_minutes=10.0, merge_ratio=1.0
     ),
-    # the default run: 12 minutes of training on 2 cores (220–270 of the 480 steps, by load), then
-    # the weights are averaged with the base model (merge_ratio 0.5)
+    # the default run: 240 steps (about 12 minutes on 2 cores), then the weights are averaged
+    # with the base model (merge_ratio 0.5)
     "default": FinetuneConfig(),
 }
 
@@ -85,7 +93,35 @@ class FinetuneResult:
     pairs_seen: int
     seconds: float
     losses: list[float]
-    stopped_early: bool
+
+
+class TrainingBudgetError(MatcherError):
+    """The wall-clock guard stopped a run before its last step: the model is not the recipe's,
+    so it is neither evaluated nor registered."""
+
+
+Progress = Callable[[int, int, float, float], None]
+
+
+def layout(pairs: list[Pair], size: int) -> list[list[tuple[str, str, str]]]:
+    """``(anchor, positive, negative)`` batches in which no two pairs share a concept or a
+    positive (:func:`matcher.training.datasets.batches`) and no negative is another pair's
+    positive. A pair without a hard negative (or whose negative would clash) gets the positive
+    of a pair in the next batch that does not clash."""
+    grouped = list(batches(pairs, size))
+    out = []
+    for number, batch in enumerate(grouped):
+        positives = {fold(p.positive) for p in batch}
+        spare = (p.positive for b in grouped[number + 1 :] + grouped[:number] for p in b
+                 if fold(p.positive) not in positives)  # fmt: skip
+        rows = []
+        for pair in batch:
+            negative = (
+                pair.negative if pair.negative and fold(pair.negative) not in positives else None
+            )
+            rows.append((pair.anchor, pair.positive, negative or next(spare, pair.anchor)))
+        out.append(rows)
+    return out
 
 
 def finetune(
@@ -93,61 +129,136 @@ def finetune(
     training: TrainingSet,
     config: FinetuneConfig,
     *,
-    progress: Callable[[int, int, float, float], None] | None = None,
+    progress: Progress | None = None,
 ) -> FinetuneResult:
-    """Train ``model`` in place. ``progress(step, steps, loss, seconds_left)`` after each step."""
-    import torch
+    """Train ``model`` in place for ``config.steps`` steps. ``progress(step, steps, loss,
+    seconds_left)`` after each step. Raises :class:`TrainingBudgetError` if the wall-clock
+    guard stopped it early."""
+    from datasets import Dataset
+    from sentence_transformers import (
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from transformers.trainer_callback import PrinterCallback
 
-    torch.manual_seed(config.seed)
-    random.seed(config.seed)
     model.max_seq_length = config.max_seq_length
     _freeze(model, config)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    initial = [p.detach().clone() for p in trainable]
-    optimiser = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.01)
-    total = config.steps * config.epochs
-    warmup = max(1, int(total * config.warmup_ratio))
-
-    def rate(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (total - step) / max(1, total - warmup))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
-    prompt = (getattr(model, "prompts", None) or {}).get("query", "")
     drawn = mixture(training, config.mixture, config.steps * config.batch_size, config.seed)
-    started = time.perf_counter()
-    losses: list[float] = []
-    seen = 0
-    step = 0
-    stopped = False
-    model.train()
-    try:
-        for _epoch in range(config.epochs):
-            for batch in batches(drawn, config.batch_size):
-                if step >= total:
-                    break
-                if config.max_minutes and time.perf_counter() - started > config.max_minutes * 60:
-                    stopped = True
-                    break
-                value = _step(model, batch, prompt, config)
-                optimiser.step()
-                scheduler.step()
-                optimiser.zero_grad(set_to_none=True)
-                losses.append(value)
-                seen += len(batch)
-                step += 1
+    grouped = layout(drawn, config.batch_size)
+    rows = [row for batch in grouped for row in batch]
+    dataset = Dataset.from_dict({name: [row[i] for row in rows]
+                                 for i, name in enumerate(("anchor", "positive", "negative"))})  # fmt: skip
+    spans = _spans(grouped)
+    callbacks = _callbacks(model, config, progress)
+    prompt = (getattr(model, "prompts", None) or {}).get("query", "")
+    with tempfile.TemporaryDirectory(prefix="matcher-finetune-") as output:
+        args = SentenceTransformerTrainingArguments(
+            output_dir=output, max_steps=config.steps * config.epochs,
+            per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
+            # a float below 1 is a share of the steps (transformers v5)
+            warmup_steps=config.warmup_ratio, lr_scheduler_type="linear", weight_decay=0.01,
+            seed=config.seed, data_seed=config.seed, prompts=prompt or None,
+            batch_sampler=fixed_batches(spans),
+            logging_steps=1, save_strategy="no", report_to="none", disable_tqdm=True,
+            dataloader_num_workers=0,
+        )  # fmt: skip
+        trainer = SentenceTransformerTrainer(
+            model=model, args=args, train_dataset=dataset, callbacks=list(callbacks.values()),
+            loss=MultipleNegativesRankingLoss(model, scale=config.scale),
+        )  # fmt: skip
+        trainer.remove_callback(PrinterCallback)  # progress goes through our callback
+        try:
+            trainer.train()
+        finally:
+            model.eval()
+            for parameter in model.parameters():
+                parameter.requires_grad_(True)
+    guard, reporter = callbacks["guard"], callbacks["progress"]
+    done = trainer.state.global_step
+    if guard.tripped:  # type: ignore[attr-defined]
+        raise TrainingBudgetError(
+            f"the wall-clock guard stopped training after {done} of {config.steps} steps "
+            f"({config.max_minutes} min); nothing was registered. Run it again on a quieter "
+            "machine, or raise --max-minutes"
+        )
+    return FinetuneResult(
+        done,
+        done * config.batch_size,
+        reporter.seconds,  # type: ignore[attr-defined]
+        reporter.losses,
+    )  # type: ignore[attr-defined]
+
+
+def _spans(grouped: list[list[Any]]) -> list[list[int]]:
+    spans, start = [], 0
+    for batch in grouped:
+        spans.append(list(range(start, start + len(batch))))
+        start += len(batch)
+    return spans
+
+
+def fixed_batches(spans: list[list[int]]) -> Callable[..., Any]:
+    """A sentence-transformers batch sampler that yields the batches :func:`layout` made, in
+    its order (the trainer calls it with the dataset and its own options, which are ignored)."""
+    from sentence_transformers.base.sampler import DefaultBatchSampler
+
+    class FixedBatches(DefaultBatchSampler):  # type: ignore[misc]
+        def __iter__(self) -> Iterator[list[int]]:
+            return iter(spans)
+
+        def __len__(self) -> int:
+            return len(spans)
+
+    size = max(map(len, spans))
+    return lambda dataset, **_: FixedBatches(dataset, batch_size=size, drop_last=False)
+
+
+def _callbacks(model: SentenceTransformer, config: FinetuneConfig,
+               progress: Progress | None) -> dict[str, Any]:  # fmt: skip
+    """The three callbacks: progress, the wall-clock guard, the weight averaging."""
+    import torch
+    from transformers import TrainerCallback
+
+    class Report(TrainerCallback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.started = time.perf_counter()
+            self.seconds = 0.0
+            self.losses: list[float] = []
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **_: Any) -> None:
+            if logs and "loss" in logs:
+                self.losses.append(float(logs["loss"]))
+                self.seconds = time.perf_counter() - self.started
+                step, total = state.global_step, state.max_steps
                 if progress:
-                    elapsed = time.perf_counter() - started
-                    progress(step, total, value, elapsed / step * (total - step))
-            if stopped or step >= total:
-                break
-    finally:
-        model.eval()
-        merge(trainable, initial, config.merge_ratio)
-        for parameter in model.parameters():
-            parameter.requires_grad_(True)
-    return FinetuneResult(step, seen, time.perf_counter() - started, losses, stopped)
+                    progress(
+                        step, total, self.losses[-1], self.seconds / max(1, step) * (total - step)
+                    )
+
+    class Guard(TrainerCallback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.started = time.perf_counter()
+            self.tripped = False
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            late = (
+                config.max_minutes and time.perf_counter() - self.started > config.max_minutes * 60
+            )
+            if late and state.global_step < state.max_steps:
+                self.tripped = True
+                control.should_training_stop = True
+
+    class Average(TrainerCallback):  # type: ignore[misc]
+        def on_train_begin(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            self.trainable = [p for p in model.parameters() if p.requires_grad]
+            self.initial = [p.detach().clone() for p in self.trainable]
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **_: Any) -> None:
+            merge(self.trainable, self.initial, config.merge_ratio)
+
+    torch.manual_seed(config.seed)
+    return {"progress": Report(), "guard": Guard(), "average": Average()}
 
 
 def merge(tuned: list[Any], initial: list[Any], ratio: float) -> None:
@@ -170,27 +281,3 @@ def _freeze(model: SentenceTransformer, config: FinetuneConfig) -> None:
     for layer in list(layers)[: config.freeze_layers]:
         for parameter in layer.parameters():
             parameter.requires_grad_(False)
-
-
-def _step(model: SentenceTransformer, batch: list[Pair], prompt: str,
-          config: FinetuneConfig) -> float:  # fmt: skip
-    """One forward and backward pass; returns the loss."""
-    import torch
-    import torch.nn.functional as F
-
-    def embed(texts: list[str]) -> torch.Tensor:
-        features = model.preprocess([prompt + text for text in texts])
-        return F.normalize(model(dict(features))["sentence_embedding"], dim=-1)
-
-    anchors = embed([p.anchor for p in batch])
-    candidates = [p.positive for p in batch]
-    if config.hard_negatives:
-        taken = set(candidates)  # a negative that is another pair's positive is not one
-        candidates += list(
-            dict.fromkeys(p.negative for p in batch if p.negative and p.negative not in taken)
-        )
-    scores = anchors @ embed(candidates).T * config.scale
-    loss = F.cross_entropy(scores, torch.arange(len(batch)))
-    loss.backward()
-    value = float(loss.detach())
-    return value if math.isfinite(value) else float("nan")

@@ -15,13 +15,12 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from matcher.nlp.encoder import DEFAULT_MODEL, TRAINED_NAME, Encoder, resolve_model
-from matcher.ranking.features import Ranker
 from matcher.ranking.learned import (
     LEARNED_FEATURES,
     LearnedRanker,
@@ -33,25 +32,18 @@ from matcher.registry import (
     CHAMPION,
     ENCODER_MODEL,
     RANKER_MODEL,
-    GateDecision,
     champion,
     configure,
     experiment,
     flatten,
-    gate,
     promote,
     registered_version,
 )
 from matcher.settings import Settings
 from matcher.training.datasets import build_training_set, feedback_pairs
-from matcher.training.evaluation import (
-    evaluate_skill_extraction,
-    evaluate_synonyms,
-    evaluate_titles,
-)
 from matcher.training.finetune import PRESETS, FinetuneConfig, finetune
+from matcher.training.gate import gate
 from matcher.training.ranking_eval import (
-    Corpus,
     build_corpus,
     collect_queries,
     fairness_metrics,
@@ -60,191 +52,26 @@ from matcher.training.ranking_eval import (
     ranking_metrics,
 )
 
-if TYPE_CHECKING:
-    from matcher.services import MatcherService
-
 logger = logging.getLogger(__name__)
-Say = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class EvalPreset:
-    """How a model is evaluated; a gate only compares numbers from the same preset."""
-
-    name: str
-    title_limit: int | None
-    skills: bool
-    viski_train: bool
-    corpus_jobs: int
-    corpus_people: int
-    employer_queries: int
-    fairness_sample: int
-
-    @property
-    def config_id(self) -> str:
-        return f"{self.name}-v1"
-
-
-EVAL_PRESETS = {
-    "quick": EvalPreset("quick", 1000, False, False, 120, 50, 25, 6),
-    "default": EvalPreset("default", None, True, True, 600, 240, 200, 30),
-}
-
-
-@dataclass(frozen=True)
-class GateRule:
-    """The metric a new model must beat the baseline on, by more than ``min_delta``, and how
-    far each guard metric may fall."""
-
-    metric: str
-    min_delta: float
-    guards: dict[str, float] = field(default_factory=dict)
-
-
-ENCODER_GATE = GateRule("dev.titles.mrr_at_10", 0.002, {"dev.viski_val.top1": 0.01})
-RANKER_GATE = GateRule("heldout.map", 0.002)
-
-
-@dataclass
-class TrainReport:
-    kind: str
-    run_id: str
-    version: str
-    decision: GateDecision
-    metrics: dict[str, float]
-    baseline: dict[str, float]
-    seconds: float
-    dataset_hash: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind, "run_id": self.run_id, "registered_version": self.version,
-            "promoted": self.decision.promote, "gate": self.decision.reason,
-            "baseline": self.decision.baseline_source, "seconds": round(self.seconds, 1),
-            "dataset_hash": self.dataset_hash, "metrics": self.metrics, **self.extra,
-        }  # fmt: skip
-
-
-def metric_key(name: str) -> str:
-    """A metric name MLflow accepts (letters, digits, ``_ - . / :`` and spaces)."""
-    return re.sub(r"[^\w\-./: ]", "_", name.replace("@", "_at_"))
-
-
-def evaluation_service(settings: Settings, model: str, workdir: Path, *, quick: bool,
-                       encoder: Encoder | None = None) -> MatcherService:  # fmt: skip
-    """A throw-away service on ``model`` (or the loaded ``encoder``): its own store and indexes
-    in ``workdir``, the shared label-vector cache, fp32 queries, the hand-set ranker."""
-    from matcher.services import MatcherService
-
-    workdir.mkdir(parents=True, exist_ok=True)
-    return MatcherService(settings.model_copy(update={
-        "state_dir": workdir, "cache_dir": settings.caches, "store_url": None, "model": model,
-        "mlflow_uri": settings.tracking_uri,  # the registry the models come from
-        "ranker": "weighted", "serve_champions": False, "query_runtime": "torch",
-        "occupation_labels": "preferred" if quick else settings.occupation_labels,
-    }), encoder=encoder)  # fmt: skip
-
-
-def ranking_section(service: MatcherService, corpus: Corpus, ranker: Ranker, preset: EvalPreset,
-                    builder: MatcherService | None = None) -> dict[str, float]:  # fmt: skip
-    """Held-out ranking metrics and fairness of ``ranker`` on ``service``'s encoder."""
-    load_corpus(service, corpus)
-    queries = collect_queries(service, corpus, employer_queries=preset.employer_queries)
-    out = {f"heldout.{k}": v for k, v in ranking_metrics(queries, ranker).items()}
-    out |= fairness_metrics(service, corpus, queries, ranker, sample=preset.fairness_sample,
-                            builder=builder)  # fmt: skip
-    return out
-
-
-def evaluate_encoder(settings: Settings, model: str, preset: EvalPreset, corpus: Corpus,
-                     builder: MatcherService, workdir: Path, say: Say,
-                     encoder: Encoder | None = None) -> dict[str, float]:  # fmt: skip
-    """The dev-set metrics of ``matcher evaluate`` (titles, ViSki, skills), plus held-out
-    ranking and fairness with the hand-set ranker, for one encoder."""
-    service = evaluation_service(settings, model, workdir, quick=preset.name == "quick",
-                                 encoder=encoder)  # fmt: skip
-    dev = settings.dev_eval_dir
-    out: dict[str, float] = {}
-    say(f"  titles ({model})")
-    titles = evaluate_titles(service.occupation_matcher, dev / "jobbert_titles_dev.csv",
-                             preset.title_limit)  # fmt: skip
-    out |= {f"dev.titles.{k}": v for k, v in titles.metrics.items()}
-    for name in ("val", "train") if preset.viski_train else ("val",):
-        result = evaluate_synonyms(service.encoder, dev / f"viski_{name}_synonymSet.json")
-        out |= {f"dev.viski_{name}.{k}": v for k, v in result.metrics.items()}
-    if preset.skills:
-        say(f"  skill extraction ({model})")
-        for name in ("house", "tech"):
-            result = evaluate_skill_extraction(service.skill_extractor, service.taxonomy,
-                                               dev / f"{name}_validation_annotations.csv")  # fmt: skip
-            out |= {f"dev.skills_{name}.{k}": v for k, v in result.metrics.items()}
-    say(f"  ranking and fairness ({model})")
-    out |= ranking_section(service, corpus, service.ranker, preset, builder)
-    service.store.close()
-    return {metric_key(k): v for k, v in out.items()}
-
-
-def cached_evaluation(settings: Settings, fingerprint: str, preset: EvalPreset,
-                      compute: Callable[[], dict[str, float]]) -> dict[str, float]:  # fmt: skip
-    """An evaluation of fixed weights (the base model), kept in the cache directory per model
-    fingerprint and evaluation preset: it is deterministic, so no run needs to repeat it."""
-    path = settings.caches / "evaluations" / f"{fingerprint}-{preset.config_id}.json"
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-    metrics = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(metrics, indent=1), encoding="utf-8")
-    return metrics
-
-
-def _baseline(kind: str, name: str, config_id: str, evaluate: Callable[[str], dict[str, float]],
-              fallback: str) -> tuple[str, dict[str, float]]:  # fmt: skip
-    """The numbers to beat: the champion's, reused from its run when it was evaluated with the
-    same preset, else evaluated now; with no champion, ``fallback``'s."""
-    import mlflow
-
-    current = champion(name)
-    if current is None:
-        return f"{fallback} (no champion yet)", evaluate(fallback)
-    if current.run_id:
-        run = mlflow.get_run(current.run_id)
-        if run.data.tags.get("eval_config") == config_id:
-            own = {k.removeprefix("eval."): v for k, v in run.data.metrics.items()
-                   if k.startswith("eval.")}  # fmt: skip
-            if own:
-                return f"{name} v{current.version} ({CHAMPION})", own
-    return f"{name} v{current.version} ({CHAMPION})", evaluate(current.uri)
-
-
-def _log_outcome(decision: GateDecision, metrics: dict[str, float], baseline: dict[str, float],
-                 report: str, workdir: Path) -> None:  # fmt: skip
-    import mlflow
-
-    mlflow.log_metrics({f"eval.{k}": v for k, v in metrics.items()})
-    mlflow.log_metrics({f"baseline.{k}": v for k, v in baseline.items()})
-    mlflow.log_metrics(decision.metrics())
-    mlflow.set_tags(
-        {
-            "gate.decision": "promoted" if decision.promote else "refused",
-            "gate.reason": decision.reason,
-            "gate.baseline": decision.baseline_source,
-        }
-    )
-    path = workdir / "evaluation.md"
-    path.write_text(report, encoding="utf-8")
-    mlflow.log_artifact(str(path))
-
-
-def comparison_table(metrics: Mapping[str, float], baseline: Mapping[str, float],
-                     baseline_name: str) -> str:  # fmt: skip
-    lines = [f"| metric | this run | {baseline_name} | change |", "|---|---|---|---|"]
-    for key in sorted(metrics):
-        old = baseline.get(key)
-        change = f"{metrics[key] - old:+.4f}" if old is not None else ""
-        old_text = f"{old:.4f}" if old is not None else ""
-        lines.append(f"| {key} | {metrics[key]:.4f} | {old_text} | {change} |")
-    return "\n".join(lines)
+from matcher.training.assessment import (
+    ENCODER_GATE,
+    EVAL_PRESETS,
+    RANKER_GATE,
+    EvalPreset,
+    Evaluation,
+    Say,
+    TrainReport,
+    baseline_of,
+    cached_evaluation,
+    comparison_table,
+    evaluate_encoder,
+    evaluation_service,
+    intervals_table,
+    log_outcome,
+    metric_key,
+)
 
 
 # ---------------------------------------------------------------------- encoder
@@ -311,7 +138,7 @@ def train_encoder(settings: Settings, *, preset: str = "default",
             model.max_seq_length = settings.max_seq_length
             say("evaluating the fine-tuned encoder")
 
-            def evaluate(spec: str, encoder: Encoder | None = None) -> dict[str, float]:
+            def evaluate(spec: str, encoder: Encoder | None = None) -> Evaluation:
                 name = re.sub(r"\W+", "-", spec)[-40:]
                 if encoder is None and spec == DEFAULT_MODEL:  # the same numbers every run
                     return cached_evaluation(
@@ -335,23 +162,19 @@ def train_encoder(settings: Settings, *, preset: str = "default",
             trained = Encoder(model, TRAINED_NAME, batch_size=settings.encode_batch_size,
                               max_chars=settings.max_text_chars,
                               max_seq_length=settings.max_seq_length)  # fmt: skip
-            metrics = evaluate("this run", trained)
+            ours = evaluate("this run", trained)
             say("evaluating the baseline")
-            source, baseline = _baseline("encoder", ENCODER_MODEL, eval_preset.config_id,
-                                         evaluate, DEFAULT_MODEL)  # fmt: skip
-            decision = gate(
-                ENCODER_GATE.metric,
-                metrics,
-                baseline,
-                source,
-                min_delta=ENCODER_GATE.min_delta,
-                guards=ENCODER_GATE.guards,
-            )
+            source, theirs = baseline_of("encoder", ENCODER_MODEL, eval_preset.config_id,
+                                       evaluate, DEFAULT_MODEL)  # fmt: skip
+            metrics, baseline = ours.metrics, theirs.metrics
+            decision = gate(ENCODER_GATE, metrics, baseline, source,
+                            candidate_items=ours.items, baseline_items=theirs.items)  # fmt: skip
             report = (f"# Encoder run {run.info.run_id}\n\nPreset `{preset}`, evaluation "
                       f"`{eval_preset.config_id}`, training {result.seconds:.0f} s "
                       f"({result.steps} steps).\n\nGate: **{'promoted' if decision.promote else 'refused'}**"
-                      f" — {decision.reason}\n\n{comparison_table(metrics, baseline, source)}\n")  # fmt: skip
-            _log_outcome(decision, metrics, baseline, report, workdir)
+                      f" — {decision.reason}\n\n{intervals_table(decision)}"
+                      f"{comparison_table(metrics, baseline, source)}\n")  # fmt: skip
+            log_outcome(decision, metrics, baseline, report, workdir, ours.items)
             say("logging and registering the model")
             version = _log_encoder(model, run.info.run_id)
             if decision.promote:
@@ -447,17 +270,11 @@ def train_ranker(settings: Settings, *, preset: str = "default", say: Say = prin
                 service, corpus, queries, candidate, sample=chosen.fairness_sample).items()}  # fmt: skip
             baseline |= {metric_key(k): v for k, v in fairness_metrics(
                 service, corpus, queries, baseline_ranker, sample=chosen.fairness_sample).items()}  # fmt: skip
-            decision = gate(
-                RANKER_GATE.metric,
-                metrics,
-                baseline,
-                source,
-                min_delta=RANKER_GATE.min_delta,
-            )
+            decision = gate(RANKER_GATE, metrics, baseline, source)
             report = (f"# Ranker run {run.info.run_id}\n\nEncoder `{encoder}`; {len(train)} "
                       f"training result sets.\n\nGate: **{'promoted' if decision.promote else 'refused'}**"
                       f" — {decision.reason}\n\n{comparison_table(metrics, baseline, source)}\n")  # fmt: skip
-            _log_outcome(decision, metrics, baseline, report, workdir)
+            log_outcome(decision, metrics, baseline, report, workdir)
             example = pd.DataFrame(
                 feature_matrix(train[0].rows[:5]), columns=list(LEARNED_FEATURES)
             )

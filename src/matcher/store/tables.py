@@ -1,0 +1,124 @@
+"""The store's tables (SQLAlchemy declarative rows); :class:`matcher.store.Store` reads and
+writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class EmployerRow(Base):
+    __tablename__ = "employers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # "employer" or "admin"
+    employer_id: Mapped[str | None] = mapped_column(ForeignKey("employers.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class _Record:
+    """The columns of a stored posting or profile: the record as JSON, its hash, its times."""
+
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JobRow(_Record, Base):
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str | None] = mapped_column(ForeignKey("employers.id"), index=True)
+
+
+class CandidateRow(_Record, Base):
+    __tablename__ = "candidates"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    consent: Mapped[bool] = mapped_column(Boolean, index=True)
+
+
+class FeedbackRow(Base):
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(36), index=True)
+    candidate_id: Mapped[str] = mapped_column(String(36), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProgrammeOperatorRow(Base):
+    """An employer an admin registered as an operator of a state programme: only operators
+    may tag postings with that programme's id."""
+
+    __tablename__ = "programme_operators"
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"), primary_key=True)
+    programme_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """Who did what, when: employers' candidate searches and admins' actions."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(80))  # "employer:<id>" or "admin:<key id>"
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(80))
+    results: Mapped[int | None] = mapped_column(Integer)
+
+
+class IdempotencyRow(Base):
+    """The sealed first answer to a create sent with an ``Idempotency-Key`` (see
+    :mod:`matcher.idempotency`), written in the same transaction as the records."""
+
+    __tablename__ = "idempotency_keys"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(scope, key)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RateCounterRow(Base):
+    """Requests per credential (or client address) per fixed window, shared by every worker
+    and replica on this store. Lost on a crash without harm: it is not record data."""
+
+    __tablename__ = "rate_counters"
+    bucket: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)  # unix time // seconds
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class QuarantineRow(Base):
+    """A stored record the model could not embed: kept, not indexed, listed to admins."""
+
+    __tablename__ = "quarantine"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "job" or "candidate"
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64))  # an error code, never record content
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
