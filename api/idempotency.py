@@ -52,13 +52,13 @@ def respond_once(
     ``Idempotent-Replayed: true``. ``create`` hands the key and its answer to the library,
     which stores them in the same transaction as the records."""
     if idempotency is not None:
-        replay = service.store.recall(idempotency)
+        replay = service.recall(idempotency)
         if replay is not None:
             return JSONResponse(replay[1], status_code=replay[0], headers={REPLAYED: "true"})
     try:
         return create(idempotency)
     except DuplicateRequestError:  # a concurrent retry with the same key committed first
-        replay = service.store.recall(idempotency) if idempotency else None
+        replay = service.recall(idempotency) if idempotency else None
         if replay is None:
             raise
         return JSONResponse(replay[1], status_code=replay[0], headers={REPLAYED: "true"})

@@ -83,9 +83,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             yield
         finally:
             app.state.ready = False
-            service.stop()
-            service.catalog.save()
-            service.store.close()
+            service.close()  # stops the workers, saves the indexes, closes the store
 
     app = FastAPI(
         title="matcher",
@@ -194,7 +192,7 @@ async def _over_rate_limit(request: Request, settings: Settings) -> int | None:
         bucket, limit = f"addr:{host}", settings.rate_limit_per_address
     if limit <= 0:
         return None
-    return await run_in_threadpool(service.store.count_request, bucket, limit=limit)
+    return await run_in_threadpool(service.count_request, bucket, limit=limit)
 
 
 def _acceptable_type(request: Request) -> bool:

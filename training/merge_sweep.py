@@ -56,7 +56,7 @@ def main() -> None:
             viski = evaluate_synonyms(encoder, dev / "viski_val_synonymSet.json").metrics
             titles = evaluate_titles(service.occupation_matcher, dev / "jobbert_titles_dev.csv",
                                      args.titles).metrics  # fmt: skip
-            service.store.close()
+            service.close()
         print(f"| {ratio:g} | {viski['top1']:.4f} | {viski['mrr@10']:.4f} | "
               f"{titles['top1']:.4f} | {titles['mrr@10']:.4f} |", flush=True)  # fmt: skip
 

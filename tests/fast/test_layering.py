@@ -97,3 +97,17 @@ def test_the_shared_core_imports_no_heavy_library(module: str) -> None:
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, timeout=120).stdout.strip()  # fmt: skip
     assert loaded == ""
+
+
+@pytest.mark.parametrize("path", EDGE_FILES, ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
+def test_the_edges_never_reach_past_the_use_cases(path: Path) -> None:
+    """No ``service.store``, ``service.catalog`` or ``service.runtime`` in an edge: what the
+    store or the indexes do is a use case's business."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = [
+        f"{_where(path, node.lineno)} uses service.{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in ("store", "catalog", "runtime")
+        and isinstance(node.value, ast.Name) and node.value.id in ("service", "live", "builder")
+    ]  # fmt: skip
+    assert found == []

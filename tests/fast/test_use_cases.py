@@ -180,3 +180,52 @@ def test_reload_swaps_every_part_at_once_and_loses_no_write(fresh_settings) -> N
     assert before.encoder.workers_running is False  # the old one's workers were stopped
     service.stop()
     service.store.close()
+
+
+def test_a_former_position_leads_to_transitions_and_skill_gaps(fast_service: MatcherService) -> None:
+    moves = fast_service.transitions("giáo viên tiểu học", k=5)
+    assert moves.origin.via == "position" and 1 <= len(moves.transitions) <= 5
+    assert all(t.uri not in moves.origin.uris for t in moves.transitions)
+    with pytest.raises(NotFoundError, match="not in ESCO"):
+        fast_service.transitions("http://data.europa.eu/esco/occupation/nope", ids_only=True)
+    [job] = fast_service.create_jobs([ACCOUNTING], ADMIN)
+    gaps = fast_service.skill_gaps(fast_service.build_candidate(profile(text="Kế toán")), k=5)
+    assert gaps.postings_considered >= 1
+    fast_service.delete_job(job.id, ADMIN)
+
+
+def test_skills_written_verbatim_are_found_with_their_evidence(fast_service: MatcherService) -> None:
+    [found] = fast_service.extract_skills(["Tôi lập báo cáo tài chính hằng quý."], k=10)
+    assert any("báo cáo tài chính" in (m.evidence or "") for m in found)
+    with pytest.raises(InvalidInputError):
+        fast_service.extract_skills(["\u200b  "])
+
+
+def test_candidate_searches_are_audited_and_sizes_reported(fast_service: MatcherService) -> None:
+    owner = employer(fast_service, "Công ty H")
+    [job] = fast_service.create_jobs([ACCOUNTING], owner)
+    before = fast_service.gauges()["index_jobs"]
+    fast_service.rank_candidates(job.id, owner, k=3)
+    total, entries = fast_service.audit_log(limit=5)
+    assert total >= 1
+    assert entries[0]["action"] == "candidate_search" and entries[0]["target"] == job.id
+    assert entries[0]["actor"] == owner.actor
+    fast_service.delete_job(job.id, owner)
+    assert fast_service.gauges()["index_jobs"] == before - 1
+
+
+def test_the_demo_set_loads_once_with_working_keys(fresh_settings) -> None:  # type: ignore[no-untyped-def]
+    service = MatcherService(fresh_settings, encoder=FakeEncoder())  # type: ignore[arg-type]
+    service.start()
+    summary = service.load_demo(jobs=12, candidates=6)
+    assert service.load_demo(jobs=12, candidates=6) == summary  # once
+    principal = service.authenticate(summary["employer_key"])
+    total, jobs = service.list_jobs(principal)
+    assert total == 12 and all(j.title.startswith("[DEMO]") or "[DEMO]" in j.employer for j in jobs)
+    candidate = service.get_candidate(summary["example_candidate_id"], summary["example_candidate_token"])
+    assert candidate.id in service.catalog.candidates.ids
+    assert service.revoke_demo_keys() == 2
+    with pytest.raises(UnauthorizedError):
+        service.authenticate(summary["employer_key"])
+    service.stop()
+    service.store.close()

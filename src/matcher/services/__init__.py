@@ -169,12 +169,17 @@ class MatcherService:
         """A ranker by spec (``weighted`` or an MLflow URI), not served: for comparisons."""
         return self.runtime.load_ranker(spec)
 
+    def close(self) -> None:
+        self.runtime.close()
+
     def reload(self, progress: Progress | None = None) -> dict[str, object]:
         return self.runtime.reload(progress)
 
     # ------------------------------------------------------------------ use cases
     authenticate = _bound(access.authenticate)
     principal_of = _bound(access.principal_of)
+    count_request = _bound(access.count_request)
+    recall = _bound(access.recall)
     match_occupations = _bound(analysis.match_occupations)
     extract_skills = _bound(analysis.extract_skills)
     embed = _bound(analysis.embed)

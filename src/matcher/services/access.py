@@ -4,7 +4,10 @@ The edges say how a credential arrives (a header, a CLI option); this module dec
 
 from __future__ import annotations
 
+from typing import Any
+
 from matcher.errors import ForbiddenError, UnauthorizedError
+from matcher.idempotency import Idempotency
 from matcher.schemas import Candidate, JobPosting
 from matcher.services.runtime import Runtime
 from matcher.store import Principal
@@ -25,6 +28,17 @@ def authenticate(rt: Runtime, key: str | None) -> Principal:
 def principal_of(rt: Runtime, key: str | None) -> Principal | None:
     """The owner of an API key, or ``None`` (the key may be a candidate token)."""
     return rt.store.principal(key) if key else None
+
+
+def count_request(rt: Runtime, bucket: str, *, limit: int) -> int | None:
+    """Count a request against a rate limit shared by every worker (the store's counters):
+    ``None`` within ``limit`` a minute, else the seconds until the window ends."""
+    return rt.store.count_request(bucket, limit=limit)
+
+
+def recall(rt: Runtime, idempotency: Idempotency) -> tuple[int, Any] | None:
+    """The answer a create with this idempotency key already got, if any."""
+    return rt.store.recall(idempotency)
 
 
 def require_role(principal: Principal, *roles: str) -> Principal:

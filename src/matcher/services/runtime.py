@@ -288,6 +288,12 @@ class Runtime:
         self._serving = False
         self.parts.encoder.stop_workers()
 
+    def close(self) -> None:
+        """Stop serving, save the indexes, close the store (the server's shutdown)."""
+        self.stop()
+        self.parts.catalog.save()
+        self.store.close()
+
     def _serve_inference(self, encoder: Encoder) -> None:
         self._serving = True
         s = self.settings
