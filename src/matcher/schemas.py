@@ -84,7 +84,11 @@ JsonFloat = Annotated[float, BeforeValidator(_json_number)]
 Lang = Literal["vi", "en"]
 #: How many results one ranking returns at most (every ``k``).
 MAX_K = 100
-TopK = Annotated[JsonInt, Field(ge=1, le=MAX_K, description=f"how many results (1–{MAX_K})")]
+#: (the bounds before the validator: after it pydantic leaves them out of the JSON schema)
+TopK = Annotated[
+    int, Field(ge=1, le=MAX_K, description=f"how many results (1–{MAX_K})"),
+    BeforeValidator(_json_number),
+]  # fmt: skip
 
 
 def check_k(k: int) -> None:
