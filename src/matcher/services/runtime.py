@@ -185,15 +185,22 @@ class Runtime:
         self.writes = threading.RLock()
         self.reload_status = ReloadStatus()
         self._reloading = threading.Lock()
-        self._building = threading.Lock()
+        self._building = threading.RLock()  # the parts need the store, built under it too
         self._parts: Parts | None = None
+        self._store: Store | None = None
         self._encoder = encoder  # a loaded encoder to serve instead of the configured one
         #: whether the encoders run on inference workers (the server, after start())
         self._serving = False
 
-    @cached_property
+    @property
     def store(self) -> Store:
-        return Store(self.settings.database_url)
+        store = self._store
+        if store is None:
+            with self._building:
+                if self._store is None:
+                    self._store = Store(self.settings.database_url)
+                store = self._store
+        return store
 
     @property
     def parts(self) -> Parts:
@@ -286,13 +293,17 @@ class Runtime:
     def stop(self) -> None:
         """Stop the inference workers (what is queued is finished first)."""
         self._serving = False
-        self.parts.encoder.stop_workers()
+        if self._parts is not None:
+            self._parts.encoder.stop_workers()
 
     def close(self) -> None:
-        """Stop serving, save the indexes, close the store (the server's shutdown)."""
+        """Stop serving, save the indexes, close the store (the server's shutdown); loads
+        nothing that was not loaded."""
         self.stop()
-        self.parts.catalog.save()
-        self.store.close()
+        if self._parts is not None:
+            self._parts.catalog.save()
+        if self._store is not None:
+            self._store.close()
 
     def _serve_inference(self, encoder: Encoder) -> None:
         self._serving = True
