@@ -21,6 +21,7 @@ from tests.server import create_key, free_port, server_log, start_server, stop_s
 pytestmark = pytest.mark.slow
 
 SOAK_SECONDS = float(os.environ.get("MATCHER_SOAK_SECONDS", "60"))
+MINIMUM = 50  # requests each side makes at least
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PROFILES = [
     {"text": "Giáo viên tiểu học 12 năm, soạn giáo án, chủ nhiệm lớp", "province": "Nghệ An"},
@@ -58,7 +59,16 @@ def test_soak_of_writers_and_readers_loses_nothing(settings, tmp_path):
                           timeout=60)  # fmt: skip
         assert made.status_code == 201
     started_rss = rss_kib(server.pid)
+    # The soak lasts SOAK_SECONDS and until each side made MINIMUM requests (a busy shared
+    # machine is slower), but never longer than three times SOAK_SECONDS.
     deadline = time.monotonic() + SOAK_SECONDS
+    cutoff = time.monotonic() + 3 * SOAK_SECONDS
+
+    def going() -> bool:
+        now = time.monotonic()
+        with lock:
+            short = served["writes"] <= MINIMUM or served["reads"] <= MINIMUM
+        return now < cutoff and (now < deadline or short)
 
     def note(kind: str, response: httpx.Response, expected: int) -> bool:
         with lock:
@@ -73,7 +83,7 @@ def test_soak_of_writers_and_readers_loses_nothing(settings, tmp_path):
         mine: list[str] = []  # the seed posting is never changed: readers always have one
         with httpx.Client(base_url=base, headers=keys[number], timeout=120) as http:
             n = number * 100_000 + 1
-            while time.monotonic() < deadline:
+            while going():
                 action = rng.random()
                 if action < 0.6 or not mine:
                     response = http.post("/v1/jobs", json=posting(n))
@@ -93,7 +103,7 @@ def test_soak_of_writers_and_readers_loses_nothing(settings, tmp_path):
     def reader(number: int) -> None:
         rng = random.Random(1000 + number)
         with httpx.Client(base_url=base, timeout=120) as http:
-            while time.monotonic() < deadline:
+            while going():
                 if rng.random() < 0.75:
                     body = {"profile": rng.choice(PROFILES), "k": 5}
                     note("reads", http.post("/v1/recommendations/jobs", json=body), 200)
@@ -122,7 +132,7 @@ def test_soak_of_writers_and_readers_loses_nothing(settings, tmp_path):
         assert errors == [], errors[:10]
         assert stored == set(live)  # exactly what was acknowledged, less what was deleted
         assert indexed_jobs(base) == len(stored)
-        assert served["writes"] > 50 and served["reads"] > 50
+        assert served["writes"] > MINIMUM and served["reads"] > MINIMUM, report
         assert ended_rss < started_rss * 1.5 + 300 * 1024, report
     finally:
         stop_server(server)
