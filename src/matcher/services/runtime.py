@@ -275,6 +275,7 @@ class Runtime:
         counts["public_sector_positions"] = len(ref.positions)
         counts["training_rules"] = len(ref.training_routes.rules)
         counts["programmes"] = len(ref.programmes.programmes)
+        counts["provinces"] = len(ref.provinces)
         counts["transition_targets"] = len(models.transitions.uris)
         models.encoder.warm_up()  # the fast query path's graph, so no request waits for it
         return counts
