@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from matcher.schemas import (
     Candidate,
     CandidateProfileIn,
-    Eligibility,
     JobFilters,
     JobPosting,
+    JobRecommendations,
     Lang,
     OccupationMatch,
+    ProgrammeEligibility,
     RankedCandidate,
-    RankedJob,
     SkillMatch,
     TopK,
 )
@@ -89,7 +89,7 @@ class EligibilityRequest(ProfileSource):
 
 
 class EligibilityListResponse(BaseModel):
-    results: list[Eligibility]
+    results: list[ProgrammeEligibility]
 
 
 class Province(BaseModel):
@@ -126,9 +126,8 @@ class TransitionsRequest(BaseModel):
     k: TopK = 10
 
 
-class RecommendJobsResponse(BaseModel):
+class RecommendJobsResponse(JobRecommendations):
     lang: Lang
-    results: list[RankedJob]
 
 
 class RankCandidatesRequest(BaseModel):

@@ -134,7 +134,7 @@ def agreement(count: int) -> None:
         lists = {}
         for runtime in ("torch", "onnx-int8"):
             service.encoder.query_runtime = runtime
-            lists[runtime] = [r.job.id for r in service.recommend_jobs(inline, k=10)]
+            lists[runtime] = [r.job.id for r in service.recommend_jobs(inline, k=10).results]
         overlap.append(len(set(lists["torch"]) & set(lists["onnx-int8"])) / 10)
         same_first += lists["torch"][:1] == lists["onnx-int8"][:1]
         same_order += lists["torch"] == lists["onnx-int8"]

@@ -59,7 +59,8 @@ def check(programme, profile, catalog, lang="en"):
 def test_a_ready_candidate_is_eligible(catalog):
     programme = eps(catalog)
     result = check(programme, ready(programme), catalog)
-    assert result.eligible and not result.unmet
+    assert result.eligible and result.status == "eligible"
+    assert not result.unmet and not result.to_check
 
 
 @pytest.mark.parametrize("offset", [0, 1])
@@ -93,24 +94,61 @@ def test_language_just_below_and_at_the_threshold(catalog):
     assert unmet.route  # the course to take
 
 
-def test_a_missing_certificate_says_what_to_do(catalog):
+def test_a_missing_certificate_is_to_check_with_the_course_to_take(catalog):
+    """No certificate declared rules nothing out: the test is still to take."""
     programme = eps(catalog)
     result = check(programme, ready(programme, languages=[]), catalog, lang="vi")
-    [unmet] = result.unmet
-    assert unmet.kind == "language"
-    assert programme.language.test in unmet.message and "chưa có" in unmet.message
-    assert unmet.route == programme.language.preparation_vi
+    assert result.status == "eligible_if" and not result.unmet and not result.eligible
+    [to_check] = result.to_check
+    assert to_check.kind == "language" and to_check.status == "to_check"
+    assert programme.language.test in to_check.message and "chưa có" in to_check.message
+    assert to_check.route == programme.language.preparation_vi
 
 
-def test_missing_birth_year_health_and_disqualifiers(catalog):
+def test_undeclared_facts_are_to_check_declared_ones_rule_out(catalog):
+    """The three states: what the profile does not say is to check (with how); what it says
+    decides."""
     programme = eps(catalog)
-    result = check(programme, ready(programme, birth_year=None, health_declaration=None), catalog)
-    assert {u.kind for u in result.unmet} == {"age", "health"}
-    assert all(u.route for u in result.unmet)
+    result = check(programme, ready(programme, birth_year=None, health_declaration=None,
+                                    education=None), catalog)  # fmt: skip
+    assert result.status == "eligible_if" and not result.unmet
+    sets_education = programme.education.min != "none"
+    assert {c.kind for c in result.to_check} == {"age", "health"} | (
+        {"education"} if sets_education else set()
+    )
+    assert all(c.route for c in result.to_check)
+    assert {m.kind for m in result.met} == {"language"} | (set() if sets_education else {"education"})
+    # declared: unfit, below the education minimum, or a disqualifier
+    unfit = check(programme, ready(programme, health_declaration="not_fit"), catalog)
+    assert unfit.status == "not_eligible" and [u.kind for u in unfit.unmet] == ["health"]
+    if programme.education.min not in ("none", "lower-secondary"):
+        low = check(programme, ready(programme, education="tốt nghiệp THCS"), catalog)
+        assert low.status == "not_eligible" and [u.kind for u in low.unmet] == ["education"]
     if programme.disqualifiers:
         rule = programme.disqualifiers[0]
         result = check(programme, ready(programme, disqualifiers=[rule.id]), catalog)
-        assert [u.kind for u in result.unmet] == ["disqualifier"]
+        assert result.status == "not_eligible"
+        assert [u.kind for u in result.unmet] == ["disqualifier"] and result.unmet[0].route is None
+
+
+def test_the_issue_worker_is_eligible_if_the_medical_check_passes(catalog):
+    """The reproduction: a 26-year-old CNC and welding worker with EPS-TOPIK 150 who says
+    nothing about health. Before, every programme answered not eligible on health alone."""
+    worker = CandidateProfileIn(
+        text="Công nhân cơ khí 4 năm ở Bắc Ninh, vận hành máy CNC, hàn",
+        birth_year=TODAY.year - 26, province="Bắc Ninh", willing_to_work_abroad=True,
+        languages=[LanguageAbility(language="Korean", certificate="EPS-TOPIK", level="150")],
+    )  # fmt: skip
+    by_id = {p.id: check(p, worker, catalog, lang="vi") for p in catalog.programmes}
+    manufacturing = by_id["eps-korea-manufacturing"]
+    assert manufacturing.status == "eligible_if" and not manufacturing.unmet
+    assert "health" in {c.kind for c in manufacturing.to_check}
+    assert not any(r.status == "not_eligible" for r in by_id.values() if r.programme_id.startswith("eps"))
+    # born 1978: the age limit rules EPS out, with nothing to do about it
+    older = worker.model_copy(update={"birth_year": 1978})
+    result = check(catalog.get("eps-korea-manufacturing"), older, catalog)
+    assert result.status == "not_eligible" and [u.kind for u in result.unmet] == ["age"]
+    assert "18" in result.unmet[0].message
 
 
 def test_level_scales_and_education_parsing():
@@ -159,8 +197,8 @@ def test_alternative_certificates_are_named_and_accepted(catalog):
     rule, other = programme.language, programme.language.alternatives[0]
     base = ready(programme, birth_year=TODAY.year - programme.age.min - 1, education="cử nhân")
     missing = check(programme, base.model_copy(update={"languages": []}), catalog)
-    unmet = next(u for u in missing.unmet if u.kind == "language")
-    assert rule.test in unmet.message and other.test in unmet.message
+    to_take = next(c for c in missing.to_check if c.kind == "language")  # none declared
+    assert rule.test in to_take.message and other.test in to_take.message
     with_other = base.model_copy(
         update={
             "languages": [
@@ -168,4 +206,5 @@ def test_alternative_certificates_are_named_and_accepted(catalog):
             ]
         }
     )
-    assert not [u for u in check(programme, with_other, catalog).unmet if u.kind == "language"]
+    accepted = check(programme, with_other, catalog)
+    assert [m for m in accepted.met if m.kind == "language"] and not accepted.unmet

@@ -18,10 +18,11 @@ def recommend_jobs(
     body: RecommendJobsRequest, service: Service, token: Token, lang: LangQuery = "vi"
 ) -> RecommendJobsResponse:
     """Ranked jobs for a saved candidate (with their token) or an inline profile, each with
-    matched and missing skills and reasons."""
+    matched and missing skills and reasons. Programme postings a declared fact rules out (the
+    age limit, a lower test score) are held back and counted in `held_back`, with why."""
     candidate = candidate_for(body, service, token)
-    results = service.recommend_jobs(candidate, k=body.k, filters=body.filters, lang=lang)
-    return RecommendJobsResponse(lang=lang, results=results)
+    found = service.recommend_jobs(candidate, k=body.k, filters=body.filters, lang=lang)
+    return RecommendJobsResponse(lang=lang, results=found.results, held_back=found.held_back)
 
 
 @router.post("/jobs/{job_id}/candidates")

@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     StrictBool,
     ValidationInfo,
+    computed_field,
     field_validator,
     model_validator,
 )
@@ -313,22 +314,60 @@ class Explanation(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="short sentences, in `lang`")
 
 
-class Requirement(BaseModel):
-    """One hard requirement, as it stands for one person."""
+RequirementStatus = Literal["met", "not_met", "to_check"]
+EligibilityStatus = Literal["eligible", "not_eligible", "eligible_if"]
 
-    kind: Literal["age", "language", "education", "health", "disqualifier"]
-    met: bool
+
+class Requirement(BaseModel):
+    """One hard requirement, as it stands for one person: ``met``; ``not_met`` (a fact the
+    person declared rules it out); or ``to_check`` (not declared, or not something a profile
+    can show, such as the programme's medical examination)."""
+
+    kind: Literal["age", "language", "education", "health", "disqualifier", "gender"]
+    status: RequirementStatus
     message: str = Field(description="what is required and where the person stands, in `lang`")
-    route: str | None = Field(None, description="how to meet it; null when it cannot be met")
+    route: str | None = Field(
+        None, description="how to meet or check it; null when a declared fact rules it out"
+    )
     source: str | None = Field(None, description="the rules file's source id for this rule")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def met(self) -> bool:
+        """``status == "met"`` (kept for clients written before the three states)."""
+        return self.status == "met"
 
 
 class Eligibility(BaseModel):
+    """A programme for one person: ``eligible`` (every requirement met), ``not_eligible`` (a
+    declared fact rules it out: see ``unmet``) or ``eligible_if`` (nothing rules it out, and
+    ``to_check`` lists what the person still has to check, and how)."""
+
     programme_id: str
-    eligible: bool
-    unmet: list[Requirement]
+    status: EligibilityStatus
+    unmet: list[Requirement] = Field(description="requirements a declared fact rules out")
+    to_check: list[Requirement] = Field(
+        default_factory=list, description="what is still to check, each with how (`route`)"
+    )
     met: list[Requirement]
     last_checked: _dt.date
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def eligible(self) -> bool:
+        """``status == "eligible"``: every requirement met."""
+        return self.status == "eligible"
+
+
+class HeldBack(BaseModel):
+    """Programme postings retrieved for a person but not shown, because a fact they declared
+    rules the programme out."""
+
+    programme_id: str
+    programme: str = Field(description="the programme's name, in `lang`")
+    postings: int = Field(ge=1, description="how many of the retrieved postings")
+    reasons: list[str] = Field(description="the requirements not met, in `lang`")
+    message: str = Field(description="one sentence for the page, in `lang`")
 
 
 class RankedJob(BaseModel):
@@ -340,7 +379,8 @@ class RankedJob(BaseModel):
         None, description="for overseas programme postings: country, costs and support"
     )
     eligibility: Eligibility | None = Field(
-        None, description="for overseas programme postings: each requirement, met or not"
+        None,
+        description="for overseas programme postings: each requirement met, not met or to check",
     )
 
 
@@ -349,6 +389,18 @@ class RankedCandidate(BaseModel):
     score: float
     features: dict[str, float]
     explanation: Explanation
+
+
+class JobRecommendations(BaseModel):
+    """Ranked jobs for a candidate, and the programme postings held back, with why."""
+
+    results: list[RankedJob]
+    held_back: list[HeldBack] = Field(
+        default_factory=list,
+        description="programme postings retrieved but not shown because a fact the person "
+        "declared rules the programme out (e.g. the age limit); what is only left to check "
+        "never hides a posting",
+    )
 
 
 class CandidateRanking(BaseModel):
@@ -450,6 +502,15 @@ class ProgrammeSummary(BaseModel):
     costs: str
     support: str
     priority_groups: list[str] = Field(default_factory=list)
+    excludes: list[str] = Field(
+        default_factory=list, description="the facts that rule the programme out, in `lang`"
+    )
+
+
+class ProgrammeEligibility(Eligibility):
+    """One programme for one person, with what a card shows about the programme."""
+
+    programme: ProgrammeSummary
 
 
 RankedJob.model_rebuild()

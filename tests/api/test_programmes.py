@@ -34,10 +34,13 @@ def test_eligibility_for_a_saved_candidate_needs_its_token(client, accountant):
     response = client.post(url, json=body, headers=bearer(accountant["token"]))
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["eligible"] is False
-    kinds = {u["kind"] for u in result["unmet"]}
-    assert {"age", "language", "health"} <= kinds  # no birth year, no EPS-TOPIK, no health
-    assert all(u["route"] for u in result["unmet"] if u["kind"] != "disqualifier")
+    # no birth year, no EPS-TOPIK, no health declaration: nothing declared rules EPS out, so
+    # each is something to check, with how
+    assert result["status"] == "eligible_if" and result["eligible"] is False
+    assert result["unmet"] == []
+    kinds = {u["kind"] for u in result["to_check"]}
+    assert {"age", "language", "health"} <= kinds
+    assert all(c["route"] and c["status"] == "to_check" for c in result["to_check"])
     assert client.post("/v1/programmes/nope/eligibility", json={"profile": {"text": "a"}}
                        ).status_code == 404  # fmt: skip
 
@@ -55,11 +58,16 @@ def test_employers_see_only_eligible_candidates_for_programme_postings(
     assert created.status_code == 201, created.text
     unready = ready | {"birth_year": 1975, "priority_groups": []}  # over the age limit
     too_old = client.post("/v1/candidates", json=unready).json()["candidate"]["id"]
+    # health and birth year not said: eligible_if, so shown; what is left to check is theirs
+    unsaid = ready | {"birth_year": None, "health_declaration": None, "priority_groups": []}
+    to_check = client.post("/v1/candidates", json=unsaid).json()["candidate"]["id"]
     response = client.post(f"/v1/jobs/{welding_job['id']}/candidates?lang=en", headers=employer)
     assert response.status_code == 200, response.text
     ids = [r["candidate"]["id"] for r in response.json()["results"]]
     assert created.json()["candidate"]["id"] in ids
+    # over the age limit: ruled out; the accountant did not ask for work abroad
     assert too_old not in ids and accountant["candidate"]["id"] not in ids
+    assert to_check in ids
     top = next(r for r in response.json()["results"]
                if r["candidate"]["id"] == created.json()["candidate"]["id"])  # fmt: skip
     # Vulnerable status never reaches the employer: no reason, no feature, no field names it;
@@ -71,8 +79,14 @@ def test_employers_see_only_eligible_candidates_for_programme_postings(
                            headers=employer).json()  # fmt: skip
         text = json.dumps(body, ensure_ascii=False)
         assert not [name for name in names if name in text], text
+        # nothing of what a candidate still has to check reaches the employer: no eligibility,
+        # no health rule in any result (the one general note says the programme checks apply)
+        shown = json.dumps(body["results"], ensure_ascii=False)
+        assert not [w for w in ("to_check", "eligib", "health", "sức khỏe", "Khám") if w in shown]
+        assert "medical examination" in body["notes"][0] or "khám sức khỏe" in body["notes"][0]
         assert all("priority" not in r["features"] for r in body["results"])
-        assert len(body["notes"]) == 1 and "priority" in body["notes"][0].replace("ưu tiên", "priority")
+        assert len(body["notes"]) == 2  # the programme's own checks apply; its priority rules
+        assert "priority" in body["notes"][1].replace("ưu tiên", "priority")
     for hidden in ("birth_year", "health_declaration", "disqualifiers", "priority_groups",
                    "name", "contact", "text"):  # fmt: skip
         assert hidden not in top["candidate"]
@@ -95,13 +109,21 @@ def test_every_programme_at_once_eligible_first_with_routes(client):
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert len(results) == len(client.get("/v1/programmes").json()["programmes"])
-    flags = [r["eligible"] for r in results]
-    assert flags == sorted(flags, reverse=True)  # eligible ones first
+    order = {"eligible": 0, "eligible_if": 1, "not_eligible": 2}
+    ranks = [order[r["status"]] for r in results]
+    assert ranks == sorted(ranks)  # eligible first, then what to check, then ruled out
     by_id = {r["programme_id"]: r for r in results}
-    assert by_id["eps-korea-manufacturing"]["eligible"] is True
+    assert by_id["eps-korea-manufacturing"]["status"] == "eligible"
+    # nurses to Germany: the declared THPT is below the nursing diploma it needs (ruled out);
+    # no German certificate is declared, so the course to take is still listed, to check
     german = by_id["germany-nursing"]
-    assert german["eligible"] is False
-    assert any(u["kind"] == "language" and u["route"] for u in german["unmet"])
+    assert german["status"] == "not_eligible"
+    assert [u["kind"] for u in german["unmet"]] == ["education"] and german["unmet"][0]["route"]
+    assert any(c["kind"] == "language" and c["route"] for c in german["to_check"])
+    # each card names the programme, its contract, costs, support and what rules it out
+    card = by_id["eps-korea-manufacturing"]["programme"]
+    assert card["name"] != "eps-korea-manufacturing" and "EPS" in card["name"]
+    assert card["contract"] and card["costs"] and card["support"] and card["excludes"]
     bad = client.post("/v1/programmes/eligibility", json={"profile": {"text": ""}})
     assert bad.status_code == 422
 

@@ -65,21 +65,29 @@ def test_inline_english_profile_and_filters(client, welding_job, accounting_job)
     assert programme["costs"] and programme["support"]
 
 
-def test_ineligible_candidates_are_not_ranked_for_programme_jobs(client, welding_job):
-    """No EPS-TOPIK score: the EPS posting is filtered out, and the eligibility route says
-    what is missing and how to get it."""
-    unready = WELDER | {"languages": []}
-    response = client.post("/v1/recommendations/jobs", json={"profile": unready, "k": 20})
-    assert welding_job["id"] not in [r["job"]["id"] for r in response.json()["results"]]
-    answer = client.post(
-        "/v1/programmes/eps-korea-manufacturing/eligibility?lang=en", json={"profile": unready}
-    )
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
-    assert body["eligible"] is False
-    [unmet] = body["unmet"]
-    assert unmet["kind"] == "language" and "EPS-TOPIK" in unmet["message"]
-    assert "Korean" in unmet["route"]
+def test_programme_postings_hide_only_for_a_declared_fact(client, welding_job):
+    """No EPS-TOPIK declared: the EPS posting is shown, with the test to take as something to
+    check. A declared score below the minimum: it is held back, and the answer says how many
+    postings and why."""
+    untested = WELDER | {"languages": [], "health_declaration": None}
+    response = client.post("/v1/recommendations/jobs?lang=en",
+                           json={"profile": untested, "k": 20})  # fmt: skip
+    assert response.status_code == 200, response.text
+    shown = {r["job"]["id"]: r for r in response.json()["results"]}
+    assert welding_job["id"] in shown
+    eligibility = shown[welding_job["id"]]["eligibility"]
+    assert eligibility["status"] == "eligible_if"
+    to_check = {c["kind"]: c for c in eligibility["to_check"]}
+    assert set(to_check) == {"language", "health"}
+    assert "EPS-TOPIK" in to_check["language"]["message"] and "Korean" in to_check["language"]["route"]
+    assert response.json()["held_back"] == []
+
+    low = WELDER | {"languages": [{"language": "Korean", "certificate": "EPS-TOPIK", "level": "40"}]}
+    answer = client.post("/v1/recommendations/jobs?lang=en", json={"profile": low, "k": 20}).json()
+    assert welding_job["id"] not in [r["job"]["id"] for r in answer["results"]]
+    [held] = [h for h in answer["held_back"] if h["programme_id"] == "eps-korea-manufacturing"]
+    assert held["postings"] >= 1 and "EPS-TOPIK" in held["reasons"][0] and "40" in held["reasons"][0]
+    assert str(held["postings"]) in held["message"] and "not shown" in held["message"]
 
 
 def test_priority_group_boost_is_applied_and_explained(client, welding_job):

@@ -111,7 +111,7 @@ def test_employers_find_only_consenting_candidates_and_never_their_vulnerable_st
     assert "priority_groups" not in view and "priority" not in shown.features
     assert "Lan" not in str(shown.model_dump())
     # the candidate's own view keeps the feature
-    [mine] = [r for r in fast_service.recommend_jobs(found, k=50) if r.job.id == job.id]
+    [mine] = [r for r in fast_service.recommend_jobs(found, k=50).results if r.job.id == job.id]
     assert "priority" in mine.features
     with pytest.raises(ForbiddenError):
         fast_service.rank_candidates(job.id, employer(fast_service, "Công ty E"))
@@ -130,10 +130,23 @@ def test_programme_postings_never_reach_those_a_rule_rules_out(
     too_old = fast_service.build_candidate(
         profile(text="Thợ hàn hồ quang 20 năm", birth_year=1960, willing_to_work_abroad=True)
     )
-    shown = {r.job.id for r in fast_service.recommend_jobs(too_old, k=50)}
+    found = fast_service.recommend_jobs(too_old, k=50)
+    shown = {r.job.id for r in found.results}
     assert domestic.id in shown and programme_job.id not in shown
+    [held] = found.held_back
+    assert held.programme_id == WELDING_KR.programme and held.postings == 1
+    assert "18–39" in held.reasons[0] and "66" in held.message  # the limit, the age
     [result] = fast_service.all_eligibility(too_old)[-1:]
-    assert not result.eligible
+    assert result.status == "not_eligible" and not result.eligible
+    # nothing said about age or health: shown, with what to check
+    unsaid = fast_service.build_candidate(
+        profile(text="Thợ hàn hồ quang 20 năm", willing_to_work_abroad=True)
+    )
+    listed = {r.job.id: r for r in fast_service.recommend_jobs(unsaid, k=50).results}
+    assert programme_job.id in listed
+    checks = listed[programme_job.id].eligibility
+    assert checks is not None and checks.status == "eligible_if"
+    assert {"age", "health"} <= {c.kind for c in checks.to_check}
     for job in (programme_job, domestic):
         fast_service.delete_job(job.id, ADMIN)
 

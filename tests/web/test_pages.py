@@ -161,6 +161,60 @@ def test_job_seeker_gets_ranked_jobs_with_skills_from_a_vietnamese_cv(page, site
     assert gone.status_code in (401, 404)
 
 
+WORKER_CV = (
+    "Tôi 26 tuổi, làm công nhân cơ khí 4 năm ở Bắc Ninh, vận hành máy CNC, hàn hồ quang, hàn "
+    "MIG, đọc bản vẽ kỹ thuật. Muốn đi làm việc ở Hàn Quốc."
+)
+
+
+def test_a_worker_going_abroad_sees_programme_jobs_with_what_to_check(page, site):  # type: ignore[no-untyped-def]
+    """The issue's reproduction on the page: health left blank is something to check, never a
+    reason to hide the EPS posting; born 1978, the page says why EPS is not shown."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{site.base}/")
+    page.get_by_label("CV hoặc mô tả công việc trước đây").fill(WORKER_CV)
+    page.get_by_label("Tỉnh, thành phố muốn làm việc").select_option("Bắc Ninh")
+    page.get_by_label("Ngôn ngữ").first.select_option(label="Tiếng Hàn")
+    page.get_by_label("Chứng chỉ").first.select_option("EPS-TOPIK")
+    page.get_by_label("Trình độ, điểm").first.fill("150")
+    page.get_by_label("Tôi muốn xem cả việc làm ở nước ngoài (EPS Hàn Quốc, IM Japan, Đức…)").check()
+    page.get_by_label("Năm sinh (không bắt buộc)").fill("2000")
+    # what the programmes need is asked, each optional, saying why and who sees it
+    expect(page.get_by_label("Tự khai sức khỏe")).to_have_value("")
+    expect(page.locator("#health-hint")).to_contain_text("không bao giờ hiện cho nhà tuyển dụng")
+    expect(page.locator("#priority-groups input")).not_to_have_count(0)  # from the rules file
+    expect(page.get_by_label("Người dân tộc thiểu số")).to_be_visible()
+    expect(page.get_by_label("Tôi đã từng cư trú bất hợp pháp ở nước ngoài")).not_to_be_checked()
+    page.get_by_label("Trình độ học vấn").select_option("upper-secondary")
+    page.get_by_role("button", name="Tìm việc phù hợp").click()
+
+    eps = page.locator("#jobs > li", has_text="Thợ hàn — EPS Hàn Quốc")
+    expect(eps).to_have_count(1, timeout=SLOW)
+    expect(eps.locator(".eligibility")).to_have_attribute("data-status", "eligible_if")
+    health = eps.locator("li.to-check[data-kind=health]")
+    expect(health).to_contain_text("Cần kiểm tra")
+    expect(health).to_contain_text("Khám sức khỏe")
+    expect(eps.locator("li.met[data-kind=language]")).to_contain_text("EPS-TOPIK 150")
+    expect(page.locator("#held-back")).to_be_hidden()
+    # the programme cards name the programme (not its id), its costs and what rules it out
+    card = page.locator("#programmes > li[data-programme=eps-korea-manufacturing]")
+    expect(card.get_by_role("heading", level=3)).to_contain_text("EPS")
+    expect(card.locator(".excludes")).to_contain_text("bất hợp pháp")
+    expect(card.locator(".eligibility")).to_have_attribute("data-status", "eligible_if")
+    screenshot(page, "job-seekers-abroad.png")
+
+    page.get_by_label("Năm sinh (không bắt buộc)").fill("1978")
+    page.get_by_role("button", name="Tìm việc phù hợp").click()
+    held = page.locator("#held-back li[data-programme=eps-korea-manufacturing]")
+    expect(held).to_be_visible(timeout=SLOW)
+    expect(held).to_contain_text("không hiển thị")
+    expect(held).to_contain_text("18–39")
+    expect(page.locator("#jobs > li", has_text="Thợ hàn — EPS Hàn Quốc")).to_have_count(0)
+    expect(card.locator(".eligibility")).to_have_attribute("data-status", "not_eligible")
+    screenshot(page, "job-seekers-abroad-held-back.png")
+
+
 def test_job_seeker_sees_a_readable_message_for_an_empty_form_and_a_wrong_token(page, site):  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 

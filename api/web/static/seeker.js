@@ -19,6 +19,7 @@ function readProfile() {
     languages.push({ language, certificate, level });
   }
   const birthYear = $("birth-year").value.trim();
+  const ticked = (id) => [...document.querySelectorAll(`#${id} input:checked`)].map((box) => box.value);
   return {
     text: $("cv").value.trim(),
     former_position: $("former-position").value.trim() || null,
@@ -27,6 +28,10 @@ function readProfile() {
     willing_to_work_abroad: $("abroad").checked,
     willing_to_relocate: $("relocate").checked,
     birth_year: birthYear ? Number(birthYear) : null,
+    education: $("education").value || null,
+    health_declaration: $("health").value || null,
+    priority_groups: ticked("priority-groups"),
+    disqualifiers: ticked("disqualifiers"),
   };
 }
 
@@ -67,15 +72,18 @@ async function search(event) {
 function render() {
   if (!lastResults) return;
   const { jobs, transitions, gaps, programmes } = lastResults;
-  renderJobs(jobs.value.results);
+  renderJobs(jobs.value.results, jobs.value.held_back);
   renderProgrammes(programmes);
   renderCareers(transitions, gaps);
   $("save-section").hidden = false;
 }
 
-function renderJobs(results) {
+function renderJobs(results, heldBack) {
   $("results").hidden = false;
   $("results-count").textContent = results.length ? t("results_count", { n: results.length }) : t("no_jobs");
+  // Programme postings a declared fact rules out are not shown: say how many, and why.
+  $("held-back").replaceChildren(...heldBack.map((held) => el("li", { class: "held-back", "data-programme": held.programme_id }, held.message)));
+  $("held-back").hidden = !heldBack.length;
   $("jobs").replaceChildren(...results.map(jobCard));
 }
 
@@ -110,29 +118,49 @@ function programmeBlock(programme, eligibility) {
     "div",
     { class: "programme" },
     el("p", {}, el("strong", {}, `${t("programme")}: `), `${programme.name} (${programme.country})`),
+    // the verdict first: what rules it out, what is still to check and how, what is met
+    eligibility ? eligibilityBlock(eligibility) : null,
     el("p", {}, el("strong", {}, `${t("contract")}: `), programme.contract),
     el("p", {}, el("strong", {}, `${t("costs")}: `), programme.costs),
     el("p", {}, el("strong", {}, `${t("support")}: `), programme.support),
-    eligibility ? eligibilityBlock(eligibility) : null,
+    programme.priority_groups.length
+      ? el("p", {}, el("strong", {}, `${t("priority_groups")}: `), programme.priority_groups.join("; "))
+      : null,
+    programme.excludes.length
+      ? el("p", { class: "excludes" }, el("strong", {}, `${t("excludes")}: `), programme.excludes.join("; "))
+      : null,
   );
 }
 
-function eligibilityBlock(eligibility) {
-  const rows = [...eligibility.unmet, ...eligibility.met].map((requirement) =>
-    el(
-      "li",
-      { class: requirement.met ? "met" : "unmet" },
-      el("span", { class: "badge" }, requirement.met ? t("requirement_met") : t("requirement_unmet")),
-      " ",
-      requirement.message,
-      requirement.met ? null : el("span", { class: "route" }, ` — ${t("how_to_meet")}: ${requirement.route || t("cannot_meet")}`),
-    ),
+const STATE = {
+  met: ["met", "requirement_met"],
+  not_met: ["unmet", "requirement_unmet"],
+  to_check: ["to-check", "requirement_to_check"],
+};
+
+function requirementRow(requirement) {
+  const [css, badge] = STATE[requirement.status];
+  let route = null;
+  if (requirement.status === "not_met") route = ` — ${t("how_to_meet")}: ${requirement.route || t("cannot_meet")}`;
+  if (requirement.status === "to_check" && requirement.route) route = ` — ${t("how_to_check")}: ${requirement.route}`;
+  return el(
+    "li",
+    { class: css, "data-kind": requirement.kind },
+    el("span", { class: "badge" }, t(badge)),
+    " ",
+    requirement.message,
+    route ? el("span", { class: "route" }, route) : null,
   );
+}
+
+/** Not met first (what rules it out), then what to check (and how), then what is met. */
+function eligibilityBlock(eligibility) {
+  const css = { eligible: "eligible", eligible_if: "eligible-if", not_eligible: "not-eligible" }[eligibility.status];
   return el(
     "div",
-    { class: `eligibility ${eligibility.eligible ? "eligible" : "not-eligible"}` },
-    el("p", {}, el("strong", {}, eligibility.eligible ? t("eligible") : t("not_eligible"))),
-    el("ul", {}, rows),
+    { class: `eligibility ${css}`, "data-status": eligibility.status },
+    el("p", {}, el("strong", {}, t(eligibility.status))),
+    el("ul", {}, [...eligibility.unmet, ...eligibility.to_check, ...eligibility.met].map(requirementRow)),
   );
 }
 
@@ -149,9 +177,36 @@ function renderProgrammes(outcome) {
   }
   $("programmes").replaceChildren(
     ...outcome.value.results.map((eligibility) =>
-      el("li", { class: "card programme-card" }, el("h3", {}, eligibility.programme_id), eligibilityBlock(eligibility)),
+      el(
+        "li",
+        { class: "card programme-card", "data-programme": eligibility.programme_id },
+        el("h3", {}, eligibility.programme.name),
+        programmeBlock(eligibility.programme, eligibility),
+      ),
     ),
   );
+}
+
+/** One checkbox per priority group the programme rules name, labelled in the page's language. */
+let priorityGroups = [];
+function renderPriorityGroups() {
+  const box = $("priority-groups");
+  const ticked = new Set([...box.querySelectorAll("input:checked")].map((input) => input.value));
+  const legend = box.querySelector("legend");
+  box.replaceChildren(
+    legend,
+    ...priorityGroups.map((group) => {
+      const id = `pg-${group.id}`;
+      const input = el("input", { id, type: "checkbox", value: group.id });
+      input.checked = ticked.has(group.id);
+      return el("div", { class: "check" }, input, el("label", { for: id }, getLang() === "vi" ? group.name_vi : group.name_en));
+    }),
+  );
+}
+
+async function loadPriorityGroups() {
+  priorityGroups = (await api("GET", "/v1/programmes")).priority_groups;
+  renderPriorityGroups();
 }
 
 function renderCareers(transitions, gaps) {
@@ -301,9 +356,11 @@ function addLanguageRows(count) {
 
 addLanguageRows(2);
 setupLanguage(() => {
+  renderPriorityGroups();
   if (lastResults) $("profile-form").requestSubmit();
 });
 loadProvinces($("province")).catch((error) => showError($("form-error"), error));
+loadPriorityGroups().catch((error) => showError($("form-error"), error));
 $("profile-form").addEventListener("submit", search);
 $("save-form").addEventListener("submit", save);
 $("manage-form").addEventListener("submit", viewProfile);

@@ -8,7 +8,14 @@ import re
 
 from matcher.programmes.rules import EDUCATION_ORDER, EducationRule, LanguageRule, Programme
 from matcher.reference.languages import level_rank
-from matcher.schemas import CandidateProfileIn, Eligibility, Lang, LanguageAbility, Requirement
+from matcher.schemas import (
+    CandidateProfileIn,
+    Eligibility,
+    EligibilityStatus,
+    Lang,
+    LanguageAbility,
+    Requirement,
+)
 
 
 def _same_test(name: str | None, test: str) -> bool:
@@ -56,11 +63,14 @@ _TEXT = {
         "edu_low": "Cần trình độ học vấn tối thiểu: {level}; bạn có: {has}",
         "edu_ok": "Đạt yêu cầu học vấn ({has})",
         "edu_route": "Học bổ túc/liên thông để đạt trình độ {level}",
-        "health_missing": "Cần đủ sức khỏe theo quy định ({text}); hồ sơ chưa khai sức khỏe",
-        "health_route": "Khám sức khỏe tại cơ sở y tế đủ điều kiện và khai trong hồ sơ",
+        "health_missing": "Khám sức khỏe: {text}",
+        "health_route": "Khám sức khỏe tại cơ sở y tế đủ điều kiện trước khi đăng ký",
         "health_bad": "Chưa đủ điều kiện sức khỏe ({text})",
-        "health_ok": "Đã khai đủ sức khỏe",
+        "health_ok": "Đã tự khai đủ sức khỏe (chương trình vẫn khám sức khỏe khi tuyển chọn)",
         "disqualified": "Không đủ điều kiện: {text}",
+        "gender_male": "Các đợt tuyển gần đây chỉ nhận nam",
+        "gender_female": "Các đợt tuyển gần đây chỉ nhận nữ",
+        "gender_route": "Hỏi Trung tâm Lao động ngoài nước về đợt tuyển sắp tới",
     },
     "en": {
         "age_missing": "Age {lo}–{hi} required; the profile has no birth year",
@@ -78,12 +88,14 @@ _TEXT = {
         "edu_low": "Minimum education: {level}; you have: {has}",
         "edu_ok": "Education requirement met ({has})",
         "edu_route": "Complementary or bridging education up to {level}",
-        "health_missing": "Must be fit under the programme's health rules ({text}); no health "
-        "declaration in the profile",
-        "health_route": "Have a medical check at an approved clinic and declare it",
+        "health_missing": "Medical examination: {text}",
+        "health_route": "Have a medical check at an approved clinic before you apply",
         "health_bad": "Health requirement not met ({text})",
-        "health_ok": "Declared fit",
+        "health_ok": "Declared fit (the programme still holds its medical examination)",
         "disqualified": "Not eligible: {text}",
+        "gender_male": "Recent intakes recruited men only",
+        "gender_female": "Recent intakes recruited women only",
+        "gender_route": "Ask the Overseas Labour Centre about the next intake",
     },
 }
 
@@ -96,59 +108,71 @@ def check_eligibility(
     lang: Lang = "vi",
     today: dt.date | None = None,
 ) -> Eligibility:
-    """Every hard requirement of ``programme`` for ``profile``: met or not, and the route."""
+    """Every hard requirement of ``programme`` for ``profile``, in three states: met; not met
+    (a fact the person declared rules it out, such as their birth year or a lower test score);
+    to check (not declared, or not something a profile can show: the medical examination).
+    Only a declared fact makes a programme ``not_eligible``; with something left to check it
+    is ``eligible_if``."""
     text = _TEXT[lang]
-    year = (today or dt.date.today()).year
-    checks: list[Requirement] = []
-    age_rule = programme.age
-    if profile.birth_year is None:
-        checks.append(Requirement(
-            kind="age", met=False, source=age_rule.source,
-            message=text["age_missing"].format(lo=age_rule.min, hi=age_rule.max),
-            route=text["age_route_missing"],
-        ))  # fmt: skip
-    else:
-        age = year - profile.birth_year
-        if age < age_rule.min:
-            message = text["age_young"].format(lo=age_rule.min, age=age)
-            route = text["age_young_route"].format(lo=age_rule.min,
-                                                   year=profile.birth_year + age_rule.min)  # fmt: skip
-            checks.append(Requirement(kind="age", met=False, message=message, route=route,
-                                      source=age_rule.source))  # fmt: skip
-        elif age > age_rule.max:
-            message = text["age_old"].format(lo=age_rule.min, hi=age_rule.max, age=age)
-            checks.append(Requirement(kind="age", met=False, message=message, route=None,
-                                      source=age_rule.source))  # fmt: skip
-        else:
-            message = text["age_ok"].format(age=age, lo=age_rule.min, hi=age_rule.max)
-            checks.append(Requirement(kind="age", met=True, message=message,
-                                      source=age_rule.source))  # fmt: skip
+    checks = [_age(programme, profile.birth_year, text, (today or dt.date.today()).year)]
     if programme.language is not None:
         checks.append(_language(programme.language, profile.languages, text, lang))
     checks.append(_education(programme.education, profile.education, text, lang))
-    if profile.health_declaration == "fit":
-        checks.append(Requirement(kind="health", met=True, message=text["health_ok"],
-                                  source=programme.health.source))  # fmt: skip
-    else:
-        rule_text = programme.health.text_vi if lang == "vi" else programme.health.text_en
-        key = "health_bad" if profile.health_declaration == "not_fit" else "health_missing"
-        checks.append(Requirement(
-            kind="health", met=False, message=text[key].format(text=rule_text),
-            route=None if key == "health_bad" else text["health_route"],
-            source=programme.health.source,
-        ))  # fmt: skip
+    checks.append(_health(programme, profile.health_declaration, text, lang))
+    if programme.gender is not None:
+        checks.append(Requirement(kind="gender", status="to_check",
+                                  message=text[f"gender_{programme.gender}"],
+                                  route=text["gender_route"]))  # fmt: skip
     declared = set(profile.disqualifiers)
     for rule in programme.disqualifiers:
         if rule.id in declared:
             rule_text = rule.text_vi if lang == "vi" else rule.text_en
-            checks.append(Requirement(kind="disqualifier", met=False, route=None,
+            checks.append(Requirement(kind="disqualifier", status="not_met", route=None,
                                       message=text["disqualified"].format(text=rule_text),
                                       source=rule.source))  # fmt: skip
-    unmet = [c for c in checks if not c.met]
+    unmet = [c for c in checks if c.status == "not_met"]
+    to_check = [c for c in checks if c.status == "to_check"]
+    status: EligibilityStatus = (
+        "not_eligible" if unmet else "eligible_if" if to_check else "eligible"
+    )
     return Eligibility(
-        programme_id=programme.id, eligible=not unmet, unmet=unmet,
-        met=[c for c in checks if c.met], last_checked=last_checked,
+        programme_id=programme.id, status=status, unmet=unmet, to_check=to_check,
+        met=[c for c in checks if c.status == "met"], last_checked=last_checked,
     )  # fmt: skip
+
+
+def _age(programme: Programme, birth_year: int | None, text: dict[str, str],
+         year: int) -> Requirement:  # fmt: skip
+    rule = programme.age
+    if birth_year is None:
+        return Requirement(kind="age", status="to_check", source=rule.source,
+                           message=text["age_missing"].format(lo=rule.min, hi=rule.max),
+                           route=text["age_route_missing"])  # fmt: skip
+    age = year - birth_year
+    if age < rule.min:
+        return Requirement(kind="age", status="not_met", source=rule.source,
+                           message=text["age_young"].format(lo=rule.min, age=age),
+                           route=text["age_young_route"].format(lo=rule.min,
+                                                                year=birth_year + rule.min))  # fmt: skip
+    if age > rule.max:
+        return Requirement(kind="age", status="not_met", route=None, source=rule.source,
+                           message=text["age_old"].format(lo=rule.min, hi=rule.max, age=age))  # fmt: skip
+    return Requirement(kind="age", status="met", source=rule.source,
+                       message=text["age_ok"].format(age=age, lo=rule.min, hi=rule.max))  # fmt: skip
+
+
+def _health(programme: Programme, declared: str | None, text: dict[str, str],
+            lang: Lang) -> Requirement:  # fmt: skip
+    rule_text = programme.health.text_vi if lang == "vi" else programme.health.text_en
+    source = programme.health.source
+    if declared == "fit":
+        return Requirement(kind="health", status="met", message=text["health_ok"], source=source)
+    if declared == "not_fit":
+        return Requirement(kind="health", status="not_met", route=None, source=source,
+                           message=text["health_bad"].format(text=rule_text))  # fmt: skip
+    return Requirement(kind="health", status="to_check", source=source,
+                       message=text["health_missing"].format(text=rule_text),
+                       route=text["health_route"])  # fmt: skip
 
 
 def _language(
@@ -167,7 +191,9 @@ def _language(
             if level is not None and needed is not None and level >= needed:
                 message = text["lang_ok"].format(test=test.test, has=ability.level,
                                                  level=test.min_level)  # fmt: skip
-                return Requirement(kind="language", met=True, message=message, source=rule.source)
+                return Requirement(
+                    kind="language", status="met", message=message, source=rule.source
+                )
             best = best or f"{ability.certificate} {ability.level or '?'}"
     if best is None and rule.alternatives:
         message = text["lang_missing_any"].format(tests=wanted)
@@ -175,7 +201,9 @@ def _language(
         message = text["lang_missing"].format(test=rule.test, level=rule.min_level)
     else:
         message = text["lang_low"].format(test=rule.test, level=rule.min_level, has=best)
-    return Requirement(kind="language", met=False, message=message, route=route,
+    # no certificate declared: to check (a test to take); a lower level declared: not met
+    status = "to_check" if best is None else "not_met"
+    return Requirement(kind="language", status=status, message=message, route=route,
                        source=rule.source)  # fmt: skip
 
 
@@ -183,16 +211,16 @@ def _education(
     rule: EducationRule, education: str | None, text: dict[str, str], lang: Lang
 ) -> Requirement:
     if rule.min == "none":
-        return Requirement(kind="education", met=True, source=rule.source,
+        return Requirement(kind="education", status="met", source=rule.source,
                            message=text["edu_ok"].format(has=education or "—"))  # fmt: skip
     level = education_level(education)
     if level is None:
-        return Requirement(kind="education", met=False, source=rule.source,
+        return Requirement(kind="education", status="to_check", source=rule.source,
                            message=text["edu_missing"].format(level=rule.min),
                            route=text["edu_route_missing"])  # fmt: skip
     if EDUCATION_ORDER.index(level) < EDUCATION_ORDER.index(rule.min):
-        return Requirement(kind="education", met=False, source=rule.source,
+        return Requirement(kind="education", status="not_met", source=rule.source,
                            message=text["edu_low"].format(level=rule.min, has=level),
                            route=text["edu_route"].format(level=rule.min))  # fmt: skip
-    return Requirement(kind="education", met=True, source=rule.source,
+    return Requirement(kind="education", status="met", source=rule.source,
                        message=text["edu_ok"].format(has=level))  # fmt: skip

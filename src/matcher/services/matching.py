@@ -8,8 +8,9 @@ ranking."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from matcher.ranking.features import Opening, Seeker, explain, match_features
@@ -18,8 +19,10 @@ from matcher.schemas import (
     CandidateRanking,
     CandidateView,
     Explanation,
+    HeldBack,
     JobFilters,
     JobPosting,
+    JobRecommendations,
     Lang,
     RankedCandidate,
     RankedJob,
@@ -46,6 +49,12 @@ PRIORITY_RULES_NOTE: dict[str, str] = {
     "en": "The ranking applies the programme's priority rules (it does not say which candidate "
     "they apply to).",
 }
+PROGRAMME_CHECKS_NOTE: dict[str, str] = {
+    "vi": "Chương trình tự tổ chức các bước kiểm tra của mình (khám sức khỏe, thi tiếng, kiểm tra "
+    "tay nghề) khi tuyển chọn.",
+    "en": "The programme holds its own checks (medical examination, language test, skills test) "
+    "at selection.",
+}
 Pair = tuple[Seeker, Opening, float]
 
 
@@ -56,22 +65,35 @@ def recommend_jobs(
     k: int = 10,
     filters: JobFilters | None = None,
     lang: Lang = "vi",
-) -> list[RankedJob]:
-    """Jobs for a candidate: FAISS retrieval, then re-ranking with features, explained.
+) -> JobRecommendations:
+    """Jobs for a candidate: FAISS retrieval, then re-ranking with features, explained; and
+    the programme postings held back because a declared fact rules the programme out.
 
     A candidate whose former position is in the public-sector map also gets postings of
     that position's best transition targets retrieved, and a ``transition`` feature."""
     check_k(k)
     parts = rt.parts
-    jobs, pairs = job_pairs(rt, candidate, filters=filters, lang=lang, parts=parts,
-                            retrieve=max(k * RETRIEVE_FACTOR, MIN_RETRIEVE))  # fmt: skip
-    return [
+    found = retrieve_jobs(rt, candidate, filters=filters, lang=lang, parts=parts,
+                          retrieve=max(k * RETRIEVE_FACTOR, MIN_RETRIEVE))  # fmt: skip
+    jobs = found.jobs
+    results = [
         RankedJob(job=jobs[i], score=score, features=features, explanation=explanation,
                   programme=programmes.summary(rt, jobs[i].programme, lang),
                   eligibility=programmes.posting_eligibility(rt, jobs[i].programme, candidate,
                                                              lang))
-        for i, score, features, explanation in rank(parts, pairs, k, lang)
+        for i, score, features, explanation in rank(parts, found.pairs, k, lang)
     ]  # fmt: skip
+    return JobRecommendations(results=results, held_back=found.held_back)
+
+
+@dataclass(frozen=True)
+class JobRetrieval:
+    """What retrieval found for a candidate: the postings shown, with their ranker inputs, and
+    the programme postings held back (with why)."""
+
+    jobs: list[JobPosting]
+    pairs: list[Pair]
+    held_back: list[HeldBack]
 
 
 def job_pairs(
@@ -83,9 +105,25 @@ def job_pairs(
     retrieve: int | None = None,
     parts: Parts | None = None,
 ) -> tuple[list[JobPosting], list[Pair]]:
-    """The postings retrieved for a candidate (programme postings the candidate is not
-    eligible for left out), each with the (seeker, opening, similarity) the ranker reads.
-    Recommendations rank these; training and evaluation compute their features."""
+    """The postings retrieved for a candidate, each with the (seeker, opening, similarity) the
+    ranker reads. Training and evaluation compute their features."""
+    found = retrieve_jobs(rt, candidate, filters=filters, lang=lang, retrieve=retrieve,
+                          parts=parts)  # fmt: skip
+    return found.jobs, found.pairs
+
+
+def retrieve_jobs(
+    rt: Runtime,
+    candidate: Candidate,
+    *,
+    filters: JobFilters | None = None,
+    lang: Lang = "vi",
+    retrieve: int | None = None,
+    parts: Parts | None = None,
+) -> JobRetrieval:
+    """The postings retrieved for a candidate. A programme posting is held back only when a
+    fact the candidate declared rules the programme out (their age, a lower test score, a
+    past illegal stay); what is only left to check (the medical examination) never hides it."""
     catalog = (parts or rt.parts).catalog  # one snapshot: a reload swaps encoder and index
     query = catalog.encoder.encode([candidate_text(candidate)], kind="query")
     keep = job_filter(filters) if filters else None
@@ -102,31 +140,29 @@ def job_pairs(
             seen = {hit.id for hit in hits}
             hits = hits + [hit for hit in extra if hit.id not in seen]
     jobs = rt.store.get_jobs([hit.id for hit in hits])
-    eligible, boosted = programmes.programme_fit(
-        rt, candidate, {job.programme for job in jobs.values() if job.programme}
+    excluded, boosted = programmes.programme_fit(
+        rt, candidate, {job.programme for job in jobs.values() if job.programme}, lang
     )
-    known = rt.reference.programmes
-    found = [
-        (jobs[hit.id], hit.score)
-        for hit in hits
-        if hit.id in jobs  # a record the store no longer has is never returned
-        and (jobs[hit.id].programme is None or jobs[hit.id].programme in eligible
-             or known.get(jobs[hit.id].programme or "") is None)
-    ]  # fmt: skip
+    found = [(jobs[hit.id], hit.score) for hit in hits if hit.id in jobs]  # gone: never returned
+    held = Counter(job.programme for job, _ in found if job.programme in excluded)
+    found = [(job, score) for job, score in found if job.programme not in excluded]
     pairs = [
         (replace(seeker, priority=programmes.group_names(rt, boosted.get(job.programme or "", []),
                                                          lang)),
          opening_of(job), score)
         for job, score in found
     ]  # fmt: skip
-    return [job for job, _ in found], pairs
+    return JobRetrieval([job for job, _ in found], pairs,
+                        programmes.held_back(rt, excluded, held, lang))  # fmt: skip
 
 
 def rank_candidates(
     rt: Runtime, job_id: str, principal: Principal, *, k: int = 10, lang: Lang = "vi"
 ) -> CandidateRanking:
     """Consenting candidates for an employer's own posting; no names or contacts. For a
-    programme posting, only candidates eligible for the programme, with the priority boost."""
+    programme posting, only candidates no declared fact rules out, with the priority boost;
+    what a candidate still has to check is theirs alone: the employer is told only that the
+    programme's own checks apply."""
     check_k(k)
     job = owned_job(rt, job_id, principal)
     parts = rt.parts
@@ -136,7 +172,9 @@ def rank_candidates(
     ranked = rank(parts, pairs, k, lang, employer_view=True)
     rt.store.audit(principal.actor, "candidate_search", job_id, len(ranked))
     programme = rt.reference.programmes.get(job.programme) if job.programme else None
-    notes = [PRIORITY_RULES_NOTE[lang]] if programme and programme.support.priority_groups else []
+    notes = [PROGRAMME_CHECKS_NOTE[lang]] if programme else []
+    if programme and programme.support.priority_groups:
+        notes.append(PRIORITY_RULES_NOTE[lang])
     return CandidateRanking(
         results=[
             RankedCandidate(candidate=candidate_view(candidates[i]), score=score,
@@ -155,8 +193,9 @@ def candidate_pairs(
     retrieve: int | None = None,
     parts: Parts | None = None,
 ) -> tuple[list[Candidate], list[Pair]]:
-    """The consenting candidates retrieved for a posting (for a programme posting, the
-    eligible ones), each with the (seeker, opening, similarity) the ranker reads."""
+    """The consenting candidates retrieved for a posting (for a programme posting, those who
+    want to work abroad and whom no declared fact rules out), each with the (seeker, opening,
+    similarity) the ranker reads."""
     programme = rt.reference.programmes.get(job.programme) if job.programme else None
     catalog = (parts or rt.parts).catalog
     query = catalog.encoder.encode([job_text(job)], kind="query")
@@ -169,8 +208,10 @@ def candidate_pairs(
         for hit in hits
         if hit.id in candidates and candidates[hit.id].consent_to_be_found
     ]
-    if programme is not None:
-        found = [(c, score) for c, score in found if programmes.eligible_for(rt, programme, c)]
+    if programme is not None:  # people who want to go, eligible or eligible_if (what is left
+        # to check stays theirs: the employer sees only that the programme's checks apply)
+        found = [(c, score) for c, score in found
+                 if c.willing_to_work_abroad and not programmes.ruled_out(rt, programme, c)]  # fmt: skip
     supported = set(programme.support.priority_groups) if programme else set()
     pairs = [
         (replace(seeker_of(c), priority=programmes.group_names(

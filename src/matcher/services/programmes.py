@@ -3,10 +3,20 @@ programme."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from matcher.errors import ForbiddenError, InvalidInputError, NotFoundError
 from matcher.programmes.eligibility import check_eligibility
 from matcher.programmes.rules import Programme
-from matcher.schemas import Candidate, CandidateProfileIn, Eligibility, Lang, ProgrammeSummary
+from matcher.schemas import (
+    Candidate,
+    CandidateProfileIn,
+    Eligibility,
+    HeldBack,
+    Lang,
+    ProgrammeEligibility,
+    ProgrammeSummary,
+)
 from matcher.services.runtime import Runtime
 from matcher.store import Principal
 
@@ -34,10 +44,18 @@ def eligibility(
 
 def all_eligibility(
     rt: Runtime, profile: CandidateProfileIn, lang: Lang = "vi"
-) -> list[Eligibility]:
-    """Every programme, eligible ones first: what is met, what is not and how to meet it."""
-    results = [eligibility(rt, p.id, profile, lang) for p in rt.reference.programmes.programmes]
-    return sorted(results, key=lambda e: (not e.eligible, len(e.unmet)))
+) -> list[ProgrammeEligibility]:
+    """Every programme, eligible ones first, then those with something to check, then those
+    a declared fact rules out: what is met, what is not, what to check and how, with what a
+    card shows about the programme."""
+    results = []
+    for found in rt.reference.programmes.programmes:
+        result = eligibility(rt, found.id, profile, lang)
+        card = summary(rt, found.id, lang)
+        assert card is not None  # the programme is in the catalog
+        results.append(ProgrammeEligibility(**dict(result), programme=card))
+    order = {"eligible": 0, "eligible_if": 1, "not_eligible": 2}
+    return sorted(results, key=lambda e: (order[e.status], len(e.unmet), len(e.to_check)))
 
 
 def posting_eligibility(
@@ -48,26 +66,54 @@ def posting_eligibility(
     return eligibility(rt, programme_id, candidate, lang)
 
 
-def eligible_for(rt: Runtime, programme: Programme, candidate: CandidateProfileIn) -> bool:
+def ruled_out(rt: Runtime, programme: Programme, candidate: CandidateProfileIn) -> bool:
+    """A fact the candidate declared rules the programme out (``not_eligible``); what is only
+    left to check never does."""
     last_checked = rt.reference.programmes.last_checked
-    return check_eligibility(programme, candidate, last_checked=last_checked).eligible
+    return check_eligibility(programme, candidate, last_checked=last_checked).status == (
+        "not_eligible"
+    )
 
 
 def programme_fit(
-    rt: Runtime, candidate: Candidate, wanted: set[str]
-) -> tuple[set[str], dict[str, list[str]]]:
-    """Of the ``wanted`` programmes, those the candidate is eligible for, and for each the
-    candidate's priority groups it supports (the boost)."""
-    eligible, boosted = set(), {}
+    rt: Runtime, candidate: Candidate, wanted: set[str], lang: Lang = "vi"
+) -> tuple[dict[str, Eligibility], dict[str, list[str]]]:
+    """Of the ``wanted`` programmes, those a declared fact rules out (with why), and for each
+    the candidate's priority groups it supports (the boost)."""
+    excluded, boosted = {}, {}
     for found in rt.reference.programmes.programmes:
         if found.id not in wanted:
             continue
-        if eligible_for(rt, found, candidate):
-            eligible.add(found.id)
+        result = eligibility(rt, found.id, candidate, lang)
+        if result.status == "not_eligible":
+            excluded[found.id] = result
         groups = [g for g in candidate.priority_groups if g in found.support.priority_groups]
         if groups:
             boosted[found.id] = groups
-    return eligible, boosted
+    return excluded, boosted
+
+
+_HELD_BACK = {
+    "vi": "{n} tin tuyển dụng thuộc {name} không hiển thị: {why}",
+    "en": "{n} posting(s) of {name} not shown: {why}",
+}
+
+
+def held_back(
+    rt: Runtime, excluded: Mapping[str, Eligibility], counts: Mapping[str, int], lang: Lang
+) -> list[HeldBack]:
+    """One line per programme whose retrieved postings were held back, with why."""
+    out = []
+    for programme_id, count in counts.items():
+        found = rt.reference.programmes.get(programme_id)
+        if found is None or not count:
+            continue
+        name = found.name_vi if lang == "vi" else found.name_en
+        reasons = [u.message for u in excluded[programme_id].unmet]
+        out.append(HeldBack(programme_id=programme_id, programme=name, postings=count,
+                            reasons=reasons, message=_HELD_BACK[lang].format(
+                                n=count, name=name, why="; ".join(reasons))))  # fmt: skip
+    return out
 
 
 def group_names(rt: Runtime, ids: list[str], lang: Lang) -> tuple[str, ...]:
@@ -92,6 +138,7 @@ def summary(rt: Runtime, programme_id: str | None, lang: Lang) -> ProgrammeSumma
             (g.name_vi if vi else g.name_en) for g in catalog.priority_groups
             if g.id in found.support.priority_groups
         ],
+        excludes=[(d.text_vi if vi else d.text_en) for d in found.disqualifiers],
     )  # fmt: skip
 
 

@@ -56,7 +56,8 @@ class EvalPreset:
     @property
     def config_id(self) -> str:
         # v2: evaluations keep each dev item's value (for the gate's paired bootstrap)
-        return f"{self.name}-v2"
+        # v3: a programme posting is relevant unless a declared fact rules it out (issue 15)
+        return f"{self.name}-v3"
 
 
 EVAL_PRESETS = {

@@ -171,9 +171,14 @@ class Relevance:
             return True
         key = (candidate.id, programme.id)
         if key not in self._eligible:
-            self._eligible[key] = check_eligibility(
-                programme, candidate, last_checked=self.programmes.last_checked
-            ).eligible
+            # relevant unless a declared fact rules the programme out: what is only left to
+            # check (the medical examination) is what every applicant still does
+            self._eligible[key] = (
+                check_eligibility(
+                    programme, candidate, last_checked=self.programmes.last_checked
+                ).status
+                != "not_eligible"
+            )
         return self._eligible[key]
 
 
