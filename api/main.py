@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         license_info={"name": "MIT; ESCO data © European Union, reused under Decision 2011/833/EU"},
     )
     app.state.ready = False
-    app.state.in_flight = 0  # requests being served (the event loop's thread only)
+    app.state.in_flight = 0  # /v1 requests being served (the event loop's thread only)
     app.state.metrics = Metrics(lambda: health.gauges(app))
     errors.install(app)
 
@@ -147,6 +147,8 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
                 status_code=429,
                 headers={"Retry-After": str(wait)},
             )
+        elif not request.url.path.startswith("/v1/"):  # health, metrics, pages: not bounded
+            response = await call_next(request)
         else:
             app.state.in_flight += 1
             try:

@@ -20,7 +20,7 @@ from matcher.schemas import (
     SkillMatch,
     TopK,
 )
-from matcher.services import PriorityGroup, Programme, Source
+from matcher.services import FactCount, PriorityGroup, Programme, Source
 
 
 class TextQueryRequest(BaseModel):
@@ -99,10 +99,26 @@ class Province(BaseModel):
 
 class ProvinceListResponse(BaseModel):
     provinces: list[Province]
+    former_provinces: dict[str, str] = Field(
+        description="the 63 provinces before the merger of 1 July 2025, each with its new one"
+    )
+
+
+class Commune(BaseModel):
+    code: str = Field(description="the General Statistics Office's code")
+    name: str
+
+
+class CommuneListResponse(BaseModel):
+    province: str
+    communes: list[Commune]
+    source: str = Field(description="where the list comes from")
 
 
 class ProgrammeListResponse(BaseModel):
-    last_checked: dt.date = Field(description="when the rules were last reviewed")
+    facts: FactCount = Field(
+        description="how many facts were checked against a public source, and how many not"
+    )
     programmes: list[Programme]
     sources: dict[str, Source]
     priority_groups: list[PriorityGroup]

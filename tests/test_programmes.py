@@ -27,10 +27,13 @@ def test_the_rules_file_covers_the_programmes_and_cites_sources(catalog):
     assert {"EPS", "KR-SEASONAL", "IM-JAPAN", "JP-SSW", "DE-CARE", "TW-CONTRACT"} <= schemes
     eps = [p for p in catalog.programmes if p.scheme == "EPS"]
     assert len(eps) >= 5  # one per sector
-    assert catalog.last_checked <= dt.date.today()
     for programme in catalog.programmes:
         assert programme.age.source in catalog.sources
         assert programme.costs.text_vi and programme.support.loans_vi
+        for where, fact in programme.facts():
+            assert fact.source in catalog.sources, (programme.id, where)
+            if fact.verified:  # a verified fact says where and when it was checked
+                assert fact.checked_url and fact.checked <= dt.date.today(), (programme.id, where)
     assert {"poor-district", "ethnic-minority", "demobilised"} <= set(catalog.groups)
 
 
@@ -52,8 +55,7 @@ def ready(programme, **changes):
 
 
 def check(programme, profile, catalog, lang="en"):
-    return check_eligibility(programme, profile, last_checked=catalog.last_checked, lang=lang,
-                             today=TODAY)  # fmt: skip
+    return check_eligibility(programme, profile, lang=lang, today=TODAY)
 
 
 def test_a_ready_candidate_is_eligible(catalog):
@@ -117,7 +119,9 @@ def test_undeclared_facts_are_to_check_declared_ones_rule_out(catalog):
         {"education"} if sets_education else set()
     )
     assert all(c.route for c in result.to_check)
-    assert {m.kind for m in result.met} == {"language"} | (set() if sets_education else {"education"})
+    assert {m.kind for m in result.met} == {"language"} | (
+        set() if sets_education else {"education"}
+    )
     # declared: unfit, below the education minimum, or a disqualifier
     unfit = check(programme, ready(programme, health_declaration="not_fit"), catalog)
     assert unfit.status == "not_eligible" and [u.kind for u in unfit.unmet] == ["health"]
@@ -143,7 +147,9 @@ def test_the_issue_worker_is_eligible_if_the_medical_check_passes(catalog):
     manufacturing = by_id["eps-korea-manufacturing"]
     assert manufacturing.status == "eligible_if" and not manufacturing.unmet
     assert "health" in {c.kind for c in manufacturing.to_check}
-    assert not any(r.status == "not_eligible" for r in by_id.values() if r.programme_id.startswith("eps"))
+    assert not any(
+        r.status == "not_eligible" for r in by_id.values() if r.programme_id.startswith("eps")
+    )
     # born 1978: the age limit rules EPS out, with nothing to do about it
     older = worker.model_copy(update={"birth_year": 1978})
     result = check(catalog.get("eps-korea-manufacturing"), older, catalog)
@@ -208,3 +214,40 @@ def test_alternative_certificates_are_named_and_accepted(catalog):
     )
     accepted = check(programme, with_other, catalog)
     assert [m for m in accepted.met if m.kind == "language"] and not accepted.unmet
+
+
+def test_a_card_says_which_facts_were_checked_and_how_long_costs_take_to_recover(catalog):
+    from matcher.programmes.cards import programme_card
+    from matcher.programmes.rules import Costs, Pay
+
+    for programme in catalog.programmes:
+        for lang in ("vi", "en"):
+            card = programme_card(catalog, programme, lang)
+            assert card.costs.verified == programme.costs.verified
+            assert card.support.verified == programme.support.verified
+            assert (card.pay is None) == (programme.pay is None)
+            if card.costs.verified:
+                assert card.costs.url == programme.costs.checked_url
+    base = eps(catalog)
+    checked = {"verified": True, "checked": dt.date(2026, 12, 2), "checked_url": "https://x.vn/a"}
+    pay = Pay(text_vi="30–40 triệu", text_en="30–40 million", vnd_month_min=30_000_000,
+              vnd_month_max=40_000_000, source=base.costs.source, **checked)  # fmt: skip
+    costs = Costs(text_vi="c", text_en="c", vnd_min=20_000_000, vnd_max=60_000_000,
+                  source=base.costs.source)  # fmt: skip
+    card = programme_card(catalog, base.model_copy(update={"pay": pay, "costs": costs}), "vi")
+    assert card.recovery is not None
+    assert card.recovery.text.startswith("Khoảng 0.5–2 tháng lương")
+    assert card.recovery.verified is False  # the costs were not checked, so neither is this
+    checked_costs = costs.model_copy(update=checked)
+    card = programme_card(catalog, base.model_copy(update={"pay": pay, "costs": checked_costs}),
+                          "en")  # fmt: skip
+    assert card.recovery.verified and card.recovery.text.startswith("About 0.5–2 months")
+
+
+def test_a_verified_fact_must_say_where_and_when(catalog):
+    from pydantic import ValidationError
+
+    from matcher.programmes.rules import Pay
+
+    with pytest.raises(ValidationError, match="checked_url"):
+        Pay(text_vi="x", text_en="x", source="eps-korea", verified=True)

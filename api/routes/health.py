@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from matcher.services import ACKNOWLEDGEMENT
+from matcher.services import ACKNOWLEDGEMENT, COMMUNES_SOURCE
 
 router = APIRouter(tags=["health"])
 
@@ -47,6 +47,8 @@ def gauges(app: Any) -> list[tuple[str, str, float, dict[str, str]]]:
              for name, value in service.gauges().items()]  # fmt: skip
     found.append(("matcher_model_info", "The embedding model in use.", 1.0,
                   {"model": service.encoder.name}))  # fmt: skip
+    found.append(("matcher_requests_in_flight", "API (/v1) requests being served now.",
+                  float(app.state.in_flight), {}))  # fmt: skip
     return found
 
 
@@ -80,6 +82,20 @@ def about(request: Request) -> dict[str, object]:
                 "licence": "MIT",
                 "note": "each rank's duties are cited from the Vietnamese legal document that "
                 "defines them (data/civil_service_positions.csv, column duties_source)",
+            },
+            {
+                "name": "Communes since 1 July 2025 and the former provinces",
+                "publisher": "dvhcvn (github.com/dvhcvn/20250701)",
+                "url": "https://github.com/dvhcvn/20250701",
+                "licence": "MIT, © 2025 dvhcvn",
+                "note": COMMUNES_SOURCE,
+            },
+            {
+                "name": "Overseas programme rules (data/programmes.yaml)",
+                "publisher": "matcher project, citing the programmes' public sources",
+                "url": None,
+                "licence": "MIT",
+                "note": "each fact is marked verified (page and date) or unverified",
             },
         ],
         "acknowledgement": ACKNOWLEDGEMENT,

@@ -14,11 +14,12 @@ router = APIRouter(prefix="/v1", tags=["programmes"])
 
 @router.get("/programmes")
 def list_programmes(service: Service) -> ProgrammeListResponse:
-    """Every programme with its rules, the sources they cite, the priority groups and the date
-    the rules were last checked."""
+    """Every programme with its rules, the sources they cite and the priority groups; each fact
+    says whether it was checked against a public page (its address and date), and `facts`
+    counts how many were and were not."""
     catalog = service.programmes
     return ProgrammeListResponse(
-        last_checked=catalog.last_checked, programmes=catalog.programmes,
+        facts=catalog.fact_count(), programmes=catalog.programmes,
         sources=catalog.sources, priority_groups=catalog.priority_groups,
     )  # fmt: skip
 

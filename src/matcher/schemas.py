@@ -213,6 +213,9 @@ class JobPostingIn(BaseModel):
 
 class JobPosting(JobPostingIn):
     id: str
+    former_province: str | None = Field(
+        None, description="the former province the posting named, merged into `province` in 2025"
+    )
     employer_id: str | None = None
     skills: list[SkillRef] = Field(default_factory=list)
     created_at: _dt.datetime
@@ -231,7 +234,13 @@ class CandidateProfileIn(BaseModel):
     skills: list[str] = Field(default_factory=list, max_length=100, description="declared skills")
     education: str | None = Field(None, max_length=200)
     languages: list[LanguageAbility] = Field(default_factory=list, max_length=10)
-    province: str | None = Field(None, max_length=80)
+    province: str | None = Field(
+        None, max_length=80, description="one of the 34 provinces (a former one is mapped)"
+    )
+    commune: str | None = Field(
+        None, max_length=80,
+        description="optional: a commune (xã, phường) of `province` since 1 July 2025",
+    )  # fmt: skip
     birth_year: JsonInt | None = Field(
         None, ge=1940, le=2015, description="used only for programme age limits"
     )
@@ -276,6 +285,9 @@ class CandidateProfileIn(BaseModel):
 
 class Candidate(CandidateProfileIn):
     id: str
+    former_province: str | None = Field(
+        None, description="the former province the profile named, merged into `province` in 2025"
+    )
     skills_found: list[SkillRef] = Field(default_factory=list)
     created_at: _dt.datetime
     updated_at: _dt.datetime
@@ -330,6 +342,10 @@ class Requirement(BaseModel):
         None, description="how to meet or check it; null when a declared fact rules it out"
     )
     source: str | None = Field(None, description="the rules file's source id for this rule")
+    verified: bool = Field(
+        False, description="the rule was checked against a public source; if not, say so"
+    )
+    checked: _dt.date | None = Field(None, description="when the rule was checked")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -350,7 +366,6 @@ class Eligibility(BaseModel):
         default_factory=list, description="what is still to check, each with how (`route`)"
     )
     met: list[Requirement]
-    last_checked: _dt.date
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -492,15 +507,32 @@ class SkillGaps(BaseModel):
     gaps: list[SkillGap]
 
 
+class ProgrammeFact(BaseModel):
+    """One fact a programme card shows, in `lang`, and whether anyone checked it."""
+
+    text: str
+    verified: bool = Field(
+        description="checked against `url` on `checked`; an unverified fact is shown as such"
+    )
+    checked: _dt.date | None = None
+    source: str = Field(description="the rules file's source id")
+    url: str | None = Field(None, description="the page it was checked against, or its source's")
+
+
 class ProgrammeSummary(BaseModel):
     """What an overseas result shows about its programme (its full rules are in the programme list)."""
 
     id: str
     name: str
     country: str
-    contract: str
-    costs: str
-    support: str
+    intake: ProgrammeFact | None = Field(None, description="the current or next intake")
+    contract: ProgrammeFact
+    pay: ProgrammeFact | None = Field(None, description="typical monthly pay")
+    costs: ProgrammeFact
+    recovery: ProgrammeFact | None = Field(
+        None, description="months of pay that cover the costs, from the two facts above"
+    )
+    support: ProgrammeFact
     priority_groups: list[str] = Field(default_factory=list)
     excludes: list[str] = Field(
         default_factory=list, description="the facts that rule the programme out, in `lang`"

@@ -146,16 +146,48 @@ def test_overload_is_answered_with_503_and_rate_limits_with_429(settings, tmp_pa
                           MATCHER_RATE_LIMIT_PER_ADDRESS="1000", MATCHER_RATE_LIMIT_PER_KEY="5")  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        body = {"profile": PROFILES[0] | {"text": PROFILES[0]["text"] * 20}, "k": 5}
-        with concurrent.futures.ThreadPoolExecutor(12) as pool:
-            answers = list(pool.map(
-                lambda _: httpx.post(f"{base}/v1/recommendations/jobs", json=body, timeout=120),
-                range(12)))  # fmt: skip
-        statuses = [a.status_code for a in answers]
-        assert set(statuses) <= {200, 503} and 503 in statuses and 200 in statuses, statuses
-        refused = next(a for a in answers if a.status_code == 503)
+        # Two requests are held in flight by bodies that do not finish until released, so the
+        # third is over the limit whatever the speed of the machine.
+        release = threading.Event()
+        body = json.dumps({"profile": PROFILES[0], "k": 5}).encode()
+
+        def slow_body():  # type: ignore[no-untyped-def]
+            yield body[:10]
+            release.wait(60)
+            yield body[10:]
+
+        def held() -> httpx.Response:
+            return httpx.post(f"{base}/v1/recommendations/jobs", content=slow_body(),
+                              headers={"Content-Type": "application/json"}, timeout=120)  # fmt: skip
+
+        def in_flight() -> float:
+            metrics = httpx.get(f"{base}/metrics", timeout=10).text
+            line = next(
+                x for x in metrics.splitlines() if x.startswith("matcher_requests_in_flight")
+            )
+            return float(line.split()[-1])
+
+        def until(count: int) -> None:
+            for _ in range(300):  # each held request arrives within a fraction of a second
+                if in_flight() >= count:
+                    return
+                time.sleep(0.05)
+            raise AssertionError(f"{count} held requests were never in flight")
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            holding = [pool.submit(held)]
+            until(1)
+            holding.append(pool.submit(held))
+            until(2)
+            refused = httpx.post(f"{base}/v1/recommendations/jobs",
+                                 json={"profile": PROFILES[1], "k": 5}, timeout=120)  # fmt: skip
+            release.set()
+            answers = [h.result() for h in holding]
+        assert refused.status_code == 503, refused.text  # a third while two are served
+        assert [a.status_code for a in answers] == [200, 200]  # the held ones are served
         assert int(refused.headers["Retry-After"]) > 0
         assert refused.json()["error"]["code"] == "overloaded"
+        assert "2 requests are being served" in refused.json()["error"]["message"]
         assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200  # health is not bounded
 
         # 5 a minute per key: 11 requests span at most two windows, so at least one is 429

@@ -11,16 +11,30 @@ from tests.api.conftest import bearer
 pytestmark = pytest.mark.slow
 
 
-def test_programmes_are_listed_with_sources_and_date(client):
+def test_programmes_are_listed_with_sources_and_what_was_checked(client):
     response = client.get("/v1/programmes")
     assert response.status_code == 200
     body = response.json()
     ids = {p["id"] for p in body["programmes"]}
     assert {"eps-korea-construction", "im-japan", "japan-ssw", "germany-nursing",
             "taiwan-contract", "korea-seasonal"} <= ids  # fmt: skip
-    assert body["last_checked"] and body["sources"]
+    assert body["sources"] and "last_checked" not in body  # no one date claims every fact
+    verified = unverified = 0
     for programme in body["programmes"]:
         assert programme["age"]["source"] in body["sources"]
+        facts = [programme[k] for k in ("age", "education", "health", "contract", "costs",
+                                        "support", "language", "pay", "intake", "skills_test")
+                 if programme.get(k)] + programme["disqualifiers"]  # fmt: skip
+        for fact in facts:
+            if fact["verified"]:
+                verified += 1
+                assert fact["checked"] and fact["checked_url"].startswith("http"), fact
+            else:
+                unverified += 1
+    for group in body["priority_groups"]:
+        verified, unverified = verified + group["verified"], unverified + (not group["verified"])
+    assert body["facts"] == {"verified": verified, "unverified": unverified}
+    assert verified > 0  # some facts were checked against a public page
     one = client.get("/v1/programmes/germany-nursing").json()
     assert one["destination"] == "DE" and one["language"]["scale"] == "cefr"
     missing = client.get("/v1/programmes/mars-mining")

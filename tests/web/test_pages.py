@@ -178,7 +178,9 @@ def test_a_worker_going_abroad_sees_programme_jobs_with_what_to_check(page, site
     page.get_by_label("Ngôn ngữ").first.select_option(label="Tiếng Hàn")
     page.get_by_label("Chứng chỉ").first.select_option("EPS-TOPIK")
     page.get_by_label("Trình độ, điểm").first.fill("150")
-    page.get_by_label("Tôi muốn xem cả việc làm ở nước ngoài (EPS Hàn Quốc, IM Japan, Đức…)").check()
+    page.get_by_label(
+        "Tôi muốn xem cả việc làm ở nước ngoài (EPS Hàn Quốc, IM Japan, Đức…)"
+    ).check()
     page.get_by_label("Năm sinh (không bắt buộc)").fill("2000")
     # what the programmes need is asked, each optional, saying why and who sees it
     expect(page.get_by_label("Tự khai sức khỏe")).to_have_value("")
@@ -202,6 +204,29 @@ def test_a_worker_going_abroad_sees_programme_jobs_with_what_to_check(page, site
     expect(card.get_by_role("heading", level=3)).to_contain_text("EPS")
     expect(card.locator(".excludes")).to_contain_text("bất hợp pháp")
     expect(card.locator(".eligibility")).to_have_attribute("data-status", "eligible_if")
+    # every fact nobody checked says so, on every card, exactly as the rules file marks it
+    listing = httpx.get(f"{site.base}/v1/programmes", timeout=30).json()
+    expect(page.locator("#programmes > li")).to_have_count(len(listing["programmes"]))
+    unverified = 0
+    for programme in listing["programmes"]:
+        shown = page.locator(f"#programmes > li[data-programme={programme['id']}]")
+        for key in ("intake", "contract", "pay", "costs", "support"):
+            row, fact = shown.locator(f".fact[data-fact={key}]"), programme.get(key)
+            if fact is None:
+                expect(row).to_have_count(0)
+                continue
+            expect(row).to_have_attribute("data-verified", str(fact["verified"]).lower())
+            if fact["verified"]:
+                expect(row.locator(".unverified")).to_have_count(0)
+                expect(row.locator("a.verified")).to_have_attribute("href", fact["checked_url"])
+            else:
+                unverified += 1
+                expect(row.locator(".unverified")).to_contain_text(
+                    "chưa xác minh — hỏi Trung tâm Lao động ngoài nước"
+                )
+    assert unverified > 0
+    rules = card.locator(".eligibility li[data-verified=false]")
+    expect(rules.locator(".unverified")).to_have_count(rules.count())
     screenshot(page, "job-seekers-abroad.png")
 
     page.get_by_label("Năm sinh (không bắt buộc)").fill("1978")
@@ -285,7 +310,9 @@ def test_employer_posts_a_job_imports_a_file_and_sees_candidates(page, site):  #
     screenshot(page, "employers.png")
 
 
-HOSTILE_TITLE = "Kế toán <script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+HOSTILE_TITLE = (
+    'Kế toán <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+)
 
 
 def test_hostile_text_is_shown_as_text_never_run(page, site):  # type: ignore[no-untyped-def]
@@ -299,7 +326,7 @@ def test_hostile_text_is_shown_as_text_never_run(page, site):  # type: ignore[no
     page.goto(f"{site.base}/")
     page.get_by_label("CV hoặc mô tả công việc trước đây").fill(
         "Kế toán, lập báo cáo tài chính <script>window.__pwned = 3</script>"
-        "<img src=x onerror=\"window.__pwned = 4\"> Ke\u0302\u0301 toa\u0301n \u200b"
+        '<img src=x onerror="window.__pwned = 4"> Ke\u0302\u0301 toa\u0301n \u200b'
     )
     page.get_by_role("button", name="Tìm việc phù hợp").click()
     jobs = page.locator("#jobs > li")

@@ -24,6 +24,7 @@ function readProfile() {
     text: $("cv").value.trim(),
     former_position: $("former-position").value.trim() || null,
     province: $("province").value || null,
+    commune: $("commune").value || null,
     languages,
     willing_to_work_abroad: $("abroad").checked,
     willing_to_relocate: $("relocate").checked,
@@ -113,6 +114,24 @@ function salary(job) {
   return `${t("salary")} ${range} ${job.currency}${t("per_month")}`;
 }
 
+/** A fact nobody checked against a source says so; a checked one links to where and when. */
+function checkMark(fact) {
+  if (!fact.verified) return el("span", { class: "unverified" }, ` (${t("unverified")})`);
+  const when = fact.checked ? ` ${t("checked_on")} ${fact.checked}` : "";
+  return fact.url ? el("a", { class: "verified", href: fact.url, rel: "noopener" }, ` (${t("source")}${when})`) : null;
+}
+
+function factRow(key, fact) {
+  if (!fact) return null;
+  return el(
+    "p",
+    { class: "fact", "data-fact": key, "data-verified": String(fact.verified) },
+    el("strong", {}, `${t(key)}: `),
+    fact.text,
+    checkMark(fact),
+  );
+}
+
 function programmeBlock(programme, eligibility) {
   return el(
     "div",
@@ -120,9 +139,7 @@ function programmeBlock(programme, eligibility) {
     el("p", {}, el("strong", {}, `${t("programme")}: `), `${programme.name} (${programme.country})`),
     // the verdict first: what rules it out, what is still to check and how, what is met
     eligibility ? eligibilityBlock(eligibility) : null,
-    el("p", {}, el("strong", {}, `${t("contract")}: `), programme.contract),
-    el("p", {}, el("strong", {}, `${t("costs")}: `), programme.costs),
-    el("p", {}, el("strong", {}, `${t("support")}: `), programme.support),
+    ["intake", "contract", "pay", "costs", "recovery", "support"].map((key) => factRow(key, programme[key])),
     programme.priority_groups.length
       ? el("p", {}, el("strong", {}, `${t("priority_groups")}: `), programme.priority_groups.join("; "))
       : null,
@@ -145,11 +162,12 @@ function requirementRow(requirement) {
   if (requirement.status === "to_check" && requirement.route) route = ` — ${t("how_to_check")}: ${requirement.route}`;
   return el(
     "li",
-    { class: css, "data-kind": requirement.kind },
+    { class: css, "data-kind": requirement.kind, "data-verified": String(requirement.verified) },
     el("span", { class: "badge" }, t(badge)),
     " ",
     requirement.message,
     route ? el("span", { class: "route" }, route) : null,
+    requirement.verified ? null : el("span", { class: "unverified" }, ` (${t("unverified")})`),
   );
 }
 
@@ -308,10 +326,22 @@ async function viewProfile(event) {
   });
 }
 
+/** The chosen province's communes since July 2025 (the cited list), never free text. */
+async function loadCommunes() {
+  const select = $("commune");
+  select.replaceChildren(select.options[0]);
+  const province = $("province").value;
+  select.disabled = !province;
+  if (!province) return;
+  const data = await api("GET", `/v1/provinces/${encodeURIComponent(province)}/communes`);
+  for (const commune of data.communes) select.append(el("option", { value: commune.name }, commune.name));
+}
+
 function showProfile(profile) {
   const rows = [
     [t("former_position"), profile.former_position],
     [t("province_label"), profile.province],
+    [t("commune_label"), profile.commune],
     [t("profile_consent"), profile.consent_to_be_found ? t("yes") : t("no")],
     [t("name_label"), profile.name],
     [t("contact_label"), profile.contact],
@@ -360,6 +390,7 @@ setupLanguage(() => {
   if (lastResults) $("profile-form").requestSubmit();
 });
 loadProvinces($("province")).catch((error) => showError($("form-error"), error));
+$("province").addEventListener("change", () => loadCommunes().catch((error) => showError($("form-error"), error)));
 loadPriorityGroups().catch((error) => showError($("form-error"), error));
 $("profile-form").addEventListener("submit", search);
 $("save-form").addEventListener("submit", save);

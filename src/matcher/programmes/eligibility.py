@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
-from matcher.programmes.rules import EDUCATION_ORDER, EducationRule, LanguageRule, Programme
+from matcher.programmes.rules import EDUCATION_ORDER, Cited, EducationRule, LanguageRule, Programme
 from matcher.reference.languages import level_rank
 from matcher.schemas import (
     CandidateProfileIn,
@@ -16,6 +17,11 @@ from matcher.schemas import (
     LanguageAbility,
     Requirement,
 )
+
+
+def _cited(rule: Cited) -> dict[str, Any]:
+    """What a requirement says of its rule's source: which one, and whether it was checked."""
+    return {"source": rule.source, "verified": rule.verified, "checked": rule.checked}
 
 
 def _same_test(name: str | None, test: str) -> bool:
@@ -104,7 +110,6 @@ def check_eligibility(
     programme: Programme,
     profile: CandidateProfileIn,
     *,
-    last_checked: dt.date,
     lang: Lang = "vi",
     today: dt.date | None = None,
 ) -> Eligibility:
@@ -129,7 +134,7 @@ def check_eligibility(
             rule_text = rule.text_vi if lang == "vi" else rule.text_en
             checks.append(Requirement(kind="disqualifier", status="not_met", route=None,
                                       message=text["disqualified"].format(text=rule_text),
-                                      source=rule.source))  # fmt: skip
+                                      **_cited(rule)))  # fmt: skip
     unmet = [c for c in checks if c.status == "not_met"]
     to_check = [c for c in checks if c.status == "to_check"]
     status: EligibilityStatus = (
@@ -137,7 +142,7 @@ def check_eligibility(
     )
     return Eligibility(
         programme_id=programme.id, status=status, unmet=unmet, to_check=to_check,
-        met=[c for c in checks if c.status == "met"], last_checked=last_checked,
+        met=[c for c in checks if c.status == "met"],
     )  # fmt: skip
 
 
@@ -145,32 +150,32 @@ def _age(programme: Programme, birth_year: int | None, text: dict[str, str],
          year: int) -> Requirement:  # fmt: skip
     rule = programme.age
     if birth_year is None:
-        return Requirement(kind="age", status="to_check", source=rule.source,
+        return Requirement(kind="age", status="to_check", **_cited(rule),
                            message=text["age_missing"].format(lo=rule.min, hi=rule.max),
                            route=text["age_route_missing"])  # fmt: skip
     age = year - birth_year
     if age < rule.min:
-        return Requirement(kind="age", status="not_met", source=rule.source,
+        return Requirement(kind="age", status="not_met", **_cited(rule),
                            message=text["age_young"].format(lo=rule.min, age=age),
                            route=text["age_young_route"].format(lo=rule.min,
                                                                 year=birth_year + rule.min))  # fmt: skip
     if age > rule.max:
-        return Requirement(kind="age", status="not_met", route=None, source=rule.source,
+        return Requirement(kind="age", status="not_met", route=None, **_cited(rule),
                            message=text["age_old"].format(lo=rule.min, hi=rule.max, age=age))  # fmt: skip
-    return Requirement(kind="age", status="met", source=rule.source,
+    return Requirement(kind="age", status="met", **_cited(rule),
                        message=text["age_ok"].format(age=age, lo=rule.min, hi=rule.max))  # fmt: skip
 
 
 def _health(programme: Programme, declared: str | None, text: dict[str, str],
             lang: Lang) -> Requirement:  # fmt: skip
-    rule_text = programme.health.text_vi if lang == "vi" else programme.health.text_en
-    source = programme.health.source
+    rule = programme.health
+    rule_text = rule.text_vi if lang == "vi" else rule.text_en
     if declared == "fit":
-        return Requirement(kind="health", status="met", message=text["health_ok"], source=source)
+        return Requirement(kind="health", status="met", message=text["health_ok"], **_cited(rule))
     if declared == "not_fit":
-        return Requirement(kind="health", status="not_met", route=None, source=source,
+        return Requirement(kind="health", status="not_met", route=None, **_cited(rule),
                            message=text["health_bad"].format(text=rule_text))  # fmt: skip
-    return Requirement(kind="health", status="to_check", source=source,
+    return Requirement(kind="health", status="to_check", **_cited(rule),
                        message=text["health_missing"].format(text=rule_text),
                        route=text["health_route"])  # fmt: skip
 
@@ -191,9 +196,7 @@ def _language(
             if level is not None and needed is not None and level >= needed:
                 message = text["lang_ok"].format(test=test.test, has=ability.level,
                                                  level=test.min_level)  # fmt: skip
-                return Requirement(
-                    kind="language", status="met", message=message, source=rule.source
-                )
+                return Requirement(kind="language", status="met", message=message, **_cited(rule))
             best = best or f"{ability.certificate} {ability.level or '?'}"
     if best is None and rule.alternatives:
         message = text["lang_missing_any"].format(tests=wanted)
@@ -204,23 +207,23 @@ def _language(
     # no certificate declared: to check (a test to take); a lower level declared: not met
     status = "to_check" if best is None else "not_met"
     return Requirement(kind="language", status=status, message=message, route=route,
-                       source=rule.source)  # fmt: skip
+                       **_cited(rule))  # fmt: skip
 
 
 def _education(
     rule: EducationRule, education: str | None, text: dict[str, str], lang: Lang
 ) -> Requirement:
     if rule.min == "none":
-        return Requirement(kind="education", status="met", source=rule.source,
+        return Requirement(kind="education", status="met", **_cited(rule),
                            message=text["edu_ok"].format(has=education or "—"))  # fmt: skip
     level = education_level(education)
     if level is None:
-        return Requirement(kind="education", status="to_check", source=rule.source,
+        return Requirement(kind="education", status="to_check", **_cited(rule),
                            message=text["edu_missing"].format(level=rule.min),
                            route=text["edu_route_missing"])  # fmt: skip
     if EDUCATION_ORDER.index(level) < EDUCATION_ORDER.index(rule.min):
-        return Requirement(kind="education", status="not_met", source=rule.source,
+        return Requirement(kind="education", status="not_met", **_cited(rule),
                            message=text["edu_low"].format(level=rule.min, has=level),
                            route=text["edu_route"].format(level=rule.min))  # fmt: skip
-    return Requirement(kind="education", status="met", source=rule.source,
+    return Requirement(kind="education", status="met", **_cited(rule),
                        message=text["edu_ok"].format(has=level))  # fmt: skip

@@ -1,9 +1,11 @@
 """Overseas contract-work programmes: their rules (``data/programmes.yaml``) and eligibility.
 
 The rules are data, not code: each programme's age range, language test and minimum level,
-education, health requirement, disqualifiers, contract, costs and support, each citing one of
-the file's sources, with the date the file was last checked. :func:`load_programmes` validates
-the whole file on load; a mistake is reported with the line it is on.
+education, health requirement, disqualifiers, contract, pay, costs and support. Each fact cites
+one of the file's sources and says whether it was checked against a public page (``verified``,
+with the page's address and the date it was read); a fact nobody checked is unverified, and is
+shown as such. :func:`load_programmes` validates the whole file on load; a mistake is reported
+with the line it is on.
 
 :func:`check_eligibility` compares a profile with a programme's hard requirements and returns
 every unmet one with the route to meet it (or says there is none, e.g. above the age limit).
@@ -36,7 +38,21 @@ class Source(_Strict):
 
 
 class Cited(_Strict):
+    """A fact with its source. ``verified`` means someone read ``checked_url`` on ``checked``
+    and it says this; otherwise the fact is unverified and every answer says so."""
+
     source: str
+    verified: bool = False
+    checked: dt.date | None = Field(None, description="when the fact was checked")
+    checked_url: str | None = Field(None, description="the public page it was checked against")
+
+    @model_validator(mode="after")
+    def _verified_says_where(self) -> Cited:
+        if self.verified and not (self.checked and self.checked_url):
+            raise ValueError("a verified fact needs `checked` (a date) and `checked_url`")
+        if self.checked and self.checked > dt.date.today():
+            raise ValueError(f"checked {self.checked} is in the future")
+        return self
 
 
 class Texts(Cited):
@@ -94,6 +110,13 @@ class Costs(Texts):
     vnd_max: int = Field(ge=0)
 
 
+class Pay(Texts):
+    """Typical monthly pay before deductions, in VND (a range where that is honest)."""
+
+    vnd_month_min: int | None = Field(None, ge=0)
+    vnd_month_max: int | None = Field(None, ge=0)
+
+
 class Support(Cited):
     loans_vi: str
     loans_en: str
@@ -121,13 +144,32 @@ class Programme(_Strict):
     gender: Literal["male", "female"] | None = None
     disqualifiers: list[Disqualifier] = Field(default_factory=list)
     skills_test: Texts | None = None
+    intake: Texts | None = Field(
+        None, description="what is known of the current or next intake (places, sectors, dates)"
+    )
     contract: Contract
+    pay: Pay | None = None
     costs: Costs
     support: Support
 
+    def facts(self) -> list[tuple[tuple[str | int, ...], Cited]]:
+        """Every cited fact with where it sits in the programme, e.g. ``("disqualifiers", 2)``."""
+        found: list[tuple[tuple[str | int, ...], Cited]] = []
+        for name in ("age", "language", "education", "health", "skills_test", "intake",
+                     "contract", "pay", "costs", "support"):  # fmt: skip
+            fact = getattr(self, name)
+            if fact is not None:
+                found.append(((name,), fact))
+        found += [(("disqualifiers", i), d) for i, d in enumerate(self.disqualifiers)]
+        return found
+
+
+class FactCount(BaseModel):
+    verified: int
+    unverified: int
+
 
 class ProgrammeCatalog(_Strict):
-    last_checked: dt.date
     sources: dict[str, Source]
     programmes: list[Programme]
     priority_groups: list[PriorityGroup]
@@ -138,6 +180,13 @@ class ProgrammeCatalog(_Strict):
     @property
     def groups(self) -> dict[str, PriorityGroup]:
         return {group.id: group for group in self.priority_groups}
+
+    def fact_count(self) -> FactCount:
+        """How many of the file's facts were checked against a source, and how many not."""
+        facts = [fact for p in self.programmes for _, fact in p.facts()]
+        facts += self.priority_groups
+        verified = sum(fact.verified for fact in facts)
+        return FactCount(verified=verified, unverified=len(facts) - verified)
 
 
 # ---------------------------------------------------------------------- loading
@@ -186,22 +235,19 @@ def _line_of(node: Any, loc: tuple[Any, ...]) -> int:
 
 
 def _check_references(catalog: ProgrammeCatalog, root: Any, path: Path) -> None:
+    for index, listed in enumerate(catalog.priority_groups):
+        if listed.source not in catalog.sources:
+            line = _line_of(root, ("priority_groups", index, "source"))
+            raise DataFormatError(
+                f"{path}:{line}: source {listed.source!r} is not listed under 'sources'"
+            )
     ids = [p.id for p in catalog.programmes]
     for index, programme in enumerate(catalog.programmes):
         where = ("programmes", index)
         if ids.count(programme.id) > 1:
             line = _line_of(root, (*where, "id"))
             raise DataFormatError(f"{path}:{line}: programme id {programme.id!r} is repeated")
-        cited: list[tuple[tuple[Any, ...], str]] = [
-            (("age",), programme.age.source), (("education",), programme.education.source),
-            (("health",), programme.health.source), (("contract",), programme.contract.source),
-            (("costs",), programme.costs.source), (("support",), programme.support.source),
-        ]  # fmt: skip
-        if programme.language:
-            cited.append((("language",), programme.language.source))
-        if programme.skills_test:
-            cited.append((("skills_test",), programme.skills_test.source))
-        cited += [(("disqualifiers", i), d.source) for i, d in enumerate(programme.disqualifiers)]
+        cited = [(loc, fact.source) for loc, fact in programme.facts()]
         for loc, source in cited:
             if source not in catalog.sources:
                 line = _line_of(root, (*where, *loc, "source"))

@@ -21,10 +21,10 @@ from matcher.ingest import parse_job_rows
 from matcher.nlp.encoder import Encoder
 from matcher.nlp.occupations import OccupationMatcher
 from matcher.nlp.skills import SkillExtractor
-from matcher.programmes.rules import PriorityGroup, Programme, ProgrammeCatalog, Source
+from matcher.programmes.rules import FactCount, PriorityGroup, Programme, ProgrammeCatalog, Source
 from matcher.ranking.features import Ranker
 from matcher.reference.positions import PositionMap
-from matcher.reference.provinces import Province
+from matcher.reference.provinces import COMMUNES_SOURCE, Commune, Province
 from matcher.reference.taxonomy import ACKNOWLEDGEMENT, Taxonomy
 from matcher.search.catalog import Catalog, Progress
 from matcher.services import (
@@ -37,6 +37,7 @@ from matcher.services import (
     feedback,
     jobs,
     matching,
+    places,
 )
 from matcher.services import programmes as programme_cases
 from matcher.services.runtime import Parts, ReloadStatus, Runtime
@@ -45,9 +46,11 @@ from matcher.store import DuplicateRequestError, Principal, Remember, Store, has
 
 __all__ = [
     "ACKNOWLEDGEMENT",
+    "COMMUNES_SOURCE",
     "MAX_KEY_CHARS",
     "Answer",
     "DuplicateRequestError",
+    "FactCount",
     "Idempotency",
     "MatcherService",
     "Parts",
@@ -154,6 +157,14 @@ class MatcherService:
     @property
     def provinces(self) -> list[Province]:
         return self.runtime.reference.provinces
+
+    @property
+    def former_provinces(self) -> dict[str, str]:
+        """The 63 provinces before the July 2025 merger, each with the one it is part of now."""
+        return self.runtime.reference.places.former_provinces
+
+    def communes(self, province: str) -> tuple[str, list[Commune]]:
+        return places.communes(self.runtime, province)
 
     # ------------------------------------------------------------------ life cycle
     def prepare(self) -> dict[str, int]:

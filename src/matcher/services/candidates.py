@@ -11,6 +11,7 @@ from matcher.errors import InvalidInputError
 from matcher.schemas import Candidate, CandidateProfileIn
 from matcher.services.access import own_candidate
 from matcher.services.analysis import record_skills
+from matcher.services.places import settle
 from matcher.services.runtime import Runtime
 from matcher.store import Remember, now
 
@@ -34,6 +35,7 @@ def build_candidate(
             f"unknown priority group {', '.join(map(repr, unknown))}; use one of "
             f"{', '.join(sorted(groups))}"
         )
+    place = settle(rt, data.province, data.commune)
     room = rt.settings.max_text_chars - len(data.former_position or "") - 1
     text = "\n".join(part for part in (data.former_position or "", data.text[:room])
                      if part.strip())  # fmt: skip
@@ -41,7 +43,10 @@ def build_candidate(
                            k=EXTRACTED_PROFILE_SKILLS, thorough=thorough)  # fmt: skip
     stamp = now()
     return Candidate(
-        **data.model_dump(include=set(CandidateProfileIn.model_fields)),
+        **data.model_dump(include=set(CandidateProfileIn.model_fields) - {"province", "commune"}),
+        province=place.province,
+        commune=place.commune,
+        former_province=place.former_province,
         id=candidate_id or str(uuid.uuid4()),
         skills_found=skills,
         created_at=created_at or stamp,

@@ -13,6 +13,7 @@ from matcher.schemas import JobPosting, JobPostingIn
 from matcher.services import programmes
 from matcher.services.access import employer_of, owned_job
 from matcher.services.analysis import record_skills
+from matcher.services.places import settle
 from matcher.services.runtime import Runtime
 from matcher.store import Principal, Remember, now
 
@@ -40,6 +41,7 @@ def build_job(
     (optional). With ``thorough=False`` only verbatim labels are looked for in the
     description (no model call per phrase). ``occupation``: the title's match, when the
     caller has already computed it for many postings at once."""
+    place = settle(rt, data.province) if data.country == "VN" else None
     if data.occupation:
         given = rt.reference.taxonomy.find_occupation(data.occupation)
         if given is None or data.occupation not in (given.uri, given.uri.rsplit("/", 1)[-1]):
@@ -57,7 +59,9 @@ def build_job(
                            k=EXTRACTED_JOB_SKILLS, thorough=thorough)  # fmt: skip
     stamp = now()
     return JobPosting(
-        **data.model_dump(include=set(JobPostingIn.model_fields) - {"occupation"}),
+        **data.model_dump(include=set(JobPostingIn.model_fields) - {"occupation", "province"}),
+        province=place.province if place else data.province,
+        former_province=place.former_province if place else None,
         occupation=occupation,
         id=job_id or str(uuid.uuid4()),
         employer_id=employer_id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from matcher.errors import ForbiddenError, InvalidInputError, NotFoundError
+from matcher.programmes.cards import programme_card
 from matcher.programmes.eligibility import check_eligibility
 from matcher.programmes.rules import Programme
 from matcher.schemas import (
@@ -37,9 +38,7 @@ def eligibility(
     rt: Runtime, programme_id: str, profile: CandidateProfileIn, lang: Lang = "vi"
 ) -> Eligibility:
     """Is the person eligible for the programme; if not, what is unmet and how to meet it."""
-    catalog = rt.reference.programmes
-    return check_eligibility(programme(rt, programme_id), profile,
-                             last_checked=catalog.last_checked, lang=lang)  # fmt: skip
+    return check_eligibility(programme(rt, programme_id), profile, lang=lang)
 
 
 def all_eligibility(
@@ -69,10 +68,7 @@ def posting_eligibility(
 def ruled_out(rt: Runtime, programme: Programme, candidate: CandidateProfileIn) -> bool:
     """A fact the candidate declared rules the programme out (``not_eligible``); what is only
     left to check never does."""
-    last_checked = rt.reference.programmes.last_checked
-    return check_eligibility(programme, candidate, last_checked=last_checked).status == (
-        "not_eligible"
-    )
+    return check_eligibility(programme, candidate).status == "not_eligible"
 
 
 def programme_fit(
@@ -125,21 +121,7 @@ def group_names(rt: Runtime, ids: list[str], lang: Lang) -> tuple[str, ...]:
 def summary(rt: Runtime, programme_id: str | None, lang: Lang) -> ProgrammeSummary | None:
     catalog = rt.reference.programmes
     found = catalog.get(programme_id) if programme_id else None
-    if found is None:
-        return None
-    vi = lang == "vi"
-    return ProgrammeSummary(
-        id=found.id, name=found.name_vi if vi else found.name_en,
-        country=found.destination,
-        contract=found.contract.text_vi if vi else found.contract.text_en,
-        costs=found.costs.text_vi if vi else found.costs.text_en,
-        support=found.support.loans_vi if vi else found.support.loans_en,
-        priority_groups=[
-            (g.name_vi if vi else g.name_en) for g in catalog.priority_groups
-            if g.id in found.support.priority_groups
-        ],
-        excludes=[(d.text_vi if vi else d.text_en) for d in found.disqualifiers],
-    )  # fmt: skip
+    return None if found is None else programme_card(catalog, found, lang)
 
 
 def check_programme_tag(rt: Runtime, programme_id: str | None, principal: Principal) -> None:

@@ -39,7 +39,7 @@ from matcher.programmes.rules import ProgrammeCatalog, load_programmes
 from matcher.ranking.features import Ranker, WeightedRanker
 from matcher.ranking.learned import LearnedRanker
 from matcher.reference.positions import PositionMap, load_positions
-from matcher.reference.provinces import Province, load_provinces
+from matcher.reference.provinces import Places, Province, load_places, load_provinces
 from matcher.reference.taxonomy import Taxonomy, load_taxonomy
 from matcher.registry import ENCODER_MODEL, RANKER_MODEL, champion, configure, has_local_store
 from matcher.schemas import JobPosting
@@ -78,6 +78,11 @@ class Reference:
     def provinces(self) -> list[Province]:
         """Vietnam's provinces and centrally run cities (data/provinces.csv), with region."""
         return load_provinces(self.settings.project_data_dir)
+
+    @cached_property
+    def places(self) -> Places:
+        """The 34 provinces, their communes, and the 63 former provinces mapped to them."""
+        return load_places(self.settings.project_data_dir)
 
 
 class TargetCache:
@@ -276,6 +281,7 @@ class Runtime:
         counts["training_rules"] = len(ref.training_routes.rules)
         counts["programmes"] = len(ref.programmes.programmes)
         counts["provinces"] = len(ref.provinces)
+        counts["communes"] = len(ref.places.communes)
         counts["transition_targets"] = len(models.transitions.uris)
         models.encoder.warm_up()  # the fast query path's graph, so no request waits for it
         return counts

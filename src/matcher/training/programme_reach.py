@@ -45,8 +45,7 @@ def programme_reach(taxonomy: Taxonomy, catalog: ProgrammeCatalog, data_dir: Pat
     verdicts: Counter[str] = Counter()
     reached = 0
     for profile in abroad:
-        results = [check_eligibility(programme, profile, last_checked=catalog.last_checked)
-                   for programme in catalog.programmes]  # fmt: skip
+        results = [check_eligibility(programme, profile) for programme in catalog.programmes]
         verdicts.update(r.status for r in results)
         reached += any(r.status != "not_eligible" for r in results)
     return Reach(profiles, len(abroad), reached, dict(verdicts))

@@ -173,12 +173,7 @@ class Relevance:
         if key not in self._eligible:
             # relevant unless a declared fact rules the programme out: what is only left to
             # check (the medical examination) is what every applicant still does
-            self._eligible[key] = (
-                check_eligibility(
-                    programme, candidate, last_checked=self.programmes.last_checked
-                ).status
-                != "not_eligible"
-            )
+            self._eligible[key] = check_eligibility(programme, candidate).status != "not_eligible"
         return self._eligible[key]
 
 
