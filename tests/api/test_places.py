@@ -70,3 +70,21 @@ def test_a_posting_in_a_former_province_is_placed_in_the_new_one(client, employe
     refused = client.post("/v1/jobs", json=ACCOUNTING_JOB | {"province": "Atlantis"},
                           headers=employer)  # fmt: skip
     assert refused.status_code == 422
+
+
+def test_a_search_for_a_former_province_finds_the_new_ones_postings(client, employer):
+    posted = client.post("/v1/jobs", headers=employer, json=ACCOUNTING_JOB | {
+        "title": "Kế toán nhà máy", "province": "Bắc Ninh"}).json()  # fmt: skip
+    try:
+        body = {"profile": {"text": "Kế toán, lập báo cáo tài chính"}, "k": 5,
+                "filters": {"province": "Bắc Giang"}}  # fmt: skip
+        response = client.post("/v1/recommendations/jobs", json=body)
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert posted["id"] in {r["job"]["id"] for r in results}
+        assert {r["job"]["province"] for r in results} == {"Bắc Ninh"}
+        body["filters"] = {"province": "Atlantis"}
+        refused = client.post("/v1/recommendations/jobs", json=body)
+        assert refused.status_code == 422 and "34 provinces" in refused.text
+    finally:
+        client.delete(f"/v1/jobs/{posted['id']}", headers=employer)

@@ -22,6 +22,7 @@ from matcher.schemas import (
 from matcher.search.catalog import candidate_text
 from matcher.search.filters import job_filter
 from matcher.services.analysis import validated
+from matcher.services.places import settle_filters
 from matcher.services.runtime import Runtime
 
 #: ISCO-08 skill level a qualification reaches: a rank held with a vocational diploma
@@ -124,6 +125,7 @@ def skill_gaps(
     ``filters``, among the ``pool`` closest to the profile) learning each would unlock or
     improve."""
     check_k(k)
+    filters = settle_filters(rt, filters)
     catalog = rt.parts.catalog
     query = catalog.encoder.encode([candidate_text(candidate)], kind="query")
     where = job_filter(filters or JobFilters())

@@ -33,6 +33,7 @@ from matcher.search.filters import job_filter
 from matcher.services import programmes
 from matcher.services.access import owned_job
 from matcher.services.careers import transition_targets
+from matcher.services.places import settle_filters
 from matcher.services.runtime import Parts, Runtime
 from matcher.store import Principal
 
@@ -124,6 +125,7 @@ def retrieve_jobs(
     """The postings retrieved for a candidate. A programme posting is held back only when a
     fact the candidate declared rules the programme out (their age, a lower test score, a
     past illegal stay); what is only left to check (the medical examination) never hides it."""
+    filters = settle_filters(rt, filters)
     catalog = (parts or rt.parts).catalog  # one snapshot: a reload swaps encoder and index
     query = catalog.encoder.encode([candidate_text(candidate)], kind="query")
     keep = job_filter(filters) if filters else None

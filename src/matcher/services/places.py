@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from matcher.errors import InvalidInputError, NotFoundError
 from matcher.reference.provinces import Commune
+from matcher.schemas import JobFilters
 from matcher.services.runtime import Runtime
 
 
@@ -57,3 +58,11 @@ def communes(rt: Runtime, province: str) -> tuple[str, list[Commune]]:
             f"province {province!r} is not one of Vietnam's 34 provinces and cities"
         )
     return resolved[0], places.communes_of(resolved[0])
+
+
+def settle_filters(rt: Runtime, filters: JobFilters | None) -> JobFilters | None:
+    """``filters`` with its province settled as in a profile: a former province searches the
+    province it became, an unknown one is an :class:`InvalidInputError`."""
+    if filters is None or not filters.province:
+        return filters
+    return filters.model_copy(update={"province": settle(rt, filters.province).province})
