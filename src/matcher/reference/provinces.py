@@ -28,11 +28,14 @@ class Province:
     weight: float
 
 
+def _rows(project_data_dir: Path, name: str) -> list[dict[str, str]]:
+    with (Path(project_data_dir) / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def load_provinces(project_data_dir: Path) -> list[Province]:
-    with (Path(project_data_dir) / "provinces.csv").open(encoding="utf-8", newline="") as handle:
-        return [
-            Province(r["name"], r["region"], float(r["weight"])) for r in csv.DictReader(handle)
-        ]
+    rows = _rows(project_data_dir, "provinces.csv")
+    return [Province(r["name"], r["region"], float(r["weight"])) for r in rows]
 
 
 # --- Communes (xã / phường / đặc khu) and former provinces, after 1 July 2025 -----------------
@@ -88,15 +91,13 @@ class Commune:
 
 
 def load_communes(project_data_dir: Path) -> list[Commune]:
-    with (Path(project_data_dir) / "communes.csv").open(encoding="utf-8", newline="") as handle:
-        return [Commune(r["code"], r["name"], r["province"]) for r in csv.DictReader(handle)]
+    rows = _rows(project_data_dir, "communes.csv")
+    return [Commune(r["code"], r["name"], r["province"]) for r in rows]
 
 
 def load_former_provinces(project_data_dir: Path) -> dict[str, str]:
     """Former province (before 1 July 2025) → the current province it is part of."""
-    path = Path(project_data_dir) / "former_provinces.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {r["former"]: r["province"] for r in csv.DictReader(handle)}
+    return {r["former"]: r["province"] for r in _rows(project_data_dir, "former_provinces.csv")}
 
 
 def _unique(found: set[_T] | None) -> _T | None:
