@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from matcher.text import fold, plain
+
 _T = TypeVar("_T")
 
 
@@ -57,8 +59,7 @@ _COMMUNE_PREFIX = re.compile(r"^(?:xã|phường|đặc khu) ")
 
 
 def _key(text: str) -> str:
-    text = _APOSTROPHES.sub("'", unicodedata.normalize("NFC", text).casefold())
-    text = _DASH.sub("-", " ".join(text.split()))
+    text = _DASH.sub("-", _APOSTROPHES.sub("'", fold(text)))
     decomposed = unicodedata.normalize("NFD", text)
     decomposed = _OLD_TONE_PLACEMENT.sub(
         lambda m: (
@@ -69,11 +70,6 @@ def _key(text: str) -> str:
         decomposed,
     )
     return unicodedata.normalize("NFC", decomposed)
-
-
-def _plain(key: str) -> str:
-    decomposed = unicodedata.normalize("NFD", key.replace("đ", "d"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _without_province_prefix(key: str) -> str:
@@ -135,7 +131,7 @@ class Places:
         for name, result in entries:
             for key in {_key(name), _without_province_prefix(_key(name))}:
                 self._province.setdefault(key, result)
-                self._province_plain.setdefault(_plain(key), set()).add(result)
+                self._province_plain.setdefault(plain(key), set()).add(result)
 
         self._by_province: dict[str, list[Commune]] = {name: [] for name in current}
         # (province, key) -> communes, for the full name and for the name without its prefix,
@@ -151,8 +147,8 @@ class Places:
             for index, key in (
                 (self._full, full),
                 (self._bare, bare),
-                (self._full_plain, _plain(full)),
-                (self._bare_plain, _plain(bare)),
+                (self._full_plain, plain(full)),
+                (self._bare_plain, plain(bare)),
             ):
                 index.setdefault((commune.province, key), set()).add(commune)
 
@@ -166,7 +162,7 @@ class Places:
         for candidate in (key, _without_province_prefix(key)):
             if candidate in self._province:
                 return self._province[candidate]
-        if _plain(key) != key:  # typed with diacritics: no guessing
+        if plain(key) != key:  # typed with diacritics: no guessing
             return None
         for candidate in (key, _without_province_prefix(key)):
             if candidate in self._province_plain:
@@ -193,7 +189,7 @@ class Places:
         for index in (self._full, self._bare):
             if (current, key) in index:
                 return _unique(index[(current, key)])
-        if _plain(key) != key:
+        if plain(key) != key:
             return None
         for index in (self._full_plain, self._bare_plain):
             if (current, key) in index:
