@@ -72,11 +72,47 @@ def test_the_trainer_batches_hold_real_negatives_only(training):  # type: ignore
     drawn = mixture(training, {"occupation_alt": 1.0, "vi_variant": 1.0}, 960)
     grouped = layout(drawn, 32)
     assert sum(map(len, grouped)) == 960
+    counted = 0
     for batch in grouped:
-        positives = [fold(positive) for _, positive, _ in batch]
+        positives = [fold(positive) for _, positive, _, _ in batch]
         assert len(set(positives)) == len(batch)
-        for anchor, positive, negative in batch:
-            assert negative and fold(negative) not in positives
+        negatives = [fold(negative) for _, _, negative, real in batch if real]
+        # a counted negative is never a positive of the batch, and counted once
+        assert not set(negatives) & set(positives) and len(set(negatives)) == len(negatives)
+        counted += len(negatives)
+        # a filler is the row's own positive, and the loss leaves it out
+        assert all(negative == positive for _, positive, negative, real in batch if not real)
+    assert counted > 0  # occupation_alt pairs have hard negatives
+    assert all(real == 0.0 for batch in layout(drawn, 32, hard_negatives=False)
+               for *_, real in batch)  # fmt: skip
+
+
+def test_the_loss_leaves_out_masked_negatives():
+    """Masked negatives change nothing: the loss equals the in-batch loss over positives only,
+    and a counted negative that is close to the anchor raises it."""
+    import torch
+    import torch.nn.functional as F
+
+    from matcher.training.finetune import _masked_loss
+
+    class Columns(torch.nn.Module):  # embeds a column by looking its rows up
+        def __init__(self, table: torch.Tensor) -> None:
+            super().__init__()
+            self.table = table
+
+        def forward(self, features: dict) -> dict:
+            return {"sentence_embedding": self.table[features["rows"]]}
+
+    torch.manual_seed(0)
+    anchors, positives = torch.randn(4, 8), torch.randn(4, 8)
+    negatives = anchors + 0.01 * torch.randn(4, 8)  # each close to its anchor
+    table = torch.cat([anchors, positives, negatives])
+    loss = _masked_loss(Columns(table), scale=20.0)
+    features = [{"rows": torch.arange(4) + 4 * column} for column in range(3)]
+    plain = F.cross_entropy(
+        F.normalize(anchors, dim=-1) @ F.normalize(positives, dim=-1).T * 20.0, torch.arange(4))
+    assert float(loss(features, torch.zeros(4))) == pytest.approx(float(plain), rel=1e-5)
+    assert float(loss(features, torch.ones(4))) > float(plain) + 1.0
 
 def test_rank_biased_overlap():
     assert rbo(["a", "b", "c"], ["a", "b", "c"]) == pytest.approx(1.0)

@@ -1,11 +1,13 @@
 """Fine-tuning the encoder on the training pairs, with sentence-transformers'
 ``SentenceTransformerTrainer`` and ``MultipleNegativesRankingLoss``.
 
-Each anchor must pick its positive out of every positive and every negative in the batch. A
-pair's negative is its hard negative when it has one (for an alternative occupation label: the
-preferred label of an occupation in the same ISCO-08 unit group, the confusion title matching
-most often makes), else the positive of a pair from another batch. Batches never hold two pairs
-of one concept, nor a negative that is another pair's positive (:func:`layout`): in-batch
+Each anchor must pick its positive out of every positive in the batch and every hard negative
+(for an alternative occupation label: the preferred label of an occupation in the same ISCO-08
+unit group, the confusion title matching most often makes). The trainer's rows all need a
+negative, so a pair without one gets a filler that the loss masks out (:func:`_masked_loss`):
+padding with other batches' positives instead gave more, easier negatives and cost 0.0017 title
+MRR@10 against the hand-written loop this replaced (docs/evaluation.md). Batches never hold two
+pairs of one concept, nor a negative that is another pair's positive (:func:`layout`): in-batch
 negatives must be real negatives. The large word-embedding matrix (250k × 384, 80% of
 e5-small's weights) and the lower transformer layers are frozen, so a step costs about half as
 much on a 2-core CPU.
@@ -103,23 +105,26 @@ class TrainingBudgetError(MatcherError):
 Progress = Callable[[int, int, float, float], None]
 
 
-def layout(pairs: list[Pair], size: int) -> list[list[tuple[str, str, str]]]:
-    """``(anchor, positive, negative)`` batches in which no two pairs share a concept or a
-    positive (:func:`matcher.training.datasets.batches`) and no negative is another pair's
-    positive. A pair without a hard negative (or whose negative would clash) gets the positive
-    of a pair in the next batch that does not clash."""
-    grouped = list(batches(pairs, size))
+Row = tuple[str, str, str, float]
+
+
+def layout(pairs: list[Pair], size: int, *, hard_negatives: bool = True) -> list[list[Row]]:
+    """``(anchor, positive, negative, counted)`` batches in which no two pairs share a concept
+    or a positive (:func:`matcher.training.datasets.batches`). ``counted`` is 1.0 for a hard
+    negative the loss scores against: the first of its text in the batch, and not another
+    pair's positive. Any other row carries its own positive as a filler, with 0.0, and the loss
+    leaves it out."""
     out = []
-    for number, batch in enumerate(grouped):
+    for batch in batches(pairs, size):
         positives = {fold(p.positive) for p in batch}
-        spare = (p.positive for b in grouped[number + 1 :] + grouped[:number] for p in b
-                 if fold(p.positive) not in positives)  # fmt: skip
+        seen: set[str] = set()
         rows = []
         for pair in batch:
-            negative = (
-                pair.negative if pair.negative and fold(pair.negative) not in positives else None
-            )
-            rows.append((pair.anchor, pair.positive, negative or next(spare, pair.anchor)))
+            key = fold(pair.negative) if pair.negative else ""
+            real = hard_negatives and bool(key) and key not in positives and key not in seen
+            seen.add(key)
+            negative = pair.negative if real and pair.negative else pair.positive
+            rows.append((pair.anchor, pair.positive, negative, 1.0 if real else 0.0))
         out.append(rows)
     return out
 
@@ -139,16 +144,15 @@ def finetune(
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
     )
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from transformers.trainer_callback import PrinterCallback
 
     model.max_seq_length = config.max_seq_length
     _freeze(model, config)
     drawn = mixture(training, config.mixture, config.steps * config.batch_size, config.seed)
-    grouped = layout(drawn, config.batch_size)
+    grouped = layout(drawn, config.batch_size, hard_negatives=config.hard_negatives)
     rows = [row for batch in grouped for row in batch]
-    dataset = Dataset.from_dict({name: [row[i] for row in rows]
-                                 for i, name in enumerate(("anchor", "positive", "negative"))})  # fmt: skip
+    columns = ("anchor", "positive", "negative", "label")  # "label" reaches the loss as labels
+    dataset = Dataset.from_dict({name: [row[i] for row in rows] for i, name in enumerate(columns)})
     spans = _spans(grouped)
     callbacks = _callbacks(model, config, progress)
     prompt = (getattr(model, "prompts", None) or {}).get("query", "")
@@ -165,7 +169,7 @@ def finetune(
         )  # fmt: skip
         trainer = SentenceTransformerTrainer(
             model=model, args=args, train_dataset=dataset, callbacks=list(callbacks.values()),
-            loss=MultipleNegativesRankingLoss(model, scale=config.scale),
+            loss=_masked_loss(model, scale=config.scale),
         )  # fmt: skip
         trainer.remove_callback(PrinterCallback)  # progress goes through our callback
         try:
@@ -188,6 +192,27 @@ def finetune(
         reporter.seconds,  # type: ignore[attr-defined]
         reporter.losses,
     )  # type: ignore[attr-defined]
+
+
+def _masked_loss(model: SentenceTransformer, scale: float) -> Any:
+    """sentence-transformers' ``MultipleNegativesRankingLoss`` (each anchor against every
+    positive and every hard negative of the batch, cosine × ``scale``, cross-entropy) with the
+    negatives whose label is 0 left out of the softmax."""
+    import torch
+    import torch.nn.functional as F
+    from sentence_transformers.base.losses.merged_forward import embed_columns
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    class MaskedLoss(MultipleNegativesRankingLoss):  # type: ignore[misc]
+        def forward(self, sentence_features: Any, labels: torch.Tensor) -> torch.Tensor:
+            anchors, positives, negatives = embed_columns(self.model, sentence_features)
+            scores = self.similarity_fct(anchors, torch.cat([positives, negatives])) * self.scale
+            size = anchors.size(0)
+            hidden = torch.cat([torch.zeros(size, dtype=torch.bool), labels.to("cpu") < 0.5])
+            scores = scores.masked_fill(hidden.to(scores.device), -torch.inf)
+            return F.cross_entropy(scores, torch.arange(size, device=scores.device))
+
+    return MaskedLoss(model, scale=scale)
 
 
 def _spans(grouped: list[list[Any]]) -> list[list[int]]:
