@@ -56,7 +56,39 @@ class BulkError(BaseModel):
 class BulkImportResponse(BaseModel):
     imported: int
     ids: list[str]
+    held: list[str] = Field(
+        default_factory=list,
+        description="ids of imported postings held for review (see each posting's `review`)",
+    )
     errors: list[BulkError]
+
+
+class ReportRequest(BaseModel):
+    """A job seeker's report of a posting that looks like a scam."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=500,
+                        description="what looks wrong, e.g. 'asks for a deposit by Zalo'")  # fmt: skip
+
+
+class ReportResponse(BaseModel):
+    received: bool = True
+    status: str = Field(description="'queued' (an admin will check it) or 'held'")
+
+
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    decision: Literal["clear", "reject"] = Field(
+        description="clear: show it to candidates; reject: never show it"
+    )
+    note: str | None = Field(None, max_length=500, description="why, for the audit trail")
+
+
+class ReviewQueueResponse(BaseModel):
+    total: int = Field(description="postings held for review or reported")
+    results: list[JobPosting] = Field(description="oldest first, each with its `review`")
 
 
 class ProfileSource(BaseModel):

@@ -14,10 +14,13 @@ from api.schemas import (
     AuditResponse,
     OperatorRequest,
     QuarantineResponse,
+    ReviewQueueResponse,
+    ReviewRequest,
     RevokeKeyRequest,
     RevokeKeysResponse,
 )
 from matcher.errors import ConflictError
+from matcher.schemas import JobPosting
 from matcher.services import MatcherService
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -110,3 +113,20 @@ def audit(
     how many results) and admins' actions."""
     total, entries = service.audit_log(limit=limit, offset=offset)
     return AuditResponse(total=total, results=entries)
+
+
+@router.get("/jobs/review")
+def review_queue(service: Service, _: Admin, limit: Limit = 50, offset: Offset = 0
+                 ) -> ReviewQueueResponse:  # fmt: skip
+    """Postings held for review (screening found signals) or reported by job seekers, oldest
+    first, each with its signals and the words that show them."""
+    total, jobs = service.review_queue(limit=limit, offset=offset)
+    return ReviewQueueResponse(total=total, results=jobs)
+
+
+@router.post("/jobs/{job_id}/review", responses={404: {"description": "no such posting"}})
+def review_job(job_id: str, body: ReviewRequest, service: Service, principal: Admin
+               ) -> JobPosting:  # fmt: skip
+    """Clear a posting (it is shown to candidates at once) or reject it (it is never shown).
+    Every review is in the audit log (`review_clear`, `review_reject`)."""
+    return service.review_job(job_id, body.decision, principal, body.note)

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from matcher.errors import InvalidInputError
+from matcher.screening.signals import Commercial, JobReview
 from matcher.text import visible
 
 
@@ -218,6 +219,13 @@ class JobPosting(JobPostingIn):
     )
     employer_id: str | None = None
     skills: list[SkillRef] = Field(default_factory=list)
+    commercial: Commercial | None = Field(
+        None, description="work abroad through a licensed enterprise: the fee ceilings that apply"
+    )
+    review: JobReview | None = Field(
+        None, description="screening and review (its employer and admins only; never stored "
+        "with the posting): a posting under review is shown to no candidate",
+    )  # fmt: skip
     created_at: _dt.datetime
     updated_at: _dt.datetime
 

@@ -57,7 +57,7 @@ def candidate_text(candidate: Candidate) -> str:
 
 def job_metadata(job: JobPosting) -> dict[str, Any]:
     return {
-        "hash": content_hash(job.model_dump(mode="json")),
+        "hash": content_hash(job.model_dump(mode="json", exclude={"review"})),
         "employer_id": job.employer_id,
         "province": job.province,
         "country": job.country,

@@ -26,6 +26,7 @@ from matcher.ranking.features import Ranker
 from matcher.reference.positions import PositionMap
 from matcher.reference.provinces import COMMUNES_SOURCE, Commune, Province
 from matcher.reference.taxonomy import ACKNOWLEDGEMENT, Taxonomy
+from matcher.screening import Commercial, JobReview, Signal
 from matcher.search.catalog import Catalog, Progress
 from matcher.services import (
     access,
@@ -38,6 +39,7 @@ from matcher.services import (
     jobs,
     matching,
     places,
+    screening,
 )
 from matcher.services import programmes as programme_cases
 from matcher.services.runtime import Parts, ReloadStatus, Runtime
@@ -49,9 +51,11 @@ __all__ = [
     "COMMUNES_SOURCE",
     "MAX_KEY_CHARS",
     "Answer",
+    "Commercial",
     "DuplicateRequestError",
     "FactCount",
     "Idempotency",
+    "JobReview",
     "MatcherService",
     "Parts",
     "Principal",
@@ -60,6 +64,7 @@ __all__ = [
     "Progress",
     "Remember",
     "Runtime",
+    "Signal",
     "Source",
     "body_digest",
     "hash_secret",
@@ -226,6 +231,9 @@ class MatcherService:
     create_key = _bound(admin.create_key)
     revoke_keys = _bound(admin.revoke_keys)
     gauges = _bound(admin.gauges)
+    report_job = _bound(screening.report)
+    review_queue = _bound(screening.review_queue)
+    review_job = _bound(screening.decide)
     add_jobs = _bound(jobs.add_built)
     add_candidates = _bound(candidates.add_built)
     load_demo = _bound(demo.load_demo)

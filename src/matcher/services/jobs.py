@@ -7,10 +7,10 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
-from matcher.errors import InvalidInputError
+from matcher.errors import ConflictError, InvalidInputError
 from matcher.ingest import parse_job_rows
 from matcher.schemas import JobPosting, JobPostingIn
-from matcher.services import programmes
+from matcher.services import programmes, screening
 from matcher.services.access import employer_of, owned_job
 from matcher.services.analysis import record_skills
 from matcher.services.places import settle
@@ -93,31 +93,43 @@ def create_jobs(
                   occupation=occupations.get(i))
         for i, item in enumerate(items)
     ]  # fmt: skip
+    jobs, reviews = screening.screened(rt, jobs, principal)
     kept = remember(jobs) if remember else None
-    rt.write(jobs, lambda records: rt.store.add_jobs(records, remember=kept))
+    rt.write(jobs, lambda records: rt.store.add_jobs(records, remember=kept, reviews=reviews),
+             hidden=screening.hidden_ids(reviews))  # fmt: skip
     return jobs
 
 
-def get_job(rt: Runtime, job_id: str) -> JobPosting:
-    return rt.store.get_job(job_id)
+def get_job(rt: Runtime, job_id: str, principal: Principal | None = None) -> JobPosting:
+    """A posting; one under review exists only for its employer and the admin."""
+    return screening.visible_job(rt, job_id, principal)
 
 
 def list_jobs(
     rt: Runtime, principal: Principal, *, limit: int = 50, offset: int = 0
 ) -> tuple[int, list[JobPosting]]:
-    """The caller's postings, newest first (every posting for the admin key)."""
+    """The caller's postings, newest first (every posting for the admin key), each with its
+    review."""
     owner = None if principal.role == "admin" else principal.employer_id
-    return rt.store.list_jobs(owner, limit=limit, offset=offset)
+    total, jobs = rt.store.list_jobs(owner, limit=limit, offset=offset)
+    reviews = rt.store.reviews([job.id for job in jobs])
+    return total, [job.model_copy(update={"review": reviews.get(job.id)}) for job in jobs]
 
 
 def replace_job(rt: Runtime, job_id: str, data: JobPostingIn, principal: Principal) -> JobPosting:
+    """Replace a posting; it is screened again (a rejected one cannot be edited back)."""
     current = owned_job(rt, job_id, principal)
+    previous = rt.store.reviews([job_id]).get(job_id)
+    if previous is not None and previous.status == "rejected":
+        raise ConflictError(f"job {job_id} was rejected by a review; it cannot be edited")
     if data.programme != current.programme:
         programmes.check_programme_tag(rt, data.programme, principal)
     job = build_job(
         rt, data, job_id=job_id, employer_id=current.employer_id, created_at=current.created_at
     )
-    rt.write([job], lambda jobs: rt.store.replace_job(jobs[0]))
+    [job], reviews = screening.screened(rt, [job], principal)
+    rt.write([job], lambda jobs: rt.store.replace_job(jobs[0], reviews.get(job_id)),
+             hidden=screening.hidden_ids(reviews))  # fmt: skip
     return job
 
 

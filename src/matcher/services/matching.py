@@ -30,7 +30,7 @@ from matcher.schemas import (
 )
 from matcher.search.catalog import candidate_text, job_text
 from matcher.search.filters import job_filter
-from matcher.services import programmes
+from matcher.services import programmes, screening
 from matcher.services.access import owned_job
 from matcher.services.careers import transition_targets
 from matcher.services.places import settle_filters
@@ -167,6 +167,7 @@ def rank_candidates(
     programme's own checks apply."""
     check_k(k)
     job = owned_job(rt, job_id, principal)
+    screening.require_visible(rt, job)
     parts = rt.parts
     candidates, pairs = candidate_pairs(
         rt, job, lang=lang, retrieve=max(k * RETRIEVE_FACTOR, MIN_RETRIEVE), parts=parts

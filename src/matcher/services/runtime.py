@@ -43,6 +43,8 @@ from matcher.reference.provinces import Places, Province, load_places, load_prov
 from matcher.reference.taxonomy import Taxonomy, load_taxonomy
 from matcher.registry import ENCODER_MODEL, RANKER_MODEL, champion, configure, has_local_store
 from matcher.schemas import JobPosting
+from matcher.screening import REGISTRY_FILE, Screener, load_registry, load_signal_book
+from matcher.screening.pay import load_pay
 from matcher.search.catalog import Catalog, Progress, ReconcileReport
 from matcher.services.reload_status import ReloadStatus
 from matcher.settings import Settings
@@ -78,6 +80,12 @@ class Reference:
     def provinces(self) -> list[Province]:
         """Vietnam's provinces and centrally run cities (data/provinces.csv), with region."""
         return load_provinces(self.settings.project_data_dir)
+
+    @cached_property
+    def screener(self) -> Screener:
+        """The screening rules with the registry of licensed enterprises and the pay table."""
+        d = self.settings.project_data_dir
+        return Screener(load_signal_book(d), load_registry(d / REGISTRY_FILE), load_pay(d))
 
     @cached_property
     def places(self) -> Places:
@@ -324,12 +332,14 @@ class Runtime:
         )
 
     # ------------------------------------------------------------------ writes
-    def write(self, records: list[Any], store_write: Callable[[list[Any]], Any]) -> Any:
+    def write(self, records: list[Any], store_write: Callable[[list[Any]], Any], *,
+              hidden: set[str] | frozenset[str] = frozenset()) -> Any:  # fmt: skip
         """Embed ``records`` (postings or profiles), then store them, then index them.
 
         Embedding comes first, so a record the model cannot embed is rejected (422) before
         anything is stored; the store write and the index write happen under the write lock.
-        Returns what ``store_write`` returns."""
+        Postings whose id is in ``hidden`` (held for review) are stored, and left out of (or
+        taken out of) the index. Returns what ``store_write`` returns."""
         jobs = bool(records) and isinstance(records[0], JobPosting)
         catalog = self.parts.catalog
         vectors: npt.NDArray[np.float32] | None = (
@@ -340,7 +350,13 @@ class Runtime:
                 catalog, vectors = self.parts.catalog, None
             result = store_write(records)
             faults.point("store-to-index")
-            if jobs:
+            if jobs and hidden:
+                shown = [i for i, r in enumerate(records) if r.id not in hidden]
+                for job_id in hidden:
+                    catalog.drop_job(job_id)
+                catalog.index_jobs([records[i] for i in shown],
+                                   None if vectors is None else vectors[shown])  # fmt: skip
+            elif jobs:
                 catalog.index_jobs(records, vectors)
             else:
                 catalog.index_candidates(records, vectors)

@@ -42,6 +42,8 @@ from matcher import faults
 from matcher.errors import ConflictError, NotFoundError
 from matcher.idempotency import Answer, Idempotency
 from matcher.schemas import Candidate, JobPosting
+from matcher.screening.signals import JobReview
+from matcher.store.reviews import Reviews, visible_hashes, write_review
 from matcher.store.tables import (
     ApiKeyRow,
     AuditRow,
@@ -102,7 +104,7 @@ class Principal:
         return f"{self.role}:{self.employer_id or self.key_id or ''}"
 
 
-class Store:
+class Store(Reviews):
     """All reads and writes of the service's records.
 
     Args:
@@ -224,6 +226,14 @@ class Store:
         with self.session() as session:
             return session.get(ProgrammeOperatorRow, (employer_id, programme_id)) is not None
 
+    def operates_any(self, employer_id: str) -> bool:
+        """Whether the employer is registered as the operator of any programme."""
+        with self.session() as session:
+            found = select(ProgrammeOperatorRow).where(
+                ProgrammeOperatorRow.employer_id == employer_id
+            )
+            return session.scalars(found.limit(1)).first() is not None
+
     # ------------------------------------------------------------------ audit
     def audit(self, actor: str, action: str, target: str | None = None,
               results: int | None = None) -> None:  # fmt: skip
@@ -242,12 +252,13 @@ class Store:
                             "target": r.target, "results": r.results} for r in rows]  # fmt: skip
 
     # ------------------------------------------------------------------ jobs
-    def add_jobs(self, jobs: list[JobPosting], *, remember: Remember | None = None) -> None:
-        """Insert postings in one transaction: all are stored or none is (with the answer to
-        remember for an idempotency key, if any)."""
+    def add_jobs(self, jobs: list[JobPosting], *, remember: Remember | None = None,
+                 reviews: dict[str, JobReview] | None = None) -> None:  # fmt: skip
+        """Insert postings in one transaction: all are stored or none is (with their reviews,
+        and the answer to remember for an idempotency key, if any)."""
         with self._remembering(remember) as session:
             for job in jobs:
-                data = job.model_dump(mode="json")
+                data = job.model_dump(mode="json", exclude={"review"})
                 session.add(
                     JobRow(
                         id=job.id, employer_id=job.employer_id, data=data,
@@ -256,15 +267,19 @@ class Store:
                     )
                 )  # fmt: skip
             session.flush()
+            for job_id, review in (reviews or {}).items():
+                write_review(session, job_id, review, now())
             self._remember(session, remember, None)
             faults.point("store-commit")
 
-    def replace_job(self, job: JobPosting) -> None:
+    def replace_job(self, job: JobPosting, review: JobReview | None = None) -> None:
+        """Replace a posting and its review (``None``: screening found nothing)."""
         with self.session() as session, session.begin():
             row = _row(session, JobRow, job.id)
-            row.data = job.model_dump(mode="json")
+            row.data = job.model_dump(mode="json", exclude={"review"})
             row.content_hash = content_hash(row.data)
             row.updated_at = job.updated_at
+            write_review(session, job.id, review, job.updated_at)
 
     def get_job(self, job_id: str) -> JobPosting:
         with self.session() as session:
@@ -276,6 +291,7 @@ class Store:
     def delete_job(self, job_id: str) -> None:
         with self.session() as session, session.begin():
             _row(session, JobRow, job_id)
+            write_review(session, job_id, None, now())
             session.execute(delete(JobRow).where(JobRow.id == job_id))
         with self._parsed_lock:
             self._parsed[JobRow.__tablename__].pop(job_id, None)
@@ -294,7 +310,10 @@ class Store:
             return total, [JobPosting.model_validate(row.data, context=STORED) for row in rows]
 
     def job_hashes(self) -> dict[str, str]:
-        return self._hashes(JobRow)
+        """``{id: content hash}`` of the postings candidates may see: the job index holds
+        these, and no posting held for review."""
+        with self.session() as session:
+            return visible_hashes(session)
 
     def iter_jobs(self, ids: set[str] | None = None, batch: int = 500) -> Iterator[JobPosting]:
         """Every posting, or those in ``ids``, read ``batch`` rows at a time."""

@@ -122,3 +122,14 @@ class QuarantineRow(Base):
     record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reason: Mapped[str] = mapped_column(String(64))  # an error code, never record content
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JobReviewRow(Base):
+    """Screening's signals on a posting and its review (:class:`matcher.screening.JobReview`);
+    a posting with no signal and no report has no row."""
+
+    __tablename__ = "job_reviews"
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
