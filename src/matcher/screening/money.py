@@ -14,9 +14,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-#: VND per unit, late 2025 (rounded; see data/SOURCES-pay.md for the rates the pay table uses)
-RATES = {"VND": 1, "USD": 26_000, "EUR": 28_000, "JPY": 170, "KRW": 18, "TWD": 800,
-         "AUD": 16_500, "GBP": 33_000, "CNY": 3_600, "MYR": 5_800, "SGD": 19_500}  # fmt: skip
+#: VND per unit: the rates data/pay_reference.csv uses (data/SOURCES-pay.md: Vietcombank
+#: mid-rates of 25 Nov 2025 for USD, EUR and JPY; the others derived or assumed there)
+RATES = {"VND": 1, "USD": 26_300, "EUR": 30_400, "JPY": 167.5, "KRW": 18, "TWD": 860,
+         "AUD": 17_200, "MYR": 6_200, "PLN": 7_200, "RON": 6_000, "SAR": 7_000,
+         "GBP": 35_000, "CNY": 3_700, "SGD": 20_300}  # fmt: skip
 
 
 def _one(char: str) -> str:

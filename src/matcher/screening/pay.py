@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PAY_FILE = "pay_reference.csv"
+#: a title that names no sector is judged against the country's best-paid sector only where
+#: the table has at least this many of its sectors
+FALLBACK_SECTORS = 3
 
 #: words of a posting's title that name its sector (unaccented)
 SECTORS = {
@@ -45,16 +48,17 @@ class PayTable:
         self.bands = bands
 
     def band(self, country: str, title_skeleton: str) -> PayBand | None:
-        """The band for the posting's country and the sector its title names; else the
-        country's highest-paid sector (so only pay far above any of them counts)."""
+        """The band for the posting's country and the sector its title names; else, where
+        the table covers enough of the country's sectors, its highest-paid one (so only pay far
+        above any of them counts). Minimum-wage rows (``any``) are floors, never bands."""
         rows = [b for b in self.bands if b.country == country and b.sector != "any"]
-        if not rows:
-            return None
         for name, pattern in _SECTORS.items():
             if pattern.search(title_skeleton):
                 named = [b for b in rows if b.sector == name]
                 if named:
                     return max(named, key=lambda b: b.vnd_month_max)
+        if len({b.sector for b in rows}) < FALLBACK_SECTORS:
+            return None
         return max(rows, key=lambda b: b.vnd_month_max)
 
 

@@ -82,7 +82,7 @@ def held(signals: list[Signal]) -> bool:
     return strong or len(weak) >= 2
 
 
-ReviewStatus = Literal["held", "queued", "cleared", "rejected"]
+ReviewStatus = Literal["shown", "held", "queued", "cleared", "rejected"]
 #: a posting in one of these is shown to no candidate
 HIDDEN: tuple[ReviewStatus, ...] = ("held", "rejected")
 
@@ -90,6 +90,7 @@ HIDDEN: tuple[ReviewStatus, ...] = ("held", "rejected")
 class JobReview(BaseModel):
     """Where a posting stands with screening and review: shown to its employer and admins only.
 
+    ``shown``: a weak signal was found, not enough to hold it (its employer sees which).
     ``held``: signals were found; no candidate sees it until an admin clears it. ``queued``:
     job seekers reported it; it is shown, and waits for an admin. ``cleared``: an admin
     checked it. ``rejected``: an admin found it a scam; no candidate will see it."""

@@ -44,7 +44,7 @@ def review_of(screening: Screening) -> JobReview | None:
     none when it shows nothing (a weak signal alone is kept, for the employer to see)."""
     if not screening.signals:
         return None
-    return JobReview(status="held" if screening.held else "cleared", signals=screening.signals)
+    return JobReview(status="held" if screening.held else "shown", signals=screening.signals)
 
 
 def screened(rt: Runtime, jobs: list[JobPosting], principal: Principal
