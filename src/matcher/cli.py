@@ -248,13 +248,20 @@ def evaluate(
         Path | None, typer.Option(help="Markdown report (default docs/evaluation.md).")
     ] = None,
     as_json: JsonFlag = False,
+    scams: Annotated[
+        str | None,
+        typer.Option(help="Instead: scam screening on data/scam-eval's split (dev, heldout, all)."),
+    ] = None,
 ) -> None:
     """Measure title normalisation, skill extraction and Vietnamese synonyms on the dev sets,
-    and career transitions with an internal check."""
+    and career transitions with an internal check (or, with --scams, screening)."""
     from matcher.settings import PROJECT_ROOT
     from matcher.training.evaluation import run_dev_evaluation, write_report
 
     service = _service()
+    if scams is not None:
+        _scam_report(service.evaluate_screening(scams).as_dict(), as_json)
+        return
     settings = service.settings
     results = run_dev_evaluation(
         settings.dev_eval_dir, service.occupation_matcher, service.skill_extractor,
@@ -277,6 +284,20 @@ def evaluate(
             typer.echo(f"{r.task:<28} {r.dataset:<38} n={r.n:<6} {metrics}")
         if report is not None:
             typer.echo(f"report written to {report}")
+
+
+def _scam_report(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    typer.echo("| | n | labelled | found, labelled | found, not labelled | missed | precision "
+               "| recall |")  # fmt: skip
+    typer.echo("|---|---|---|---|---|---|---|---|")
+    rows = [("all", report["overall"])] + [(f"lang={k}", v) for k, v in report["by_lang"].items()]
+    rows += [(f"signal {k}", v) for k, v in report["by_signal"].items()]
+    for name, c in rows:
+        typer.echo(f"| {name} | {c['n']} | {c['suspicious']} | {c['tp']} | {c['fp']} | {c['fn']} "
+                   f"| {c['precision']:.3f} | {c['recall']:.3f} |")  # fmt: skip
 
 
 @app.command()

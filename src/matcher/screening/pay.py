@@ -62,6 +62,12 @@ class PayTable:
         return max(rows, key=lambda b: b.vnd_month_max)
 
 
+    def floor(self, country: str) -> int | None:
+        """The country's highest statutory minimum monthly wage in the table (``any`` rows)."""
+        rows = [b.vnd_month_max for b in self.bands if b.country == country and b.sector == "any"]
+        return max(rows) if rows else None
+
+
 def load_pay(data_dir: Path) -> PayTable:
     path = data_dir / PAY_FILE
     if not path.exists():

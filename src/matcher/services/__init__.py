@@ -234,6 +234,7 @@ class MatcherService:
     report_job = _bound(screening.report)
     review_queue = _bound(screening.review_queue)
     review_job = _bound(screening.decide)
+    evaluate_screening = _bound(screening.evaluate)
     add_jobs = _bound(jobs.add_built)
     add_candidates = _bound(candidates.add_built)
     load_demo = _bound(demo.load_demo)

@@ -14,6 +14,7 @@ from typing import Literal
 from matcher.errors import ConflictError, NotFoundError
 from matcher.schemas import JobPosting
 from matcher.screening import JobReview, Posting, Screening, Signal
+from matcher.screening.evaluation import ScamReport, evaluate_screening
 from matcher.screening.signals import held
 from matcher.services.runtime import Runtime
 from matcher.store import Principal, now
@@ -152,3 +153,15 @@ def decide(rt: Runtime, job_id: str, decision: Literal["clear", "reject"], princ
             rt.parts.catalog.drop_job(job_id)
     rt.store.audit(principal.actor, f"review_{decision}", job_id)
     return job.model_copy(update={"review": review})
+
+
+def evaluate(rt: Runtime, split: str = "dev") -> ScamReport:
+    """The rules on the labelled set ``data/scam-eval`` (its own registry and operators):
+    precision and recall of holding against the label ``suspicious``."""
+    if split not in ("dev", "heldout", "all"):
+        from matcher.errors import InvalidInputError
+
+        raise InvalidInputError("the split is 'dev', 'heldout' or 'all'")
+    screener = rt.reference.screener
+    return evaluate_screening(rt.settings.project_data_dir / "scam-eval", screener.book,
+                              screener.pay, split=split)  # fmt: skip
