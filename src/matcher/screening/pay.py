@@ -61,7 +61,6 @@ class PayTable:
             return None
         return max(rows, key=lambda b: b.vnd_month_max)
 
-
     def floor(self, country: str) -> int | None:
         """The country's highest statutory minimum monthly wage in the table (``any`` rows)."""
         rows = [b.vnd_month_max for b in self.bands if b.country == country and b.sector == "any"]

@@ -427,8 +427,10 @@ class Screener:
             return None
         where = _Text("salary", _salary_words(posting)) if posting.salary_max else body
         shown = where.text if posting.salary_max else ""
-        if country in BORDER_ZONES and monthly >= DESK_LURE_VND and any(
-            any(t.find(DESK)) for t in (title, body)
+        if (
+            country in BORDER_ZONES
+            and monthly >= DESK_LURE_VND
+            and any(any(t.find(DESK)) for t in (title, body))
         ):  # the S44-S46 lure: desk work near the border at 800-1,500 USD
             return self.signal("unrealistic_pay", where, evidence=f"{shown} ({country})".strip())
         if country == "VN":
