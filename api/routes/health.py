@@ -97,6 +97,24 @@ def about(request: Request) -> dict[str, object]:
                 "licence": "MIT",
                 "note": "each fact is marked verified (page and date) or unverified",
             },
+            {
+                "name": "Enterprises licensed to send workers abroad (data/licensed_enterprises.csv)",
+                "publisher": "a second-hand, undated copy of the Department of Overseas Labour "
+                "Management's list, plus press reports of revocations",
+                "url": None,
+                "licence": "public information",
+                "note": "about 72-78% of the licensed enterprises; listed, not re-checked at "
+                "dolab.gov.vn (data/SOURCES-licensed-enterprises.md)",
+            },
+            {
+                "name": "Scam-screening signals and the pay table (data/screening_signals.yaml, "
+                "data/pay_reference.csv)",
+                "publisher": "matcher project, citing the overseas-labour authorities' and the "
+                "provinces' public warnings, press reports, and published wage figures",
+                "url": None,
+                "licence": "MIT",
+                "note": "each signal names the warnings it comes from; each pay band its page",
+            },
         ],
         "acknowledgement": ACKNOWLEDGEMENT,
     }

@@ -38,6 +38,8 @@ TEACHER_JOB = {
 class Site:
     base: str
     key: str
+    agency_key: str  # an employer that runs no programme
+    admin_key: str
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +47,8 @@ def site(settings, tmp_path_factory) -> Iterator[Site]:  # type: ignore[no-untyp
     state, port = tmp_path_factory.mktemp("web-state"), free_port()
     key = create_key(state, settings.caches, "--employer", "Trung tâm Dịch vụ Việc làm Thử nghiệm",
                      operator_of="eps-korea-manufacturing")  # fmt: skip
+    agency = create_key(state, settings.caches, "--employer", "Công ty Tư vấn Ánh Dương")
+    admin = create_key(state, settings.caches, "--admin")
     server = start_server(state, settings.caches, port)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -53,7 +57,7 @@ def site(settings, tmp_path_factory) -> Iterator[Site]:  # type: ignore[no-untyp
             assert response.status_code == 201, response.text
         response = httpx.post(f"{base}/v1/candidates", json=ACCOUNTANT_PROFILE, timeout=120)
         assert response.status_code == 201, response.text
-        yield Site(base, key)
+        yield Site(base, key, agency, admin)
     finally:
         stop_server(server)
 
@@ -308,6 +312,52 @@ def test_employer_posts_a_job_imports_a_file_and_sees_candidates(page, site):  #
     expect(report).to_contain_text("Dòng 3")
     expect(page.get_by_label("Tin tuyển dụng", exact=True)).to_contain_text("Nhân viên kho")
     screenshot(page, "employers.png")
+
+
+def test_an_employer_sees_why_a_posting_is_held_and_a_seeker_reports_one(page, site):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page.goto(f"{site.base}/employers")
+    page.get_by_label("Khoá API của đơn vị").fill(site.agency_key)
+    page.get_by_role("button", name="Dùng khoá này").click()
+    expect(page.locator("#key-ok")).to_be_visible()
+    page.get_by_label("Chức danh").fill("Đi Hàn Quốc làm nhà máy, lương cao")
+    page.get_by_label("Mô tả công việc").fill(
+        "Bao đậu visa 100%. Chi phí trọn gói 180 triệu, đặt cọc 30 triệu giữ suất. Zalo 0912 345 678."
+    )
+    page.get_by_role("button", name="Đăng tin").click()
+    expect(page.locator("#post-ok")).to_contain_text("đang chờ kiểm duyệt", timeout=SLOW)
+    review = page.locator("#post-review")
+    expect(review).to_contain_text("Đang chờ kiểm duyệt: người tìm việc chưa thấy tin này.")
+    expect(review.locator('li[data-signal="guaranteed_outcome"]')).to_contain_text("Bao đậu visa 100%")
+    expect(review.locator('li[data-signal="upfront_deposit"]')).to_be_visible()
+    # the list of postings says so, and no candidate search is run with it
+    expect(page.get_by_label("Tin tuyển dụng", exact=True)).to_contain_text("đang chờ kiểm duyệt")
+    page.get_by_role("button", name="Xem ứng viên").click()
+    expect(page.locator("#candidates-error")).to_contain_text("chưa thể tìm ứng viên")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("#posting-review")).to_contain_text("Under review")
+    screenshot(page, "employers-held.png")
+
+    # a seeker reports one of the postings on their results
+    page.goto(f"{site.base}/?lang=vi")
+    page.get_by_label("CV hoặc mô tả công việc trước đây").fill(VI_CV)
+    page.get_by_role("button", name="Tìm việc phù hợp").click()
+    first = page.locator("#jobs > li").first
+    expect(first).to_be_visible(timeout=SLOW)
+    job_id = first.get_attribute("data-job-id")
+    first.get_by_text("Báo cáo tin đáng ngờ").click()
+    first.get_by_role("button", name="Gửi báo cáo").click()
+    expect(first.locator(".report .status")).to_contain_text("Hãy viết ngắn gọn")
+    first.get_by_label("Điều gì đáng ngờ?").fill("Họ đòi đặt cọc trước khi phỏng vấn")
+    first.get_by_role("button", name="Gửi báo cáo").click()
+    expect(first.locator(".report .status")).to_contain_text("Đã nhận báo cáo", timeout=SLOW)
+    queue = httpx.get(f"{site.base}/v1/admin/jobs/review", headers=bearer(site.admin_key),
+                      timeout=60).json()["results"]  # fmt: skip
+    reported = [job for job in queue if job["id"] == job_id]
+    assert reported and reported[0]["review"]["reports"] == 1
+    assert any(job["title"].startswith("Đi Hàn Quốc") for job in queue)  # the held posting
+    screenshot(page, "seeker-report.png")
 
 
 HOSTILE_TITLE = (

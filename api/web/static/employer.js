@@ -1,7 +1,7 @@
 // The employer page: an API key, then post a job, import a file, and see ranked consenting
 // candidates for a posting, with reasons. The key stays in this tab only (sessionStorage).
 import {
-  api, busy, clear, el, loadProvinces, scoreText, setupLanguage, showError, showMessage,
+  api, busy, clear, el, getLang, loadProvinces, scoreText, setupLanguage, showError, showMessage,
   skillList, t,
 } from "./common.js";
 
@@ -10,6 +10,7 @@ const KEY = "matcher.employerKey";
 let key = sessionStorage.getItem(KEY);
 let postings = [];
 let lastRanking = null;
+let lastPosted = null; // the posting just sent, whose review is shown under the form
 
 async function useKey(event) {
   event.preventDefault();
@@ -54,9 +55,48 @@ function fillPostings(selected) {
     return;
   }
   select.replaceChildren(
-    ...postings.map((job) => el("option", { value: job.id }, [job.title, job.province].filter(Boolean).join(" — "))),
+    ...postings.map((job) => {
+      const hidden = job.review && ["held", "rejected"].includes(job.review.status);
+      const status = hidden ? t(`review_${job.review.status}_short`) : null;
+      return el("option", { value: job.id }, [job.title, job.province, status].filter(Boolean).join(" — "));
+    }),
   );
   if (selected) select.value = selected;
+  showPostingReview();
+}
+
+/** Why a posting is under review: each signal, in the page's language, with the posting's own
+ * words that show it. Empty for a posting with nothing to say. */
+function reviewBox(box, job) {
+  const review = job && job.review;
+  if (!review || !review.signals.length) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  const vi = getLang() === "vi";
+  box.dataset.status = review.status;
+  box.replaceChildren(
+    el("p", {}, el("strong", {}, t(`review_${review.status}`))),
+    el(
+      "ul",
+      {},
+      review.signals.map((signal) =>
+        el(
+          "li",
+          { "data-signal": signal.code, "data-strength": signal.strength },
+          vi ? signal.message_vi : signal.message_en,
+          signal.evidence ? el("q", {}, signal.evidence) : null,
+        ),
+      ),
+    ),
+    ["held", "queued"].includes(review.status) ? el("p", { class: "hint" }, t("review_next")) : null,
+  );
+  box.hidden = false;
+}
+
+function showPostingReview() {
+  reviewBox($("posting-review"), postings.find((job) => job.id === $("posting").value));
 }
 
 /** This organisation's postings (newest first) into `postings`; returns how many it has. */
@@ -92,7 +132,10 @@ async function postJob(event) {
   await busy($("post-job"), $("post-status"), t("posting"), async () => {
     try {
       const job = await api("POST", "/v1/jobs", { body, token: key });
-      showMessage($("post-ok"), t("posted", { title: job.title }));
+      const held = job.review && job.review.status === "held";
+      showMessage($("post-ok"), t(held ? "posted_held" : "posted", { title: job.title }));
+      lastPosted = job;
+      reviewBox($("post-review"), job);
       $("job-form").reset();
       await refreshPostings(job.id);
     } catch (error) {
@@ -129,6 +172,9 @@ async function importFile(event) {
 function showReport(report) {
   const box = $("import-report");
   box.replaceChildren(el("p", {}, t("import_report", { n: report.imported })));
+  if (report.held && report.held.length) {
+    box.append(el("p", { class: "held-count" }, t("import_held", { n: report.held.length })));
+  }
   if (report.errors.length) {
     box.append(
       el("p", {}, t("import_errors", { n: report.errors.length })),
@@ -143,6 +189,11 @@ async function showCandidates(event) {
   clear($("candidates-error"));
   const jobId = $("posting").value;
   if (!jobId) return;
+  const chosen = postings.find((job) => job.id === jobId);
+  if (chosen && chosen.review && ["held", "rejected"].includes(chosen.review.status)) {
+    showMessage($("candidates-error"), t("review_no_candidates"));
+    return;
+  }
   await busy($("show-candidates"), $("candidates-status"), t("ranking"), async () => {
     try {
       const ranking = await api("POST", `/v1/jobs/${encodeURIComponent(jobId)}/candidates`, { body: { k: 20 }, token: key });
@@ -192,6 +243,7 @@ function candidateCard(result, position) {
 
 setupLanguage(() => {
   fillPostings($("posting").value);
+  if (lastPosted) reviewBox($("post-review"), lastPosted);
   if (lastRanking) $("show-candidates").click(); // reasons come back in the new language
 });
 loadProvinces($("job-province")).catch(() => {});
@@ -203,6 +255,7 @@ $("forget-key").addEventListener("click", () => {
 $("job-form").addEventListener("submit", postJob);
 $("import-form").addEventListener("submit", importFile);
 $("candidates-form").addEventListener("submit", showCandidates);
+$("posting").addEventListener("change", showPostingReview);
 if (key) {
   $("api-key").value = key;
   unlock(key);

@@ -104,7 +104,48 @@ function jobCard(result, position) {
     el("div", { class: "skills missing-skills" }, el("h4", {}, t("missing_skills")), skillList(result.explanation.missing_skills, "missing")),
   );
   if (result.programme) card.append(programmeBlock(result.programme, result.eligibility));
+  if (job.commercial) card.append(commercialBlock(job.commercial));
+  card.append(reportForm(job));
   return card;
+}
+
+/** A posting by a licensed enterprise: the legal ceiling on what the worker may be charged. */
+function commercialBlock(commercial) {
+  const fact = { verified: commercial.verified, url: commercial.source, checked: null };
+  return el(
+    "p",
+    { class: "commercial fact", "data-commercial": "true", "data-verified": String(commercial.verified) },
+    el("strong", {}, `${t("commercial")}: `),
+    getLang() === "vi" ? commercial.fee_ceiling_vi : commercial.fee_ceiling_en,
+    ` (${commercial.law})`,
+    checkMark(fact),
+  );
+}
+
+/** "Report this posting": a short reason, sent without any key; the admins check it. */
+function reportForm(job) {
+  const box = el("details", { class: "report" }, el("summary", {}, t("report_summary")));
+  const id = `report-${job.id}`;
+  const reason = el("textarea", { id, rows: "2", maxlength: "500" });
+  const status = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: "" });
+  const button = el("button", { type: "button" }, t("report_button"));
+  button.addEventListener("click", async () => {
+    const text = reason.value.trim();
+    if (!text) {
+      showMessage(status, t("report_need_reason"));
+      reason.focus();
+      return;
+    }
+    try {
+      await api("POST", `/v1/jobs/${encodeURIComponent(job.id)}/report`, { body: { reason: text } });
+      showMessage(status, t("report_sent"));
+      button.disabled = true;
+    } catch (error) {
+      showError(status, error);
+    }
+  });
+  box.append(el("label", { for: id }, t("report_label")), reason, button, status);
+  return box;
 }
 
 function salary(job) {
