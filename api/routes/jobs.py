@@ -131,7 +131,7 @@ def report_job(job_id: str, body: ReportRequest, service: Service) -> ReportResp
     return ReportResponse(status=review.status)
 
 
-@router.put("/{job_id}")
+@router.put("/{job_id}", responses={409: {"description": "the posting was rejected by a review"}})
 def replace_job(
     job_id: str, body: JobPostingIn, service: Service, principal: Employer
 ) -> JobPosting:

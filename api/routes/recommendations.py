@@ -25,7 +25,10 @@ def recommend_jobs(
     return RecommendJobsResponse(lang=lang, results=found.results, held_back=found.held_back)
 
 
-@router.post("/jobs/{job_id}/candidates")
+@router.post(
+    "/jobs/{job_id}/candidates",
+    responses={409: {"description": "the posting is held for review or was rejected"}},
+)
 def rank_candidates(
     job_id: str,
     service: Service,
@@ -33,7 +36,8 @@ def rank_candidates(
     body: RankCandidatesRequest | None = None,
     lang: LangQuery = "vi",
 ) -> RankCandidatesResponse:
-    """Ranked consenting candidates for your posting (employer key). No contact details."""
+    """Ranked consenting candidates for your posting (employer key). No contact details. A
+    posting held for review or rejected cannot be used (409): see its `review`."""
     k = body.k if body else 10
     ranking = service.rank_candidates(job_id, principal, k=k, lang=lang)
     return RankCandidatesResponse(job_id=job_id, lang=lang, results=ranking.results,

@@ -178,3 +178,5 @@ def test_the_review_routes_and_their_errors_are_in_the_openapi_schema(client):  
     assert {"404", "422"} <= set(paths["/v1/jobs/{job_id}/report"]["post"]["responses"])
     assert {"403", "404", "422"} <= set(paths["/v1/admin/jobs/{job_id}/review"]["post"]["responses"])
     assert "/v1/admin/jobs/review" in paths
+    assert "review" in paths["/v1/jobs/{job_id}/candidates"]["post"]["responses"]["409"]["description"]
+    assert "rejected" in paths["/v1/jobs/{job_id}"]["put"]["responses"]["409"]["description"]
