@@ -76,10 +76,12 @@ def posted(client, other_employer):  # type: ignore[no-untyped-def]
         client.delete(f"/v1/jobs/{job_id}", headers=other_employer)
 
 
-def test_the_issue_scams_are_held_and_reach_no_seeker(client, other_employer, posted):  # type: ignore[no-untyped-def]
+def test_the_issue_scams_are_held_and_reach_no_seeker(client, employer, other_employer, posted):  # type: ignore[no-untyped-def]
     for job_id in posted:
         assert seeker_sees(client, job_id) == {"recommendations": False, "skill_gap_pool": 0,
                                                "public": False}  # fmt: skip
+        # another employer's key sees no more than a seeker
+        assert client.get(f"/v1/jobs/{job_id}", headers=employer).status_code == 404
         mine = client.get(f"/v1/jobs/{job_id}", headers=other_employer).json()
         assert mine["review"]["status"] == "held" and mine["review"]["signals"]
         for signal in mine["review"]["signals"]:

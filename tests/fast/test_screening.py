@@ -116,6 +116,11 @@ def test_admins_clear_or_reject_and_every_review_is_audited(fast_service: Matche
     actions = [(e["action"], e["target"], e["actor"]) for e in fast_service.audit_log(limit=20)[1]]
     assert ("review_clear", held.id, ADMIN.actor) in actions
     assert ("review_reject", rejected.id, ADMIN.actor) in actions
+    # reports on a posting an admin cleared queue it for another look; they do not hide it
+    for _ in range(3):
+        queued = fast_service.report_job(held.id, "scam?")
+    assert queued.status == "queued" and queued.reviewed_by == ADMIN.actor
+    assert seen_by_seekers(fast_service, held.id)["public"]
     # an edit is screened again: a cleared posting that adds a scam line is held once more
     again = fast_service.replace_job(held.id, KOREA_SCAM, owner)
     assert again.review and again.review.status == "held"

@@ -100,21 +100,22 @@ def require_visible(rt: Runtime, job: JobPosting) -> None:
 
 def report(rt: Runtime, job_id: str, reason: str) -> JobReview:
     """A job seeker's report: a signal, and the posting goes into the admins' queue. It is
-    held when it also shows another weak signal, or after :data:`REPORTS_TO_HOLD` reports."""
-    visible_job(rt, job_id, None)  # 404 for a posting candidates cannot see
-    current = rt.store.reviews([job_id]).get(job_id)
-    if current is not None and current.status == "rejected":
-        raise NotFoundError(f"job {job_id} does not exist")
-    signals = [s for s in (current.signals if current else []) if s.code != "seeker_report"]
-    reports = (current.reports if current else 0) + 1
+    held when it also shows another weak signal, or after :data:`REPORTS_TO_HOLD` reports,
+    unless an admin already cleared it."""
     kind = rt.reference.screener.book.signals["seeker_report"]
-    signals.append(Signal(code="seeker_report", strength=kind.strength, field="reports",
-                          evidence=f"{reports} × {reason[:160]}".strip(), message_vi=kind.vi,
-                          message_en=kind.en))  # fmt: skip
-    cleared = current is not None and current.reviewed_by is not None
-    hold = not cleared and (held(signals) or reports >= REPORTS_TO_HOLD)
-    review = JobReview(status="held" if hold else "queued", signals=signals, reports=reports)
-    with rt.writes:
+    with rt.writes:  # read, count and write as one step: concurrent reports all count
+        visible_job(rt, job_id, None)  # 404 for a posting candidates cannot see
+        current = rt.store.reviews([job_id]).get(job_id)
+        reports = (current.reports if current else 0) + 1
+        signals = [s for s in (current.signals if current else []) if s.code != "seeker_report"]
+        signals.append(Signal(code="seeker_report", strength=kind.strength, field="reports",
+                              evidence=f"{reports} × {reason[:160]}", message_vi=kind.vi,
+                              message_en=kind.en))  # fmt: skip
+        cleared = current is not None and current.reviewed_by is not None
+        hold = not cleared and (held(signals) or reports >= REPORTS_TO_HOLD)
+        kept = current.model_dump(include={"reviewed_by", "reviewed_at", "note"}) if current else {}
+        review = JobReview(status="held" if hold else "queued", signals=signals, reports=reports,
+                           **kept)  # fmt: skip
         rt.store.set_review(job_id, review, now())
         if hold:
             rt.parts.catalog.drop_job(job_id)

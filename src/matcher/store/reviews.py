@@ -35,8 +35,9 @@ def visible_hashes(session: Session) -> dict[str, str]:
 class Reviews:
     """Methods of :class:`matcher.store.Store` for reviews."""
 
-    def session(self) -> Session:  # provided by Store
-        raise NotImplementedError
+    if TYPE_CHECKING:
+
+        def session(self) -> Session: ...  # provided by Store
 
     def reviews(self, job_ids: list[str]) -> dict[str, JobReview]:
         with self.session() as session:
