@@ -146,6 +146,9 @@ def test_only_a_registered_operator_may_tag_a_state_programme(client, store, adm
     assert bulk.status_code == 403
     untagged = client.post("/v1/jobs", json=dict(WELDING_JOB_KR, programme=None), headers=broker)
     assert untagged.status_code == 201
+    # stored, but a broker using the programme's name is held for review (issue 16)
+    assert untagged.json()["review"]["status"] == "held"
+    assert "programme_impersonation" in {s["code"] for s in untagged.json()["review"]["signals"]}
     retag = client.put(f"/v1/jobs/{untagged.json()['id']}", json=WELDING_JOB_KR, headers=broker)
     assert retag.status_code == 403
     unknown = client.post("/v1/jobs", json=dict(WELDING_JOB_KR, programme="eps-korea-fake"),
