@@ -5,10 +5,11 @@ diacritics.
 The signals and what they mean come from the public warnings of the overseas-labour
 authorities, the provinces and press reports of cases (``data/screening_signals.yaml``); the
 labelling guideline written before these rules is ``data/scam-eval/GUIDELINE.md``, and the rules
-were tuned on the set's dev split only (``matcher evaluate scams``; docs/evaluation.md).
+were tuned on the set's dev split only (``matcher evaluate --scams dev``; docs/evaluation.md).
 
-The words are in :mod:`matcher.screening.patterns`; they run over the text's *skeleton* (:func:`matcher.screening.money.skeleton`): lower case,
-no diacritics, the same length as the text, so a match's span is the original words.
+The words are in :mod:`matcher.screening.patterns`; they run over the text's *skeleton*
+(:func:`matcher.screening.money.skeleton`): lower case, no diacritics, the same length as the
+text, so a match's span is the original words.
 """
 
 from __future__ import annotations
