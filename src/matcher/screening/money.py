@@ -10,9 +10,11 @@ the original text to quote as evidence.
 
 from __future__ import annotations
 
+import functools
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from matcher.text import plain
 
 #: VND per unit: the rates data/pay_reference.csv uses (data/SOURCES-pay.md: Vietcombank
 #: mid-rates of 25 Nov 2025 for USD, EUR and JPY; the others derived or assumed there)
@@ -21,12 +23,10 @@ RATES = {"VND": 1, "USD": 26_300, "EUR": 30_400, "JPY": 167.5, "KRW": 18, "TWD":
          "GBP": 35_000, "CNY": 3_700, "SGD": 20_300}  # fmt: skip
 
 
+@functools.lru_cache(maxsize=8192)
 def _one(char: str) -> str:
-    if char in "đĐ":
-        return "d"
-    base = unicodedata.normalize("NFD", char.casefold())
-    base = "".join(c for c in base if not unicodedata.combining(c))
-    return base[:1] if len(base) >= 1 else " "
+    """One character of :func:`matcher.text.plain` (white space stays a space)."""
+    return plain(char)[:1] or " "
 
 
 def skeleton(text: str) -> str:

@@ -119,7 +119,7 @@ def list_jobs(
 def replace_job(rt: Runtime, job_id: str, data: JobPostingIn, principal: Principal) -> JobPosting:
     """Replace a posting; it is screened again (a rejected one cannot be edited back)."""
     current = owned_job(rt, job_id, principal)
-    previous = rt.store.reviews([job_id]).get(job_id)
+    previous = rt.store.review(job_id)
     if previous is not None and previous.status == "rejected":
         raise ConflictError(f"job {job_id} was rejected by a review; it cannot be edited")
     if data.programme != current.programme:

@@ -66,11 +66,6 @@ def hidden_ids(reviews: dict[str, JobReview]) -> set[str]:
     return {job_id for job_id, review in reviews.items() if review.hidden}
 
 
-def with_review(rt: Runtime, job: JobPosting) -> JobPosting:
-    review = rt.store.reviews([job.id]).get(job.id)
-    return job.model_copy(update={"review": review})
-
-
 def visible_job(rt: Runtime, job_id: str, principal: Principal | None) -> JobPosting:
     """A posting as ``principal`` may see it: with its review for its employer and admins;
     for anyone else a posting under review does not exist (404, as if it never did)."""
@@ -78,7 +73,7 @@ def visible_job(rt: Runtime, job_id: str, principal: Principal | None) -> JobPos
     owner = principal is not None and (
         principal.role == "admin" or principal.employer_id == job.employer_id
     )
-    review = rt.store.reviews([job_id]).get(job_id)
+    review = rt.store.review(job_id)
     if owner:
         return job.model_copy(update={"review": review})
     if review is not None and review.hidden:
@@ -89,7 +84,7 @@ def visible_job(rt: Runtime, job_id: str, principal: Principal | None) -> JobPos
 def require_visible(rt: Runtime, job: JobPosting) -> None:
     """:class:`ConflictError` for a posting held for review or rejected: its employer may
     not search candidates with it (scam postings are how CVs get harvested)."""
-    review = rt.store.reviews([job.id]).get(job.id)
+    review = rt.store.review(job.id)
     if review is not None and review.hidden:
         raise ConflictError(
             f"job {job.id} is {'under review' if review.status == 'held' else 'rejected'}: "
@@ -104,8 +99,10 @@ def report(rt: Runtime, job_id: str, reason: str) -> JobReview:
     unless an admin already cleared it."""
     kind = rt.reference.screener.book.signals["seeker_report"]
     with rt.writes:  # read, count and write as one step: concurrent reports all count
-        visible_job(rt, job_id, None)  # 404 for a posting candidates cannot see
-        current = rt.store.reviews([job_id]).get(job_id)
+        rt.store.get_job(job_id)  # 404 for no such posting
+        current = rt.store.review(job_id)
+        if current is not None and current.hidden:  # nor for one candidates cannot see
+            raise NotFoundError(f"job {job_id} does not exist")
         reports = (current.reports if current else 0) + 1
         signals = [s for s in (current.signals if current else []) if s.code != "seeker_report"]
         signals.append(Signal(code="seeker_report", strength=kind.strength, field="reports",
@@ -137,7 +134,7 @@ def decide(rt: Runtime, job_id: str, decision: Literal["clear", "reject"], princ
     """An admin's review: ``clear`` shows the posting to candidates (its signals are kept, for
     the record), ``reject`` hides it for good. Audit-logged either way."""
     job = rt.store.get_job(job_id)
-    current = rt.store.reviews([job_id]).get(job_id)
+    current = rt.store.review(job_id)
     stamp = now()
     review = JobReview(
         status="cleared" if decision == "clear" else "rejected",

@@ -44,6 +44,10 @@ class Reviews:
             rows = session.scalars(select(JobReviewRow).where(JobReviewRow.job_id.in_(job_ids)))
             return {row.job_id: JobReview.model_validate(row.data) for row in rows}
 
+    def review(self, job_id: str) -> JobReview | None:
+        """A posting's review; ``None`` when screening found nothing and nobody reported it."""
+        return self.reviews([job_id]).get(job_id)
+
     def set_review(self, job_id: str, review: JobReview | None, at: dt.datetime) -> None:
         with self.session() as session, session.begin():
             if session.get(JobRow, job_id) is None:
