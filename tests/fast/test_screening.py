@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.errors import ConflictError, NotFoundError
+from matcher.errors import ConflictError, InvalidInputError, NotFoundError
 from matcher.schemas import CandidateProfileIn, JobPostingIn
 from matcher.services import MatcherService, Principal
 from tests.fast.fakes import FakeEncoder
@@ -134,8 +134,11 @@ def test_a_seeker_report_queues_a_posting_and_enough_of_them_hold_it(
 ) -> None:
     owner = employer(fast_service, "Công ty Hoà Bình")
     [job] = fast_service.create_jobs([CLEAN], owner)
-    first = fast_service.report_job(job.id, "họ đòi đặt cọc qua Zalo")
+    with pytest.raises(InvalidInputError):  # nothing readable: refused, nothing counted
+        fast_service.report_job(job.id, "\u0000\u200b ")
+    first = fast_service.report_job(job.id, "họ đòi đặt cọc qua Zalo\u0000")
     assert first.status == "queued" and first.reports == 1
+    assert "\x00" not in first.signals[-1].evidence
     assert job.id in {j.id for j in fast_service.review_queue(limit=200)[1]}
     assert seen_by_seekers(fast_service, job.id)["public"]  # one report alone hides nothing
     fast_service.report_job(job.id, "lừa đảo")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from matcher.errors import ConflictError, NotFoundError
+from matcher.errors import ConflictError, InvalidInputError, NotFoundError
 from matcher.schemas import JobPosting
 from matcher.screening import JobReview, Posting, Screening, Signal
 from matcher.screening.evaluation import ScamReport, evaluate_screening
 from matcher.screening.signals import held
 from matcher.services.runtime import Runtime
 from matcher.store import Principal, now
+from matcher.text import visible
 
 #: reports that hold a posting with no other signal (one report alone only queues it: a
 #: single report must not be enough to take down a competitor's posting)
@@ -97,6 +98,9 @@ def report(rt: Runtime, job_id: str, reason: str) -> JobReview:
     """A job seeker's report: a signal, and the posting goes into the admins' queue. It is
     held when it also shows another weak signal, or after :data:`REPORTS_TO_HOLD` reports,
     unless an admin already cleared it."""
+    reason = visible(reason)  # control and zero-width characters dropped (PostgreSQL refuses NUL)
+    if not reason:
+        raise InvalidInputError("the reason is empty: say briefly what looks wrong")
     kind = rt.reference.screener.book.signals["seeker_report"]
     with rt.writes:  # read, count and write as one step: concurrent reports all count
         rt.store.get_job(job_id)  # 404 for no such posting
@@ -157,8 +161,6 @@ def evaluate(rt: Runtime, split: str = "dev") -> ScamReport:
     """The rules on the labelled set ``data/scam-eval`` (its own registry and operators):
     precision and recall of holding against the label ``suspicious``."""
     if split not in ("dev", "heldout", "all"):
-        from matcher.errors import InvalidInputError
-
         raise InvalidInputError("the split is 'dev', 'heldout' or 'all'")
     screener = rt.reference.screener
     return evaluate_screening(rt.settings.project_data_dir / "scam-eval", screener.book,
