@@ -70,9 +70,10 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="results to sk
 
 
 def candidate_for(body: ProfileSource, service: MatcherService, token: str | None) -> Candidate:
-    """The inline profile of a request, or the saved one its token opens."""
+    """The inline profile of a request (with the full skill extraction, as for a saved one),
+    or the saved one its token opens."""
     if body.profile is not None:
-        return service.build_candidate(body.profile, thorough=False)
+        return service.build_candidate(body.profile, per_request=True)
     if token is None:
         raise UnauthorizedError("a saved profile needs its token: 'Authorization: Bearer <token>'")
     return service.get_candidate(str(body.candidate_id), token)

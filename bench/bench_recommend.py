@@ -1,13 +1,15 @@
 """Job recommendations over HTTP: 20,000 postings, one uvicorn worker, 200-word profiles.
 
-Run: .venv/bin/python bench/bench_recommend.py [--jobs 20000] [--requests 200]
+Run: .venv/bin/python bench/bench_recommend.py [--jobs 20000] [--requests 100] [--rounds 3]
 
 The first run builds .state/bench-<jobs> once: 2,000 demo postings are generated and embedded
 (about 4 minutes; embedding 20,000 distinct postings would take ~35 minutes on 2 cores), then
 each is stored again under new ids in other provinces, with the same vector, until there are
 ``--jobs`` postings. Search, store and re-ranking costs are those of ``--jobs`` postings; only
 the vectors repeat. Prints latency percentiles and throughput at 1 and 4 concurrent clients,
-for each query runtime (a fresh server each; the same profiles).
+for each server set-up (a fresh server each; the same profiles): verbatim-only skills in
+inline profiles (before issue 17), the full span-based extraction with int8 or fp32 spans, and
+torch throughout.
 """
 
 from __future__ import annotations
@@ -115,14 +117,23 @@ def run_clients(base: str, bodies: list[dict], concurrency: int) -> tuple[float,
     return len(latencies) / (time.perf_counter() - started), latencies
 
 
+#: Server set-ups compared in one run: name -> environment.
+CONFIGS = {
+    "verbatim skills (before), int8 query": {"MATCHER_INLINE_SKILLS": "verbatim"},
+    "full extraction, int8 spans + query": {},
+    "full extraction, fp32 spans, int8 query": {"MATCHER_INT8_SKILL_SPANS": "false"},
+    "full extraction, torch query and spans": {"MATCHER_QUERY_RUNTIME": "torch"},
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=20_000)
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=100, help="per cell and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument(
-        "--runtimes", default="onnx-int8,torch", help="query runtimes to compare, in one run"
-    )
+    parser.add_argument("--configs", default=",".join(str(i) for i in range(len(CONFIGS))),
+                        help="which set-ups to compare (indexes into CONFIGS)")  # fmt: skip
     args = parser.parse_args()
     state = ROOT / ".state" / f"bench-{args.jobs}"
     matcher = str(Path(sys.executable).with_name("matcher"))
@@ -136,31 +147,48 @@ def main() -> None:
         env=env, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     replicate(state, args.jobs)
-    rng = random.Random(1)
-    bodies = [{"profile": {"text": profile_text(rng)}, "k": 10} for _ in range(args.requests)]
-    rows = []
-    for runtime in args.runtimes.split(","):
-        for concurrency, qps, p50, p99 in serve_and_measure(
-            matcher, {**env, "MATCHER_QUERY_RUNTIME": runtime}, args.port, bodies
-        ):
-            rows.append((runtime, concurrency, qps, p50, p99))
-    print(
-        f"POST /v1/recommendations/jobs, {args.jobs} postings, inline 200-word profiles, 1 worker"
-    )
-    print("| query runtime | clients | requests/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
-    for runtime, concurrency, qps, p50, p99 in rows:
-        print(f"| {runtime} | {concurrency} | {qps:.1f} | {p50 * 1000:.1f} | {p99 * 1000:.1f} |")
+    names = list(CONFIGS)
+    chosen = [names[int(i)] for i in args.configs.split(",")]
+    cells = {}  # (config, cell) -> [(qps, p50, p99) per round]
+    for name in chosen:
+        for cell, result in serve_and_measure(
+            matcher, {**env, **CONFIGS[name]}, args.port, args.requests, args.rounds
+        ).items():
+            cells[(name, cell)] = result
+    print(f"POST /v1/recommendations/jobs, {args.jobs} postings, inline 200-word profiles, "
+          f"1 worker, {args.requests} requests per cell and round, {args.rounds} rounds: "
+          "median (min–max) over rounds")  # fmt: skip
+    print("| set-up | cell | requests/s | p50 ms | p99 ms | p50 vs first set-up |")
+    print("|---|---|---|---|---|---|")
+    first = {cell: result for (name, cell), result in cells.items() if name == chosen[0]}
+    for (name, cell), result in cells.items():
+        qps, p50, p99 = ([r[i] for r in result] for i in range(3))
+        base = statistics.median(r[1] for r in first[cell])
+        print(f"| {name} | {cell} | {span(qps, 1)} | {span(p50, 1000)} | {span(p99, 1000)} "
+              f"| {statistics.median(p50) / base:.2f}x |")  # fmt: skip
+
+
+def span(values: list[float], scale: float) -> str:
+    scaled = [v * scale for v in values]
+    return f"{statistics.median(scaled):.1f} ({min(scaled):.1f}–{max(scaled):.1f})"
 
 
 def serve_and_measure(
-    matcher: str, env: dict[str, str], port: int, bodies: list[dict]
-) -> list[tuple[int, float, float, float]]:
-    """Start one server, warm it up, and measure at 1 and 4 clients."""
+    matcher: str, env: dict[str, str], port: int, requests: int, rounds: int
+) -> dict[str, list[tuple[float, float, float]]]:
+    """Start one server, warm it up, and measure each cell ``rounds`` times: new profiles at 1
+    and 4 clients (profiles never sent before: no cache helps), and profiles sent again at 1
+    client (the extraction cache). Every set-up gets the same profiles."""
     server = subprocess.Popen(
         [matcher, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+
+    def bodies(seed: int) -> list[dict]:
+        rng = random.Random(seed)
+        return [{"profile": {"text": profile_text(rng)}, "k": 10} for _ in range(requests)]
+
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -170,15 +198,17 @@ def serve_and_measure(
             except httpx.HTTPError:
                 time.sleep(0.5)
         with httpx.Client(base_url=base, timeout=60) as client:
-            for body in bodies[:10]:  # warm-up
+            for body in bodies(0)[:10]:  # warm-up
                 client.post("/v1/recommendations/jobs", json=body).raise_for_status()
-        rows = []
-        for concurrency in (1, 4):
-            qps, latencies = run_clients(base, bodies, concurrency)
-            rows.append(
-                (concurrency, qps, statistics.median(latencies), percentile(latencies, 0.99))
-            )
-        return rows
+        out: dict[str, list[tuple[float, float, float]]] = {}
+        for round_ in range(rounds):
+            for cell, seed, concurrency in (("new, 1 client", 1, 1), ("new, 4 clients", 2, 4),
+                                            ("sent again, 1 client", 1, 1)):  # fmt: skip
+                qps, latencies = run_clients(base, bodies(100 * round_ + seed), concurrency)
+                out.setdefault(cell, []).append(
+                    (qps, statistics.median(latencies), percentile(latencies, 0.99))
+                )
+        return out
     finally:
         server.terminate()
         server.wait(timeout=60)

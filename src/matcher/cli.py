@@ -286,6 +286,33 @@ def evaluate(
             typer.echo(f"report written to {report}")
 
 
+@app.command("vi-coverage")
+def vi_coverage(as_json: JsonFlag = False) -> None:
+    """Share of skill mentions (demo data, dev-set postings) with a Vietnamese name: reviewed,
+    and with the machine-suggested names (shown marked) counted too."""
+    from matcher.training.vi_coverage import coverage, demo_mentions, dev_mentions
+
+    service = _service()
+    taxonomy, settings = service.taxonomy, service.settings
+    rows = [
+        coverage(taxonomy, "demo data", demo_mentions(
+            taxonomy, settings.project_data_dir, service.programmes)),
+        coverage(taxonomy, "dev-set postings", dev_mentions(taxonomy, settings.dev_eval_dir)),
+    ]  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2))
+        return
+    typer.echo("| skill mentions in | mentions | distinct skills | reviewed Vietnamese name "
+               "| with machine-suggested names |")  # fmt: skip
+    typer.echo("|---|---|---|---|---|")
+    for row in rows:
+        typer.echo(f"| {row.source} | {row.mentions} | {row.distinct} | {row.reviewed:.1%} "
+                   f"| {row.with_suggested:.1%} |")  # fmt: skip
+    for row in rows:
+        for uri, label, count in row.missing:
+            typer.echo(f"no Vietnamese name ({row.source}): {label} ×{count} {uri}")
+
+
 def _scam_report(report: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))

@@ -7,6 +7,7 @@ viên N``. The generator is seeded, so the same seed gives the same data.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,8 @@ class DemoGenerator:
         self.taxonomy = taxonomy
         self.programmes = demo_programmes(programmes, taxonomy) if programmes else []
         self.random = random.Random(seed)
+        #: how often each skill went into a generated record (what the demo data shows)
+        self.skills_used: Counter[str] = Counter()
         self.provinces = load_provinces(project_data_dir)
         with_vi = [
             o
@@ -121,6 +124,7 @@ class DemoGenerator:
     def _skills(self, occupation: Occupation, count: int) -> list[str]:
         uris = list(self.taxonomy.essential.get(occupation.uri, []))
         self.random.shuffle(uris)
+        self.skills_used.update(uris[:count])
         return uris[:count]
 
     def _skill_names(self, uris: list[str], vietnamese: bool) -> list[str]:

@@ -143,6 +143,11 @@ class SkillRef(BaseModel):
     uri: str
     label: str
     label_vi: str | None = None
+    label_vi_status: Literal["reviewed", "machine-suggested"] | None = Field(
+        None,
+        description="'machine-suggested': a model proposed `label_vi` and nobody has reviewed "
+        "it yet (shown with *); null when unknown or when there is no Vietnamese name",
+    )
     essential: bool = True
     source: Literal["given", "extracted"] = "given"
 
@@ -264,6 +269,11 @@ class CandidateProfileIn(BaseModel):
         description="declared facts that rule out some programmes (e.g. 'past_illegal_stay')",
     )  # fmt: skip
     willing_to_relocate: StrictBool = False
+    change_field: StrictBool | None = Field(
+        None,
+        description="true: wants to leave their former field (transition targets first); "
+        'null: read from the text ("muốn chuyển sang…", "I want to move into…")',
+    )
     willing_to_work_abroad: StrictBool = False
     preferred_countries: list[str] = Field(default_factory=list, max_length=20)
     consent_to_be_found: StrictBool = Field(
@@ -332,6 +342,11 @@ class Explanation(BaseModel):
     matched_skills: list[SkillRef] = Field(default_factory=list)
     missing_skills: list[SkillRef] = Field(default_factory=list, description="essential first")
     reasons: list[str] = Field(default_factory=list, description="short sentences, in `lang`")
+    cautions: list[str] = Field(
+        default_factory=list,
+        description="what counts against the result, in `lang`: a posting that lists no "
+        "required skills, a province the person won't move to, the field they want to leave",
+    )
 
 
 RequirementStatus = Literal["met", "not_met", "to_check"]

@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     #: fp32 reference). Stored and cached vectors (postings, profiles, label indexes) are
     #: always computed in torch fp32.
     query_runtime: Literal["onnx-int8", "torch"] = "onnx-int8"
+    #: Skills of an inline profile (found per request, never stored) are extracted with the
+    #: phrases embedded through ``query_runtime`` (int8: 2.7× faster; the dev-set skill
+    #: measures of both paths are in docs/evaluation.md). ``false``: torch fp32, as for every
+    #: stored posting and profile.
+    int8_skill_spans: bool = True
+    #: How skills are found in an inline profile (one sent with a request, not saved):
+    #: ``full`` (the span-based extraction saved profiles get) or ``verbatim`` (labels that
+    #: occur word for word only: no model call, as before; see docs/benchmarks.md).
+    inline_skills: Literal["full", "verbatim"] = "full"
     #: Ranking boost for candidates in a priority group a programme supports (poor districts,
     #: ethnic minorities, demobilised soldiers and police, ...): added to the score of that
     #: programme's postings only, never taken from anyone else; every use is explained.

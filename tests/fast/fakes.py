@@ -32,7 +32,7 @@ class FakeEncoder:
         return words + grams
 
     def encode(self, texts: list[str], *, kind: str = "query", progress: bool | None = None,
-               precise: bool = False) -> npt.NDArray[np.float32]:  # fmt: skip
+               precise: bool = False, phrases: bool = False) -> npt.NDArray[np.float32]:  # fmt: skip
         self.calls += 1
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):

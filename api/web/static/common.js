@@ -161,8 +161,12 @@ export function el(tag, attributes = {}, ...children) {
 }
 
 /** A skill's label in the page language. */
+/** A skill's name in the page language: in Vietnamese, a machine-suggested name is marked
+ * with *, and an English name (no Vietnamese one yet) is marked as such, as in the reasons. */
 export function skillLabel(skill) {
-  return (lang === "vi" && skill.label_vi) || skill.label;
+  if (lang !== "vi") return skill.label;
+  if (!skill.label_vi) return `${skill.label} (tiếng Anh)`;
+  return skill.label_vi_status === "machine-suggested" ? `${skill.label_vi}*` : skill.label_vi;
 }
 
 /** Skill chips (`kind`: matched or missing; essential first, as the API sends them): the first

@@ -28,6 +28,7 @@ function readProfile() {
     languages,
     willing_to_work_abroad: $("abroad").checked,
     willing_to_relocate: $("relocate").checked,
+    change_field: $("change-field").checked ? true : null,
     birth_year: birthYear ? Number(birthYear) : null,
     education: $("education").value || null,
     health_declaration: $("health").value || null,
@@ -100,6 +101,9 @@ function jobCard(result, position) {
     el("p", { class: "score" }, `${t("fit")}: `, el("strong", {}, scoreText(result.score))),
     el("h4", {}, t("why")),
     el("ul", { class: "reasons" }, result.explanation.reasons.map((reason) => el("li", {}, reason))),
+    (result.explanation.cautions || []).length
+      ? el("ul", { class: "cautions" }, result.explanation.cautions.map((caution) => el("li", {}, `⚠ ${caution}`)))
+      : null,
     el("div", { class: "skills matched-skills" }, el("h4", {}, t("matched_skills")), skillList(result.explanation.matched_skills, "matched")),
     el("div", { class: "skills missing-skills" }, el("h4", {}, t("missing_skills")), skillList(result.explanation.missing_skills, "missing")),
   );

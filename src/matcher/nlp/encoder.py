@@ -263,6 +263,7 @@ class Encoder:
         kind: Kind = "query",
         progress: bool | None = None,
         precise: bool = False,
+        phrases: bool = False,
     ) -> npt.NDArray[np.float32]:
         """Encode ``texts`` in order.
 
@@ -273,6 +274,8 @@ class Encoder:
             precise: use torch fp32 even for queries. Vectors that are stored or cached (label
                 indexes, postings, profiles) are computed once, so they take the exact path;
                 only vectors computed per request go through ``query_runtime``.
+            phrases: many short query phrases at once (the spans of a text that skill
+                extraction embeds): ``query_runtime`` takes them all, whatever their length.
 
         Returns:
             ``(N, dimension)`` float32, each row of unit length.
@@ -283,16 +286,18 @@ class Encoder:
         prefix = self.prompts[kind]
         show = len(cleaned) >= PROGRESS_THRESHOLD if progress is None else progress
         fast = kind == "query" and not precise
+        every = fast and phrases
         workers = self._workers
         if workers:
-            return self._encode_on_workers(workers, cleaned, prefix, fast=fast)
+            return self._encode_on_workers(workers, cleaned, prefix, fast=fast, every=every)
         with self._inference:
-            return self._encode(cleaned, prefix, show, fast=fast)
+            return self._encode(cleaned, prefix, show, fast=fast, every=every)
 
     def _encode_on_workers(
-        self, workers: dict[str, InferenceWorker], cleaned: list[str], prefix: str, *, fast: bool
-    ) -> npt.NDArray[np.float32]:
-        long = self._long_queries(cleaned) if fast and "fast" in workers else []
+        self, workers: dict[str, InferenceWorker], cleaned: list[str], prefix: str, *,
+        fast: bool, every: bool = False,
+    ) -> npt.NDArray[np.float32]:  # fmt: skip
+        long = self._long_queries(cleaned, every=every) if fast and "fast" in workers else []
         if not long:
             return workers["torch"].encode(prefix, cleaned)
         out = np.empty((len(cleaned), self.dimension), dtype=np.float32)
@@ -303,9 +308,9 @@ class Encoder:
         return out
 
     def _encode(
-        self, cleaned: list[str], prefix: str, show: bool, *, fast: bool
+        self, cleaned: list[str], prefix: str, show: bool, *, fast: bool, every: bool = False
     ) -> npt.NDArray[np.float32]:
-        long = self._long_queries(cleaned) if fast else []
+        long = self._long_queries(cleaned, every=every) if fast else []
         if long:
             out = np.empty((len(cleaned), self.dimension), dtype=np.float32)
             out[long] = self._fast_for_queries().encode(
@@ -317,13 +322,15 @@ class Encoder:
             return out
         return self._torch_encode(cleaned, prefix, show)
 
-    def _long_queries(self, texts: list[str]) -> list[int]:
+    def _long_queries(self, texts: list[str], *, every: bool = False) -> list[int]:
         """Positions of the texts the fast runtime should take: those of at least
-        :data:`FAST_MIN_TOKENS` tokens, where it saves real time. Shorter ones (titles, skill
-        phrases) cost a few ms in fp32, and int8 would cost ranking quality there (titles
-        MRR@10 −1 point on the dev set)."""
+        :data:`FAST_MIN_TOKENS` tokens, where it saves real time (or ``every`` one: a batch of
+        skill phrases). A short query alone (a title) costs a few ms in fp32, and int8 would
+        cost ranking quality there (titles MRR@10 −1 point on the dev set)."""
         if self.query_runtime != "onnx-int8":
             return []
+        if every:
+            return list(range(len(texts)))
         with self._length_lock:
             lengths = self._length_tokenizer(texts, add_special_tokens=False)["input_ids"]
         return [i for i, ids in enumerate(lengths) if len(ids) >= FAST_MIN_TOKENS]

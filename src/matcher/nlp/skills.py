@@ -14,8 +14,12 @@ A skill's score is its best span's; its evidence is that span.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from matcher.errors import InvalidInputError
 from matcher.nlp.encoder import Encoder
@@ -25,6 +29,8 @@ from matcher.schemas import SkillMatch, SkillRef
 from matcher.text import PHRASE_BREAK, WORD, fold, normalize_text, windows
 
 MAX_NGRAM = 6
+#: Span vectors kept between calls (384 floats each: 20,000 take about 30 MB).
+SPAN_CACHE = 20_000
 #: Phrases longer than this are also covered by windows of WINDOW words.
 WINDOW = 5
 WINDOW_STRIDE = 2
@@ -237,26 +243,56 @@ class SkillExtractor:
         *,
         min_score: float = 0.0,
         per_span: int = 3,
+        cached_spans: int = SPAN_CACHE,
     ) -> None:
+        """``cached_spans``: how many span vectors are kept between calls (phrases such as
+        "làm việc nhóm" recur across profiles)."""
         self.taxonomy = taxonomy
         self.encoder = encoder
         self.labels = labels
         self.lexicon = build_lexicon(taxonomy)
         self.min_score = min_score
         self.per_span = per_span
+        self._vectors: OrderedDict[tuple[bool, str], npt.NDArray[np.float32]] = OrderedDict()
+        self._cached = cached_spans
+        self._lock = threading.Lock()
 
-    def extract(self, text: str, k: int = 20) -> list[SkillMatch]:
-        return self.extract_many([text], k)[0]
+    def _span_vectors(self, texts: list[str], fast: bool) -> npt.NDArray[np.float32]:
+        """One vector per span text: cached ones, and the others in one batched encode."""
+        known: dict[str, npt.NDArray[np.float32]] = {}
+        with self._lock:
+            for text in texts:
+                vector = self._vectors.get((fast, text))
+                if vector is not None:
+                    known[text] = vector
+                    self._vectors.move_to_end((fast, text))
+        todo = list(dict.fromkeys(text for text in texts if text not in known))
+        if todo:
+            fresh = self.encoder.encode(todo, kind="query", phrases=True, precise=not fast)
+            with self._lock:
+                for text, vector in zip(todo, fresh):
+                    known[text] = self._vectors[(fast, text)] = vector
+                while len(self._vectors) > self._cached:
+                    self._vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
+        return np.stack([known[text] for text in texts])
 
-    def extract_many(self, texts: list[str], k: int = 20) -> list[list[SkillMatch]]:
-        """Top-``k`` skills for each text, best first."""
+    def extract(self, text: str, k: int = 20, *, fast: bool = False) -> list[SkillMatch]:
+        return self.extract_many([text], k, fast=fast)[0]
+
+    def extract_many(
+        self, texts: list[str], k: int = 20, *, fast: bool = False
+    ) -> list[list[SkillMatch]]:
+        """Top-``k`` skills for each text, best first. ``fast``: the spans go through the
+        encoder's query runtime (int8), for a request that waits; what is stored takes fp32."""
         cleaned = [
             normalize_text(text, max_chars=self.encoder.max_chars, keep_lines=True)
             for text in texts
         ]
         spans_per_text = [candidate_spans(text) for text in cleaned]
         flat = [span for spans in spans_per_text for span in spans]
-        vectors = self.encoder.encode([span.text for span in flat], kind="query")
+        vectors = self._span_vectors([span.text for span in flat], fast)
         scored = self.labels.search(vectors, self.per_span) if flat else []
         results = []
         position = 0
@@ -360,9 +396,27 @@ def _ref(skill: Skill, essential: bool, source: str) -> SkillRef:
         uri=skill.uri,
         label=skill.label,
         label_vi=skill.vi_labels[0] if skill.vi_labels else None,
+        label_vi_status="reviewed" if skill.vi_labels else None,
         essential=essential,
         source=source,  # type: ignore[arg-type]
     )
+
+
+def shown_ref(ref: SkillRef, taxonomy: Taxonomy) -> SkillRef:
+    """``ref`` with the Vietnamese name a reader should see now: the reviewed one, else a
+    machine-suggested one (marked), else none (the English name is shown, marked)."""
+    skill = taxonomy.skills.get(ref.uri)
+    if skill is None:
+        return ref
+    if skill.vi_labels:
+        name, status = skill.vi_labels[0], "reviewed"
+    elif skill.vi_suggested:
+        name, status = skill.vi_suggested, "machine-suggested"
+    else:
+        name, status = None, None
+    if ref.label_vi == name and ref.label_vi_status == status:
+        return ref
+    return ref.model_copy(update={"label_vi": name, "label_vi_status": status})
 
 
 def skill_refs(matches: list[SkillMatch], taxonomy: Taxonomy, *, essential: bool) -> list[SkillRef]:

@@ -27,7 +27,14 @@ FEATURES = (
     "experience",
     "transition",
     "priority",
+    "intent",
 )
+#: Features that carry policy rather than fit: the programme's priority rules and what the
+#: person asked for (``intent``: +1 a transition target of someone who wants to change field,
+#: -1 a posting in the field they want to leave). Added with fixed weights after any ranker,
+#: never learned.
+POLICY_FEATURES = ("priority", "intent")
+INTENT_WEIGHT = 0.3
 
 
 class Ranker(Protocol):
@@ -46,10 +53,11 @@ class WeightedRanker:
             "similarity": 0.40,
             "essential_coverage": 0.25,
             "optional_coverage": 0.10,
-            "location": 0.12,
+            "location": 0.15,
             "language": 0.08,
             "experience": 0.05,
             "transition": 0.10,
+            "intent": INTENT_WEIGHT,
         }
     )
 
@@ -109,6 +117,13 @@ class Seeker:
     origin: str | None = None
     #: priority groups of the person that the posting's programme supports (the boost)
     priority: tuple[str, ...] = ()
+    #: skills the person covers through a related skill they hold: wanted uri -> (held skill,
+    #: what the held skill is to the wanted one: "narrower", "broader" or "synonym")
+    near: Mapping[str, tuple[SkillRef, str]] = field(default_factory=dict)
+    #: the person wants to leave their field (said so, or ticked it)
+    change_field: bool = False
+    #: ISCO-08 sub-major groups (two digits) of the field they come from
+    former_fields: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,10 @@ class Opening:
     remote: bool = False
     min_experience_years: float | None = None
     occupation: str | None = None
+    #: ISCO-08 sub-major group (two digits) of the posting's occupation
+    field: str | None = None
+    #: pairs of the posting's skills one step apart in ESCO's hierarchy (for explanations)
+    related: frozenset[tuple[str, str]] = frozenset()
 
 
 def _same_place(a: str | None, b: str | None) -> bool:
@@ -138,15 +157,37 @@ def location_fit(seeker: Seeker, opening: Opening) -> float:
         return 1.0
     if seeker.province is None or opening.province is None:
         return 0.5
-    return 0.6 if seeker.willing_to_relocate else 0.2
+    return 0.6 if seeker.willing_to_relocate else 0.0
+
+
+def stays_away(seeker: Seeker, opening: Opening) -> bool:
+    """A domestic, on-site posting in another province, for someone who won't relocate."""
+    return (
+        opening.country == "VN" and not opening.remote and not seeker.willing_to_relocate
+        and bool(seeker.province and opening.province)
+        and not _same_place(seeker.province, opening.province)
+    )  # fmt: skip
+
+
+def intent_fit(seeker: Seeker, opening: Opening) -> float:
+    if not seeker.change_field:
+        return 0.0
+    if opening.occupation and opening.occupation in seeker.transitions:
+        return 1.0
+    return -1.0 if opening.field and opening.field in seeker.former_fields else 0.0
+
+
+def covers(seeker: Seeker, uri: str) -> bool:
+    return uri in seeker.skills or uri in seeker.near
 
 
 def match_features(seeker: Seeker, opening: Opening, similarity: float) -> dict[str, float]:
     essential = [s.uri for s in opening.skills if s.essential]
     optional = [s.uri for s in opening.skills if not s.essential]
+    vague = not essential and not optional
     if not essential:
         # A posting that names no required skills is judged on the skills found in its text,
-        # rather than counted as fully covered.
+        # rather than counted as fully covered; one with no skills at all gets no coverage.
         essential = optional
     languages = [language_met(required, seeker.languages) for required in opening.languages]
     if opening.min_experience_years:
@@ -156,30 +197,37 @@ def match_features(seeker: Seeker, opening: Opening, similarity: float) -> dict[
         experience = 1.0
     return {
         "similarity": float(similarity),
-        "essential_coverage": _coverage(essential, seeker.skills),
-        "optional_coverage": _coverage(optional, seeker.skills),
+        "essential_coverage": 0.0 if vague else _coverage(essential, seeker),
+        "optional_coverage": 0.0 if vague else _coverage(optional, seeker),
         "location": location_fit(seeker, opening),
         "language": sum(languages) / len(languages) if languages else 1.0,
         "experience": experience,
         "transition": seeker.transitions.get(opening.occupation or "", (0.0, ""))[0],
         "priority": 1.0 if seeker.priority else 0.0,
+        "intent": intent_fit(seeker, opening),
     }
 
 
-def _coverage(wanted: list[str], has: frozenset[str]) -> float:
-    return sum(uri in has for uri in wanted) / len(wanted) if wanted else 1.0
+def _coverage(wanted: list[str], seeker: Seeker) -> float:
+    return sum(covers(seeker, uri) for uri in wanted) / len(wanted) if wanted else 1.0
 
 
 # ---------------------------------------------------------------------- explanations
 _TEXT = {
     "vi": {
         "essential": "Có {m}/{n} kỹ năng bắt buộc",
-        "no_essential": "Tin tuyển dụng không nêu kỹ năng bắt buộc",
+        "no_essential": "Tin tuyển dụng không nêu kỹ năng bắt buộc: hãy hỏi rõ công việc cụ thể "
+        "trước khi nộp hồ sơ",
         "missing": "Còn thiếu: {labels}",
+        "narrower": "«{held}» là một dạng của «{wanted}» (ESCO)",
+        "broader": "«{wanted}» là một dạng của «{held}» (ESCO)",
+        "synonym": "«{held}» cùng nghĩa với «{wanted}»",
         "same_place": "Cùng tỉnh/thành: {place}",
         "remote": "Làm việc từ xa",
         "relocate": "Ở {place}; sẵn sàng chuyển nơi làm việc",
         "far": "Ở tỉnh/thành khác ({place})",
+        "far_stay": "Ở tỉnh/thành khác ({place}); bạn chưa muốn chuyển nơi làm việc nên việc này "
+        "được xếp sau việc ở {home}",
         "abroad": "Việc làm ở nước ngoài ({country}); sẵn sàng đi làm việc ở nước ngoài",
         "not_abroad": "Việc làm ở nước ngoài ({country}); chưa chọn làm việc ở nước ngoài",
         "languages_met": "Đáp ứng yêu cầu ngoại ngữ",
@@ -187,16 +235,25 @@ _TEXT = {
         "experience": "{years:g} năm kinh nghiệm (yêu cầu {wanted:g})",
         "similar": "Hồ sơ gần với mô tả công việc (độ tương đồng {value:.2f})",
         "transition": "Hướng chuyển nghề phù hợp từ «{origin}»: {target}",
+        "change": "Bạn muốn chuyển nghề: {target} là một hướng chuyển phù hợp",
+        "former_field": "Thuộc lĩnh vực cũ của bạn; bạn muốn chuyển nghề nên việc này được xếp sau",
         "priority": "Được ưu tiên (thuộc nhóm: {groups}): điểm xếp hạng được cộng thêm",
+        "machine_names": "(*) tên tiếng Việt do máy gợi ý, chưa được duyệt",
     },
     "en": {
         "essential": "Has {m} of {n} essential skills",
-        "no_essential": "The posting lists no essential skills",
+        "no_essential": "The posting lists no required skills: ask what the work involves "
+        "before you apply",
         "missing": "Missing: {labels}",
+        "narrower": "“{held}” is a kind of “{wanted}” (ESCO)",
+        "broader": "“{wanted}” is a kind of “{held}” (ESCO)",
+        "synonym": "“{held}” means the same as “{wanted}”",
         "same_place": "Same province: {place}",
         "remote": "Remote work",
         "relocate": "In {place}; willing to relocate",
         "far": "In another province ({place})",
+        "far_stay": "In another province ({place}); you won't relocate, so it ranks below "
+        "jobs in {home}",
         "abroad": "Overseas job ({country}); willing to work abroad",
         "not_abroad": "Overseas job ({country}); not marked as willing to work abroad",
         "languages_met": "Meets the language requirements",
@@ -204,31 +261,108 @@ _TEXT = {
         "experience": "{years:g} years of experience ({wanted:g} required)",
         "similar": "The profile reads close to the job description (similarity {value:.2f})",
         "transition": "A good career move from “{origin}”: {target}",
+        "change": "You want to change field: {target} is a good move",
+        "former_field": "In the field you want to leave, so it ranks lower",
         "priority": "Priority group ({groups}): a ranking boost was added",
+        "machine_names": "",
     },
 }
+#: Shown in Vietnamese after an English skill name that has no Vietnamese one yet.
+ENGLISH_MARK = " (tiếng Anh)"
+MACHINE_MARK = "*"
+#: Two skill names of one family: this share of the shorter name's words in the longer one.
+FAMILY_OVERLAP = 0.8
 
 
 def skill_label(skill: SkillRef, lang: Lang) -> str:
-    return (skill.label_vi or skill.label) if lang == "vi" else skill.label
+    """The name a reader sees: in Vietnamese, the reviewed name; a machine-suggested one
+    marked with ``*``; the English one marked as such; never nothing."""
+    if lang != "vi":
+        return skill.label
+    if not skill.label_vi:
+        return skill.label + ENGLISH_MARK
+    if skill.label_vi_status == "machine-suggested":
+        return skill.label_vi + MACHINE_MARK
+    return skill.label_vi
+
+
+def _words(label: str) -> frozenset[str]:
+    return frozenset(word for word in fold(label).split() if word not in _FILLER)
+
+
+_FILLER = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "and",
+        "or",
+        "in",
+        "on",
+        "for",
+        "with",
+        "các",
+        "những",
+        "của",
+        "và",
+        "cho",
+        "với",
+        "về",
+        "trong",
+        "một",
+    ]
+)
+
+
+def same_family(a: SkillRef, b: SkillRef, lang: Lang, related: frozenset[tuple[str, str]]) -> bool:
+    """One step apart in ESCO's hierarchy, or one name (in ``lang``) nearly inside the other
+    ("tuân thủ quy định" / "đảm bảo tuân thủ quy định pháp luật")."""
+    if (a.uri, b.uri) in related or (b.uri, a.uri) in related:
+        return True
+    wa, wb = _words(skill_label(a, lang)), _words(skill_label(b, lang))
+    shorter = min(len(wa), len(wb))
+    return shorter >= 2 and len(wa & wb) / shorter >= FAMILY_OVERLAP
+
+
+def distinct(
+    skills: Sequence[SkillRef],
+    lang: Lang,
+    related: frozenset[tuple[str, str]],
+    shown: Sequence[SkillRef] = (),
+) -> list[SkillRef]:
+    """``skills`` with at most one of each family (the first), leaving out families already
+    ``shown``."""  # fmt: skip
+    kept: list[SkillRef] = []
+    for skill in skills:
+        if not any(same_family(skill, other, lang, related) for other in [*shown, *kept]):
+            kept.append(skill)
+    return kept
 
 
 def explain(
     seeker: Seeker, opening: Opening, features: dict[str, float], lang: Lang
 ) -> Explanation:
-    """Matched and missing skills (essential first) and short reasons in ``lang``."""
+    """Matched and missing skills (essential first, one of each family), short reasons and
+    cautions, all in ``lang``."""
     text = _TEXT[lang]
-    matched = [s for s in opening.skills if s.uri in seeker.skills]
-    missing = [s for s in opening.skills if s.uri not in seeker.skills]
-    matched.sort(key=lambda s: not s.essential)
-    missing.sort(key=lambda s: not s.essential)
-    reasons = []
+    ordered = sorted(opening.skills, key=lambda s: not s.essential)
+    matched = distinct([s for s in ordered if covers(seeker, s.uri)], lang, opening.related)
+    missing = distinct([s for s in ordered if not covers(seeker, s.uri)], lang, opening.related,
+                       shown=matched)  # fmt: skip
+    reasons: list[str] = []
+    cautions: list[str] = []
     essential = [s for s in opening.skills if s.essential]
     if essential:
-        have = sum(s.uri in seeker.skills for s in essential)
+        have = sum(covers(seeker, s.uri) for s in essential)
         reasons.append(text["essential"].format(m=have, n=len(essential)))
     else:
-        reasons.append(text["no_essential"])
+        cautions.append(text["no_essential"])
+    near = [(s, seeker.near[s.uri]) for s in matched if s.uri not in seeker.skills]
+    for wanted, (held, relation) in near[:2]:
+        reasons.append(text[relation].format(held=skill_label(held, lang),
+                                             wanted=skill_label(wanted, lang)))  # fmt: skip
     missing_essential = [skill_label(s, lang) for s in missing if s.essential][:3]
     if missing_essential:
         reasons.append(text["missing"].format(labels=", ".join(missing_essential)))
@@ -239,6 +373,8 @@ def explain(
         reasons.append(text["remote"])
     elif _same_place(seeker.province, opening.province):
         reasons.append(text["same_place"].format(place=opening.province))
+    elif stays_away(seeker, opening):
+        cautions.append(text["far_stay"].format(place=opening.province, home=seeker.province))
     elif opening.province and seeker.province:
         key = "relocate" if seeker.willing_to_relocate else "far"
         reasons.append(text[key].format(place=opening.province))
@@ -260,5 +396,13 @@ def explain(
     target = seeker.transitions.get(opening.occupation or "")
     if target and seeker.origin:
         reasons.insert(0, text["transition"].format(origin=seeker.origin, target=target[1]))
+    elif target and seeker.change_field:
+        reasons.insert(0, text["change"].format(target=target[1]))
+    if features.get("intent", 0.0) < 0:
+        cautions.append(text["former_field"])
     reasons.append(text["similar"].format(value=features["similarity"]))
-    return Explanation(matched_skills=matched, missing_skills=missing, reasons=reasons)
+    shown = [*matched, *missing]
+    if lang == "vi" and any(s.label_vi_status == "machine-suggested" for s in shown):
+        reasons.append(text["machine_names"])
+    return Explanation(matched_skills=matched, missing_skills=missing, reasons=reasons,
+                       cautions=cautions)  # fmt: skip

@@ -4,7 +4,8 @@ The model is a gradient-boosted regressor of graded relevance, constrained to be
 every feature: more skill coverage, a better place or language fit never lowers a score, so the
 reasons shown with each result stay true. ``similarity`` is rescaled within each result set, as
 for :class:`~matcher.ranking.features.WeightedRanker`, so the model survives an encoder change. The
-priority boost is policy, not learned: it is added after the model, with the configured size.
+priority boost is policy, not learned: it is added after the model, with the configured size;
+so is what the person asked for (``intent``), with the hand-set weight.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matcher.ranking.features import FEATURES
+from matcher.ranking.features import FEATURES, INTENT_WEIGHT, POLICY_FEATURES
 
-#: What the model reads: every ranking feature but the priority boost.
-LEARNED_FEATURES = tuple(name for name in FEATURES if name != "priority")
+#: What the model reads: every ranking feature but policy (the priority boost, the person's
+#: stated wish to change field).
+LEARNED_FEATURES = tuple(name for name in FEATURES if name not in POLICY_FEATURES)
 
 
 def feature_matrix(rows: Sequence[dict[str, float]]) -> npt.NDArray[np.float64]:
@@ -49,6 +51,7 @@ class LearnedRanker:
         frame = pd.DataFrame(feature_matrix(rows), columns=list(LEARNED_FEATURES))
         predicted = np.asarray(self.model.predict(frame), dtype=np.float64)
         boost = np.array([row.get("priority", 0.0) for row in rows]) * self.priority_boost
+        boost += np.array([row.get("intent", 0.0) for row in rows]) * INTENT_WEIGHT
         return [float(v) for v in predicted + boost]
 
 

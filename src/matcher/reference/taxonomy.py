@@ -17,6 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from matcher.errors import DataDirError, DataFormatError
@@ -25,7 +26,7 @@ from matcher.text import fold
 logger = logging.getLogger(__name__)
 
 ESCO_VERSION = "1.1.1"
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 ESCO_FILES = (
     "occupations_en.csv",
     "skills_en.csv",
@@ -69,6 +70,9 @@ class Skill:
     reuse_level: str
     vi_labels: list[str] = field(default_factory=list)
     broader: list[str] = field(default_factory=list)
+    #: a machine-suggested Vietnamese name not yet reviewed: shown (marked as such) where no
+    #: reviewed name exists, never matched against
+    vi_suggested: str | None = None
 
 
 @dataclass(slots=True)
@@ -123,6 +127,39 @@ class Taxonomy:
             path.append(self.skill_groups[current])
             current = self.skill_group_parent.get(current)
         return list(reversed(path))
+
+    @cached_property
+    def _narrower(self) -> dict[str, list[str]]:
+        children: dict[str, list[str]] = defaultdict(list)
+        for skill in self.skills.values():
+            for parent in skill.broader:
+                if parent in self.skills:
+                    children[parent].append(skill.uri)
+        return dict(children)
+
+    @cached_property
+    def _by_vi_label(self) -> dict[str, list[str]]:
+        owners: dict[str, list[str]] = defaultdict(list)
+        for skill in self.skills.values():
+            for name in skill.vi_labels:
+                key = fold(name)
+                if skill.uri not in owners[key]:
+                    owners[key].append(skill.uri)
+        return dict(owners)
+
+    def related_skills(self, uri: str) -> list[tuple[str, str]]:
+        """Skills one step away from ``uri``: ``(other uri, relation)``, the relation being
+        what ``uri`` is to the other: ``"narrower"`` (``uri`` is a kind of it), ``"broader"``
+        (it is a kind of ``uri``) or ``"synonym"`` (a shared reviewed Vietnamese name)."""
+        skill = self.skills.get(uri)
+        if skill is None:
+            return []
+        found = [(parent, "narrower") for parent in skill.broader if parent in self.skills]
+        found += [(child, "broader") for child in self._narrower.get(uri, [])]
+        for name in skill.vi_labels:
+            found += [(other, "synonym") for other in self._by_vi_label.get(fold(name), [])
+                      if other != uri]  # fmt: skip
+        return found
 
     def find_occupation(self, key: str) -> Occupation | None:
         """By uri, by the uri's UUID, or by exact (case-folded) English/Vietnamese label."""
@@ -186,8 +223,16 @@ def _source_key(files: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def read_vietnamese_labels(path: Path, known: set[str]) -> dict[str, list[str]]:
-    """Read a ``uri,label_en,label_vi,variants_vi`` file into uri → Vietnamese labels."""
+#: The ``status`` of a row whose names a model suggested and nobody has reviewed yet.
+MACHINE_SUGGESTED = "machine-suggested"
+REVIEWED = "reviewed"
+
+
+def read_vietnamese_labels(
+    path: Path, known: set[str], *, status: str = REVIEWED
+) -> dict[str, list[str]]:
+    """Read a ``uri,label_en,label_vi,variants_vi[,status]`` file into uri → Vietnamese
+    labels, keeping the rows of ``status`` (a row without a status column is reviewed)."""
     labels: dict[str, list[str]] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
@@ -201,6 +246,13 @@ def read_vietnamese_labels(path: Path, known: set[str]) -> dict[str, list[str]]:
             uri = (row["uri"] or "").strip()
             if uri not in known:
                 raise DataFormatError(f"{path}:{line}: {uri!r} is not an ESCO uri of this kind")
+            row_status = (row.get("status") or REVIEWED).strip()
+            if row_status not in (REVIEWED, MACHINE_SUGGESTED):
+                raise DataFormatError(
+                    f"{path}:{line}: status must be {REVIEWED!r} or {MACHINE_SUGGESTED!r}"
+                )
+            if row_status != status:
+                continue
             names = [row["label_vi"] or ""] + (row["variants_vi"] or "").split("|")
             names = [" ".join(name.split()) for name in names if name.strip()]
             if not names:
@@ -274,6 +326,10 @@ def parse_taxonomy(data_dir: Path, project_data_dir: Path) -> Taxonomy:
         for uri, names in read_vietnamese_labels(path, set(target_map)).items():
             concept = target_map[uri]
             concept.vi_labels.extend(name for name in names if name not in concept.vi_labels)
+        if target_map is skills:
+            suggested = read_vietnamese_labels(path, set(skills), status=MACHINE_SUGGESTED)
+            for uri, names in suggested.items():
+                skills[uri].vi_suggested = skills[uri].vi_suggested or names[0]
     return Taxonomy(
         occupations=occupations,
         skills=skills,

@@ -5,6 +5,8 @@ Inputs are normalised and checked before anything heavy is loaded, so bad input 
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import numpy.typing as npt
 
@@ -36,15 +38,31 @@ def embed(rt: Runtime, texts: list[str], kind: Kind) -> npt.NDArray[np.float32]:
 
 
 def record_skills(
-    rt: Runtime, declared: list[str], text: str, *, found_essential: bool, k: int, thorough: bool
+    rt: Runtime,
+    declared: list[str],
+    text: str,
+    *,
+    found_essential: bool,
+    k: int,
+    thorough: bool,
+    per_request: bool = False,
 ) -> list[SkillRef]:
     """Declared skill names resolved to ESCO (essential), then skills found in ``text``
-    that were not declared. ``thorough=False``: verbatim labels only, no model call."""
-    extractor = rt.parts.models.skills
+    that were not declared. ``thorough=False``: verbatim labels only, no model call;
+    ``per_request``: found for one answer and never stored (the query runtime embeds the
+    phrases). What is found is kept per text hash until the model changes."""  # fmt: skip
+    models = rt.parts.models
+    extractor = models.skills
     given = resolve_skill_names(extractor, declared, essential=True)
     if not text.strip():
         return given
-    matches = extractor.extract(text, k=k) if thorough else extractor.extract_exact(text, k=k)
+    fast = per_request and rt.settings.int8_skill_spans
+    key = (hashlib.sha256(text.encode()).hexdigest(), k, thorough, fast)
+    matches = models.extractions.get(key)
+    if matches is None:
+        matches = (extractor.extract(text, k=k, fast=fast) if thorough
+                   else extractor.extract_exact(text, k=k))  # fmt: skip
+        models.extractions.put(key, matches)
     known = {skill.uri for skill in given}
     found = skill_refs(matches, rt.reference.taxonomy, essential=found_essential)
     return given + [skill for skill in found if skill.uri not in known]

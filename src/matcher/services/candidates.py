@@ -25,9 +25,11 @@ def build_candidate(
     candidate_id: str | None = None,
     created_at: dt.datetime | None = None,
     thorough: bool = True,
+    per_request: bool = False,
 ) -> Candidate:
     """A profile with its ESCO skills: declared ones plus those found in the text. With
-    ``thorough=False`` only verbatim labels are looked for in the text (no model call)."""
+    ``thorough=False`` only verbatim labels are looked for in the text (no model call);
+    ``per_request``: an inline profile, built for one answer and never stored."""
     groups = rt.reference.programmes.groups
     unknown = [g for g in data.priority_groups if g not in groups]
     if unknown:
@@ -39,8 +41,11 @@ def build_candidate(
     room = rt.settings.max_text_chars - len(data.former_position or "") - 1
     text = "\n".join(part for part in (data.former_position or "", data.text[:room])
                      if part.strip())  # fmt: skip
+    if per_request and rt.settings.inline_skills == "verbatim":
+        thorough = False
     skills = record_skills(rt, data.skills, text, found_essential=True,
-                           k=EXTRACTED_PROFILE_SKILLS, thorough=thorough)  # fmt: skip
+                           k=EXTRACTED_PROFILE_SKILLS, thorough=thorough,
+                           per_request=per_request)  # fmt: skip
     stamp = now()
     return Candidate(
         **data.model_dump(include=set(CandidateProfileIn.model_fields) - {"province", "commune"}),

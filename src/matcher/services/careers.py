@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 
 from matcher.careers.skill_gaps import rank_gaps
 from matcher.errors import NotFoundError
@@ -90,26 +91,58 @@ def transitions(
     return Transitions(origin=origin, transitions=ranked)
 
 
-def transition_targets(
-    rt: Runtime, candidate: Candidate, lang: Lang
-) -> dict[str, tuple[float, str]]:
-    """Best transition targets of a public-sector former position: uri -> (score relative
-    to the best, name in ``lang``); empty when the position is not in the map."""
-    found = rt.reference.positions.resolve(candidate.former_position or "")
-    if found is None:
-        return {}
+@dataclass(frozen=True)
+class CareerIntent:
+    """Where a candidate's career may go: transition targets (uri -> (score relative to the
+    best, name)), the ISCO-08 sub-major groups of the field they come from, and whether they
+    want to leave it."""
+
+    targets: dict[str, tuple[float, str]] = field(default_factory=dict)
+    fields: frozenset[str] = frozenset()
+    change_field: bool = False
+
+
+def career_intent(rt: Runtime, candidate: Candidate, lang: Lang, *, change_field: bool
+                  ) -> CareerIntent:  # fmt: skip
+    """A public-sector former position gets its best transition targets. Someone who wants
+    to leave their field gets them from any former position (read by the encoder when it is
+    not in the public-sector map), and the field they come from, which ranks lower."""
+    former = (candidate.former_position or "").strip()
+    if not former:
+        return CareerIntent(change_field=change_field)
+    found = rt.reference.positions.resolve(former)
+    if found is None and not change_field:
+        return CareerIntent()
     models = rt.parts.models  # one snapshot across a reload: the ranker and its cache
-    key = (found.position.id, lang)
+    try:
+        origin = position_origin(rt, found.position) if found else resolve_origin(rt, former)
+    except NotFoundError:  # a URI that is not ESCO's: no origin to move from
+        return CareerIntent(change_field=change_field)
+    key = (found.position.id if found else "|".join(origin.uris), lang, change_field)
     targets = models.targets.get(key)
-    if targets is None:  # a pure function of the position and the model
-        origin = position_origin(rt, found.position)
-        targets = models.transitions.rank(origin, TRANSITION_TARGETS, lang=lang)
+    occupations = rt.reference.taxonomy.occupations
+    fields = frozenset(
+        occupations[uri].isco_group[:2]
+        for uri in origin.uris
+        if uri in occupations and occupations[uri].isco_group
+    )
+    if targets is None:  # a pure function of the origin and the model
+        if change_field:  # a move out of the field, not within it
+            wider = models.transitions.rank(origin, TRANSITION_TARGETS * 8, lang=lang)
+            targets = [t for t in wider if occupations[t.uri].isco_group[:2] not in fields]
+            targets = targets[:TRANSITION_TARGETS]
+        else:
+            targets = models.transitions.rank(origin, TRANSITION_TARGETS, lang=lang)
         models.targets.put(key, targets)
     best = max((t.score for t in targets), default=0.0) or 1.0
-    return {
-        t.uri: (round(t.score / best, 4), (t.label_vi or t.label) if lang == "vi" else t.label)
-        for t in targets
-    }
+    return CareerIntent(
+        targets={
+            t.uri: (round(t.score / best, 4), (t.label_vi or t.label) if lang == "vi" else t.label)
+            for t in targets
+        },
+        fields=fields if change_field else frozenset(),
+        change_field=change_field,
+    )
 
 
 def skill_gaps(

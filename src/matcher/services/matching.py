@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from matcher.nlp.intent import wants_change
+from matcher.nlp.skills import shown_ref
 from matcher.ranking.features import Opening, Seeker, explain, match_features
+from matcher.reference.taxonomy import Taxonomy
 from matcher.schemas import (
     Candidate,
     CandidateRanking,
@@ -26,22 +29,27 @@ from matcher.schemas import (
     Lang,
     RankedCandidate,
     RankedJob,
+    SkillRef,
     check_k,
 )
 from matcher.search.catalog import candidate_text, job_text
 from matcher.search.filters import job_filter
+from matcher.search.index import Hit
 from matcher.services import programmes, screening
 from matcher.services.access import owned_job
-from matcher.services.careers import transition_targets
+from matcher.services.careers import career_intent
 from matcher.services.places import settle_filters
 from matcher.services.runtime import Parts, Runtime
 from matcher.store import Principal
+from matcher.text import fold
 
 #: How many postings/profiles are retrieved per result before re-ranking.
 RETRIEVE_FACTOR = 10
 MIN_RETRIEVE = 100
 #: Postings of a public-sector candidate's transition targets retrieved on top.
 TRANSITION_JOBS = 30
+#: Postings in the province of someone who won't relocate (or remote) retrieved on top.
+NEARBY_JOBS = 30
 #: Features an employer never sees: ``priority`` says the person is in a vulnerable group.
 EMPLOYER_HIDDEN_FEATURES = frozenset({"priority"})
 PRIORITY_RULES_NOTE: dict[str, str] = {
@@ -127,9 +135,13 @@ def retrieve_jobs(
     past illegal stay); what is only left to check (the medical examination) never hides it."""
     filters = settle_filters(rt, filters)
     catalog = (parts or rt.parts).catalog  # one snapshot: a reload swaps encoder and index
+    taxonomy = rt.reference.taxonomy
     query = catalog.encoder.encode([candidate_text(candidate)], kind="query")
     keep = job_filter(filters) if filters else None
-    seeker = seeker_of(candidate, transition_targets(rt, candidate, lang))
+    intent = career_intent(rt, candidate, lang, change_field=wants_to_change(candidate))
+    seeker = seeker_of(candidate, taxonomy, intent.targets, former_fields=intent.fields,
+                       change_field=intent.change_field)  # fmt: skip
+    home = fold(candidate.province or "")
     with catalog.lock:
         [hits] = catalog.jobs.search(query, retrieve or MIN_RETRIEVE, where=keep)
         if seeker.transitions:
@@ -138,9 +150,14 @@ def retrieve_jobs(
             def in_targets(meta: Mapping[str, Any]) -> bool:
                 return meta.get("occupation") in targets and (keep is None or keep(meta))
 
-            [extra] = catalog.jobs.search(query, TRANSITION_JOBS, where=in_targets)
-            seen = {hit.id for hit in hits}
-            hits = hits + [hit for hit in extra if hit.id not in seen]
+            hits = _more(hits, catalog.jobs.search(query, TRANSITION_JOBS, where=in_targets))
+        if home and not candidate.willing_to_relocate:
+
+            def nearby(meta: Mapping[str, Any]) -> bool:
+                here = bool(meta.get("remote")) or fold(meta.get("province") or "") == home
+                return here and meta.get("country") == "VN" and (keep is None or keep(meta))
+
+            hits = _more(hits, catalog.jobs.search(query, NEARBY_JOBS, where=nearby))
     jobs = rt.store.get_jobs([hit.id for hit in hits])
     excluded, boosted = programmes.programme_fit(
         rt, candidate, {job.programme for job in jobs.values() if job.programme}, lang
@@ -151,11 +168,23 @@ def retrieve_jobs(
     pairs = [
         (replace(seeker, priority=programmes.group_names(rt, boosted.get(job.programme or "", []),
                                                          lang)),
-         opening_of(job), score)
+         opening_of(job, taxonomy), score)
         for job, score in found
     ]  # fmt: skip
     return JobRetrieval([job for job, _ in found], pairs,
                         programmes.held_back(rt, excluded, held, lang))  # fmt: skip
+
+
+def _more(hits: list[Hit], extra: list[list[Hit]]) -> list[Hit]:
+    seen = {hit.id for hit in hits}
+    return hits + [hit for hit in extra[0] if hit.id not in seen]
+
+
+def wants_to_change(candidate: Candidate) -> bool:
+    """The person ticked "change field", or said so in their text (unless they unticked it)."""
+    if candidate.change_field is not None:
+        return candidate.change_field
+    return wants_change(candidate.text)
 
 
 def rank_candidates(
@@ -205,7 +234,8 @@ def candidate_pairs(
     with catalog.lock:
         [hits] = catalog.candidates.search(query, retrieve or MIN_RETRIEVE, where={"consent": True})
     candidates = rt.store.get_candidates([hit.id for hit in hits])
-    opening = opening_of(job)
+    taxonomy = rt.reference.taxonomy
+    opening = opening_of(job, taxonomy)
     found = [
         (candidates[hit.id], hit.score)
         for hit in hits
@@ -217,7 +247,7 @@ def candidate_pairs(
                  if c.willing_to_work_abroad and not programmes.ruled_out(rt, programme, c)]  # fmt: skip
     supported = set(programme.support.priority_groups) if programme else set()
     pairs = [
-        (replace(seeker_of(c), priority=programmes.group_names(
+        (replace(seeker_of(c, taxonomy), priority=programmes.group_names(
             rt, [g for g in c.priority_groups if g in supported], lang)), opening, score)
         for c, score in found
     ]  # fmt: skip
@@ -247,30 +277,58 @@ def rank(
 
 
 def seeker_of(
-    candidate: Candidate, transitions: Mapping[str, tuple[float, str]] | None = None
+    candidate: Candidate,
+    taxonomy: Taxonomy,
+    transitions: Mapping[str, tuple[float, str]] | None = None,
+    *,
+    former_fields: frozenset[str] = frozenset(),
+    change_field: bool = False,
 ) -> Seeker:
+    """What matching reads of a profile. A posting's skill is also covered by a skill one step
+    away in ESCO's hierarchy, or one with the same reviewed Vietnamese name."""
+    held = {s.uri: s for s in candidate.skills_found}
+    near: dict[str, tuple[SkillRef, str]] = {}
+    for uri, ref in held.items():
+        for other, relation in taxonomy.related_skills(uri):
+            if other not in held and other not in near:
+                near[other] = (shown_ref(ref, taxonomy), relation)
     return Seeker(
         transitions=transitions or {},
         origin=candidate.former_position if transitions else None,
-        skills=frozenset(s.uri for s in candidate.skills_found),
+        skills=frozenset(held),
+        near=near,
         languages=tuple(candidate.languages),
         province=candidate.province,
         willing_to_relocate=candidate.willing_to_relocate,
         willing_to_work_abroad=candidate.willing_to_work_abroad,
         preferred_countries=tuple(candidate.preferred_countries),
         years_experience=candidate.years_experience,
+        change_field=change_field,
+        former_fields=former_fields,
     )
 
 
-def opening_of(job: JobPosting) -> Opening:
+def opening_of(job: JobPosting, taxonomy: Taxonomy) -> Opening:
+    """What matching reads of a posting, with the skill names a reader should see now."""
+    skills = tuple(shown_ref(skill, taxonomy) for skill in job.skills)
+    uris = {skill.uri for skill in skills}
+    related = frozenset(
+        (skill.uri, other)
+        for skill in skills
+        for other, relation in taxonomy.related_skills(skill.uri)
+        if other in uris and relation != "synonym"
+    )
+    occupation = taxonomy.occupations.get(job.occupation or "")
     return Opening(
-        skills=tuple(job.skills),
+        skills=skills,
         languages=tuple(job.languages),
         province=job.province,
         country=job.country,
         remote=job.remote,
         min_experience_years=job.min_experience_years,
         occupation=job.occupation,
+        field=occupation.isco_group[:2] if occupation and occupation.isco_group else None,
+        related=related,
     )
 
 

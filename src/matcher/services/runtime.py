@@ -93,21 +93,27 @@ class Reference:
         return load_places(self.settings.project_data_dir)
 
 
-class TargetCache:
-    """Transition targets per (position, lang): a pure function of the position and the model,
-    so it lives and dies with the :class:`Models` that computed it. Thread-safe, bounded."""
+class ModelCache:
+    """Results that are a pure function of their key and the model (transition targets per
+    (position, lang); skills found per text hash), so it lives and dies with the
+    :class:`Models` that computed them: a reload starts empty. Thread-safe, bounded, least
+    recently used first out."""
 
     def __init__(self, size: int = 4096) -> None:
         self._lock = threading.Lock()
-        self._items: dict[tuple[str, str], list[Any]] = {}
+        self._items: dict[tuple[Any, ...], list[Any]] = {}
         self._size = size
 
-    def get(self, key: tuple[str, str]) -> list[Any] | None:
+    def get(self, key: tuple[Any, ...]) -> list[Any] | None:
         with self._lock:
-            return self._items.get(key)
+            value = self._items.pop(key, None)
+            if value is not None:
+                self._items[key] = value
+            return value
 
-    def put(self, key: tuple[str, str], value: list[Any]) -> None:
+    def put(self, key: tuple[Any, ...], value: list[Any]) -> None:
         with self._lock:
+            self._items.pop(key, None)
             self._items[key] = value
             while len(self._items) > self._size:
                 self._items.pop(next(iter(self._items)))
@@ -121,7 +127,9 @@ class Models:
         self.encoder = encoder
         self.reference = reference
         self.store = store
-        self.targets = TargetCache()
+        self.targets = ModelCache()
+        #: skills found in a text, per (sha256 of the text, k): inline profiles sent again
+        self.extractions = ModelCache()
 
     @property
     def _settings(self) -> Settings:
