@@ -141,6 +141,8 @@ def main() -> None:
         **os.environ,
         "MATCHER_STATE_DIR": str(state),
         "MATCHER_CACHE_DIR": str(ROOT / ".state" / "cache"),
+        # one address sends everything: the per-address limit (120/min) would answer 429
+        "MATCHER_RATE_LIMIT_PER_ADDRESS": "0",
     }
     subprocess.run(
         [matcher, "demo", "load", "--jobs", str(min(args.jobs, DISTINCT)), "--candidates", "200"],
