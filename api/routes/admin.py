@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import Admin, Limit, Offset, Service
@@ -63,6 +63,56 @@ def reload_status(service: Service, _: Admin) -> dict[str, Any]:
 
 def _status(service: MatcherService) -> dict[str, Any]:
     return service.reload_info()
+
+
+FAIRNESS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "an audit is already running; follow GET /v1/admin/fairness"},
+}
+
+
+@router.post("/fairness", status_code=202, responses=FAIRNESS_RESPONSES)
+def start_fairness_audit(
+    service: Service,
+    principal: Admin,
+    preset: Annotated[
+        Literal["full", "quick"] | None,
+        Query(description="the audit's corpus: full (default, a few minutes) or quick"),
+    ] = None,
+) -> JSONResponse:
+    """Audit the served models for fairness, in the background, both directions (jobs for
+    candidates, candidates for employers): counterfactual invariance (gender, name, ethnicity,
+    age, province) and parity by gender, age band, region and priority group (MAP gap,
+    exposure, four-fifths impact ratio). Follow it with ``GET /v1/admin/fairness``; the plot is
+    at ``GET /v1/admin/fairness/plot.svg``, the table at ``/v1/admin/fairness/report.md``."""
+    try:
+        status = service.begin_audit(principal, preset=preset)
+    except ConflictError as error:
+        raise ConflictError(f"{error} at GET /v1/admin/fairness") from None
+    return JSONResponse(status, status_code=202)
+
+
+@router.get("/fairness")
+def fairness_status(service: Service, _: Admin) -> dict[str, Any]:
+    """The last fairness audit: state (idle, running, done, failed), phase and progress
+    (``done`` of ``total``), and its report (``report``) once one has finished."""
+    return service.audit_status()
+
+
+@router.get("/fairness/plot.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}},
+                       404: {"description": "no audit has finished yet"}})  # fmt: skip
+def fairness_plot(service: Service, _: Admin) -> Response:
+    """The last audit's selection rates per group, with the four-fifths line (SVG)."""
+    return Response(service.audit_file("svg").read_bytes(), media_type="image/svg+xml")
+
+
+@router.get("/fairness/report.md", response_class=Response,
+            responses={200: {"content": {"text/markdown": {}}},
+                       404: {"description": "no audit has finished yet"}})  # fmt: skip
+def fairness_report(service: Service, _: Admin) -> Response:
+    """The last audit's tables (Markdown)."""
+    return Response(service.audit_file("markdown").read_bytes(),
+                    media_type="text/markdown; charset=utf-8")  # fmt: skip
 
 
 @router.get("/quarantine")

@@ -1,4 +1,4 @@
-"""The web pages for job seekers (``/``) and employers (``/employers``).
+"""The web pages for job seekers (``/``), employers (``/employers``) and admins (``/admin``).
 
 Plain HTML, CSS and ES modules from ``api/web``: no build step, nothing loaded from elsewhere
 (the content security policy says so to the browser too). The pages call the same public API
@@ -38,3 +38,9 @@ def job_seekers() -> FileResponse:
 @router.get("/employers")
 def employers() -> FileResponse:
     return _page("employers.html")
+
+
+@router.get("/admin")
+def admin() -> FileResponse:
+    """The admin page (the fairness audit); every call it makes needs an admin key."""
+    return _page("admin.html")

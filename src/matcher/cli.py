@@ -44,6 +44,11 @@ train_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(train_app, name="train")
+judged_app = typer.Typer(
+    help="The judged ranking evaluation (data/judged): pool for grading, then evaluate.",
+    no_args_is_help=True,
+)
+app.add_typer(judged_app, name="judged")
 
 T = TypeVar("T", bound=BaseModel)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -313,6 +318,72 @@ def vi_coverage(as_json: JsonFlag = False) -> None:
             typer.echo(f"no Vietnamese name ({row.source}): {label} ×{count} {uri}")
 
 
+@app.command()
+def audit(
+    preset: Annotated[
+        str, typer.Option(help="full, or quick (a small corpus: tests, a first look).")
+    ] = "full",
+    no_policy: Annotated[
+        bool,
+        typer.Option(
+            "--no-policy", help="Rank without the location and intent terms (the 'before')."
+        ),
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="Where to write audit.json/.md/.svg.")] = None,
+    settings_file: Annotated[
+        Path | None,
+        typer.Option(help="Settings as JSON (the service passes its own).", hidden=True),
+    ] = None,
+    progress_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to keep the progress as JSON (the service's status).", hidden=True
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fairness audit of the served models, both directions: counterfactual invariance
+    (gender, name, ethnicity, age, province) and parity (MAP gap, exposure, four-fifths impact
+    ratio) by gender, age band, region and priority group."""
+    from matcher.services import MatcherService
+    from matcher.training.audit import PRESETS, markdown, run_audit, write_report
+
+    if preset not in PRESETS:
+        raise InvalidInputError(f"unknown preset {preset!r}: use {' or '.join(PRESETS)}")
+    settings = (Settings.model_validate_json(settings_file.read_text(encoding="utf-8"))
+                if settings_file else Settings())  # fmt: skip
+    state: dict[str, Any] = {}
+    if progress_file and progress_file.exists():
+        state = json.loads(progress_file.read_text(encoding="utf-8"))
+
+    def keep(**values: Any) -> None:
+        if progress_file:
+            state.update(values)
+            partial = progress_file.with_suffix(".partial")
+            partial.write_text(json.dumps(state), encoding="utf-8")
+            partial.replace(progress_file)
+
+    def progress(phase: str, done: int, total: int) -> None:
+        _say(f"{phase} {done}/{total}")
+        keep(phase=phase, done=done, total=total)
+
+    try:
+        service = MatcherService(settings)
+        service.prepare()  # read-only: no reconcile (that writes), the indexes as saved
+        report = run_audit(service, preset=preset, policy=not no_policy, progress=progress)
+        files = write_report(report, out or settings.state_dir / "audit")
+    except Exception as error:
+        keep(state="failed", error=f"{type(error).__name__}: {error}")
+        raise
+    keep(state="done", phase="written", finished_at=report["created_at"],
+         seconds=report["seconds"])  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    typer.echo(markdown(report))
+    typer.echo(f"written: {', '.join(str(p) for p in files.values())}")
+
+
 def _scam_report(report: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -436,6 +507,60 @@ def demo_load(
             f"  employer key: {summary['employer_key']}\n  admin key:    {summary['admin_key']}\n"
             f"  example candidate {summary['example_candidate_id']} token {summary['example_candidate_token']}"
         )
+
+
+def _judged_service():  # type: ignore[no-untyped-def]
+    """A started service with the demo postings the judgements refer to (loaded if absent)."""
+    from matcher.services import load_demo
+
+    service = _service()
+    service.start()
+    load_demo(service)
+    return service
+
+
+JudgedDir = Annotated[
+    Path | None,
+    typer.Option(help="Where profiles.jsonl and grades.jsonl are (default data/judged)."),
+]
+
+
+@judged_app.command("pool")
+def judged_pool(directory: JudgedDir = None) -> None:
+    """Write pool.jsonl: the union of every variant's top 10 per profile, blind, for grading."""
+    from matcher.training import judged
+
+    service = _judged_service()
+    where = directory or service.settings.project_data_dir / "judged"
+    people = judged.load_profiles(where)
+    rows = judged.pool(judged.rankings(service, people, say=_say))
+    n = judged.write_jsonl(where / judged.POOL_FILE, rows)
+    typer.echo(f"{n} pairs for {len(people)} profiles -> {where / judged.POOL_FILE}")
+
+
+@judged_app.command("evaluate")
+def judged_evaluate(directory: JudgedDir = None, as_json: JsonFlag = False) -> None:
+    """nDCG@10 per variant on the held-out and tuning halves, the in-province top-3 share of
+    non-relocators, judged@10, and the graders' agreement."""
+    from matcher.training import judged
+
+    service = _judged_service()
+    where = directory or service.settings.project_data_dir / "judged"
+    report = judged.evaluate(service, judged.load_profiles(where), judged.load_grades(where),
+                             say=_say)  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{report['profiles']} profiles, {report['graded_pairs']} graded pairs, "
+               f"agreement {json.dumps(report['agreement'])}")  # fmt: skip
+    typer.echo("| variant | half | profiles | nDCG@10 | in-province top 3 (non-relocators) "
+               "| judged@10 |")  # fmt: skip
+    typer.echo("|---|---|---|---|---|---|")
+    for name, halves in report["variants"].items():
+        for half, row in halves.items():
+            typer.echo(f"| {name} | {half} | {row['profiles']:.0f} | {row['ndcg@10']:.4f} "
+                       f"| {row['in_province_top3']:.1%} of {row['non_relocators']:.0f} "
+                       f"| {row['judged@10']:.1%} |")  # fmt: skip
 
 
 QuickFlag = Annotated[

@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     #: ethnic minorities, demobilised soldiers and police, ...): added to the score of that
     #: programme's postings only, never taken from anyone else; every use is explained.
     priority_boost: float = Field(0.05, ge=0.0, le=0.5)
+    #: The promotion gate's fairness limits: a model is refused when a counterfactual RBO
+    #: (``fairness.cf_rbo.*``) or an exposure ratio in employers' top 10 (lowest group over
+    #: highest, ``fairness.exposure_ratio.*``) is below these, or a group MAP gap
+    #: (``fairness.map_gap.*``) above, whatever the baseline (see docs/evaluation.md).
+    fairness_min_rbo: float = Field(0.8, ge=0.0, le=1.0)
+    fairness_min_exposure_ratio: float = Field(0.4, ge=0.0, le=1.0)
+    fairness_max_map_gap: float = Field(0.25, ge=0.0, le=1.0)
+    #: The fairness audit's corpus (``full`` or ``quick``, see matcher.training.audit).
+    audit_preset: Literal["full", "quick"] = "full"
     #: How postings and profiles are re-ranked: ``weighted`` (hand-set weights) or an MLflow
     #: model URI of a learned ranker (``models:/matcher-ranker@champion``).
     ranker: str = "weighted"

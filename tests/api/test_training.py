@@ -18,7 +18,7 @@ import pytest
 
 from matcher.registry import CHAMPION, ENCODER_MODEL, EXPERIMENTS, RANKER_MODEL, configure
 from matcher.settings import Settings
-from matcher.training.pipelines import train_encoder, train_ranker
+from matcher.training.pipelines import limits_of, train_encoder, train_ranker
 from tests.api.conftest import ACCOUNTANT_PROFILE, ACCOUNTING_JOB, bearer
 from tests.server import create_key, free_port, start_server, stop_server
 
@@ -138,7 +138,10 @@ def test_quick_ranker_run_is_gated_on_held_out_data(lab):  # type: ignore[no-unt
     for side in ("candidate", "employer"):
         for name in ("map", "ndcg_at_10", "recall_at_10"):
             assert 0.0 <= metrics[f"heldout.{side}.{name}"] <= 1.0
-    assert report.decision.promote == (metrics["heldout.map"] > baseline["heldout.map"] + 0.002)
+    within = not limits_of(lab["settings"]).breaches(metrics)
+    assert report.decision.promote == (
+        within and metrics["heldout.map"] > baseline["heldout.map"] + 0.002
+    ), report.decision.reason
     configure(lab["settings"].tracking_uri, lab["state"])
     versions = _client().search_model_versions(f"name='{RANKER_MODEL}'")
     assert [str(v.version) for v in versions] == [report.version]
@@ -198,3 +201,17 @@ def test_reload_switches_models_while_requests_keep_being_answered(lab):  # type
     assert late.json()["id"] in [r["job"]["id"] for r in found["results"]]
     metrics = httpx.get(f"{base}/metrics").text
     assert "matcher_index_jobs 3" in metrics
+
+
+def test_a_ranker_below_the_fairness_limits_is_refused_and_logged_so(lab):  # type: ignore[no-untyped-def]
+    # a counterfactual RBO of 1.0 for every attribute is more than any real run reaches
+    strict = lab["settings"].model_copy(update={"fairness_min_rbo": 1.0})
+    report = train_ranker(strict, preset="quick", say=lambda _: None)
+    assert report.metrics["fairness.cf_rbo.gender"] < 1.0
+    assert not report.decision.promote
+    assert "fairness limits" in report.decision.reason
+    assert "fairness.cf_rbo." in report.decision.reason
+    configure(lab["settings"].tracking_uri, lab["state"])
+    run = _client().get_run(report.run_id)
+    assert run.data.tags["gate.decision"] == "refused"
+    assert "fairness" in run.data.tags["gate.reason"]

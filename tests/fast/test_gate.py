@@ -68,3 +68,19 @@ def test_the_bootstrap_is_paired_and_reproducible() -> None:
     assert first.low < first.delta < first.high and first.delta == pytest.approx(20 / 500)
     with pytest.raises(ValueError):
         paired_bootstrap(cand, base[:-1])
+
+
+def test_a_model_outside_the_fairness_limits_is_refused_whatever_it_gains() -> None:
+    from matcher.training.gate import fairness_limits
+
+    limits = fairness_limits(min_rbo=0.8, min_exposure_ratio=0.5, max_map_gap=0.2)
+    fair = {"titles": 0.60, "fairness.cf_rbo.gender": 0.93, "fairness.cf_rbo.age": 0.85,
+            "fairness.exposure_ratio.age": 0.7, "fairness.map_gap.gender": 0.05}  # fmt: skip
+    assert gate(RULE, fair, {"titles": 0.50}, "champion", limits=limits).promote
+    for name, value in (("fairness.cf_rbo.age", 0.79), ("fairness.exposure_ratio.age", 0.45),
+                        ("fairness.map_gap.gender", 0.21)):  # fmt: skip
+        refused = gate(RULE, fair | {name: value}, {"titles": 0.50}, "champion", limits=limits)
+        assert not refused.promote
+        assert "fairness limits" in refused.reason and name in refused.reason
+    # a limit only bounds what a run computed: a run without fairness metrics is not refused
+    assert gate(RULE, {"titles": 0.60}, {"titles": 0.50}, "champion", limits=limits).promote

@@ -385,3 +385,39 @@ def test_hostile_text_is_shown_as_text_never_run(page, site):  # type: ignore[no
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#jobs script, #jobs img").count() == 0
     screenshot(page, "hostile-text.png")
+
+
+def test_an_admin_runs_the_fairness_audit_and_reads_its_tables_and_plot(page, site):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page.goto(f"{site.base}/admin")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kiểm tra công bằng của xếp hạng")
+    key_input = page.get_by_label("Khoá API quản trị (lệnh: matcher keys create --admin)")
+    key_input.fill(site.key)  # an employer's key is no admin key
+    key_input.press("Enter")
+    expect(page.locator("#key-error")).to_contain_text("không được phép")
+    expect(page.locator("#work")).to_be_hidden()
+
+    key_input.fill(site.admin_key)
+    page.get_by_role("button", name="Dùng khoá này").click()
+    expect(page.locator("#audit-state")).to_have_text("Chưa chạy lần kiểm tra nào.")
+    page.get_by_label("Quy mô").select_option("quick")
+    page.get_by_role("button", name="Chạy kiểm tra công bằng").click()
+    expect(page.locator("#audit-state")).to_contain_text("Đang chạy")  # progress is shown
+    expect(page.locator("#audit-progress")).to_be_visible()
+
+    report = page.locator("#report")
+    expect(report).to_be_visible(timeout=900_000)
+    expect(page.locator("#audit-state")).to_contain_text("Đã xong")
+    expect(page.locator("#counterfactual-table")).to_contain_text("Ứng viên cho nhà tuyển dụng")
+    expect(page.locator("#counterfactual-table")).to_contain_text("Giới tính")
+    expect(page.locator("#impact-table")).to_contain_text("Nhóm ưu tiên")
+    plot = page.locator("#audit-plot")
+    expect(plot).to_be_visible()
+    assert plot.get_attribute("src").startswith("data:image/svg+xml;base64,")
+    assert page.evaluate("document.getElementById('audit-plot').naturalWidth") > 0
+    screenshot(page, "admin-fairness-audit.png")
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("#counterfactual-table")).to_contain_text("Candidates for employers")
+    expect(page.locator("#impact-table")).to_contain_text("Priority group")

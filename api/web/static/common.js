@@ -146,6 +146,24 @@ export async function busy(button, status, message, work) {
   }
 }
 
+/** The key form's submit (employer and admin pages): the key typed into #api-key, checked
+ * by `unlock(key)` with #use-key busy; an empty key is told off in #key-error. */
+export function keyFormHandler(unlock, before = () => {}) {
+  return async (event) => {
+    event.preventDefault();
+    const box = document.getElementById("key-error");
+    clear(box);
+    before();
+    const given = document.getElementById("api-key").value.trim();
+    if (!given) {
+      showMessage(box, t("error_unauthorized"));
+      return;
+    }
+    await busy(document.getElementById("use-key"), document.getElementById("key-status"),
+      t("checking_key"), () => unlock(given));
+  };
+}
+
 /** Build an element: attributes (class, for, data-*, aria-*…) and children (text or nodes). */
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);

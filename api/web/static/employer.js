@@ -1,7 +1,7 @@
 // The employer page: an API key, then post a job, import a file, and see ranked consenting
 // candidates for a posting, with reasons. The key stays in this tab only (sessionStorage).
 import {
-  api, busy, clear, el, getLang, loadProvinces, scoreText, setupLanguage, showError, showMessage,
+  api, busy, clear, el, getLang, keyFormHandler, loadProvinces, scoreText, setupLanguage, showError, showMessage,
   skillList, t,
 } from "./common.js";
 
@@ -12,17 +12,7 @@ let postings = [];
 let lastRanking = null;
 let lastPosted = null; // the posting just sent, whose review is shown under the form
 
-async function useKey(event) {
-  event.preventDefault();
-  clear($("key-error"));
-  $("key-ok").hidden = true;
-  const given = $("api-key").value.trim();
-  if (!given) {
-    showMessage($("key-error"), t("error_unauthorized"));
-    return;
-  }
-  await busy($("use-key"), $("key-status"), t("checking_key"), () => unlock(given));
-}
+const useKey = keyFormHandler((given) => unlock(given), () => { $("key-ok").hidden = true; });
 
 async function unlock(given) {
   try {

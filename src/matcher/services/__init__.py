@@ -35,6 +35,7 @@ from matcher.services import (
     candidates,
     careers,
     demo,
+    fairness,
     feedback,
     jobs,
     matching,
@@ -223,6 +224,9 @@ class MatcherService:
     add_operator = _bound(programme_cases.add_operator)
     record_feedback = _bound(feedback.record_feedback)
     begin_reload = _bound(admin.begin_reload)
+    begin_audit = _bound(fairness.begin_audit)
+    audit_status = _bound(fairness.audit_status)
+    audit_file = _bound(fairness.audit_file)
     reload_info = _bound(admin.reload_status)
     quarantined = _bound(admin.quarantined)
     revoke_key = _bound(admin.revoke_key)

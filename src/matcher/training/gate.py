@@ -97,6 +97,38 @@ class GateDecision:
 Items = Mapping[str, Sequence[float]]
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Absolute bounds a model must meet whatever the baseline (the fairness limits): each key
+    is a metric name, or a prefix ending in ``.`` for every metric under it, e.g.
+    ``fairness.cf_rbo.`` ≥ 0.8. A missing metric is no breach (not every run computes all)."""
+
+    at_least: Mapping[str, float] = field(default_factory=dict)
+    at_most: Mapping[str, float] = field(default_factory=dict)
+
+    def breaches(self, metrics: Mapping[str, float]) -> list[str]:
+        def matching(key: str) -> list[str]:
+            return sorted(
+                n for n in metrics if n == key or (key.endswith(".") and n.startswith(key))
+            )
+
+        out = []
+        for key, floor in self.at_least.items():
+            out += [f"{n} {metrics[n]:.4f} < {floor}" for n in matching(key) if metrics[n] < floor]
+        for key, ceiling in self.at_most.items():
+            out += [f"{n} {metrics[n]:.4f} > {ceiling}" for n in matching(key)
+                    if metrics[n] > ceiling]  # fmt: skip
+        return out
+
+
+def fairness_limits(min_rbo: float, min_exposure_ratio: float, max_map_gap: float) -> Limits:
+    """The fairness limits on the metrics training computes (:mod:`.ranking_eval`):
+    counterfactual RBO, exposure ratio (lowest group over highest) and MAP gap."""
+    return Limits(at_least={"fairness.cf_rbo.": min_rbo,
+                            "fairness.exposure_ratio.": min_exposure_ratio},
+                  at_most={"fairness.map_gap.": max_map_gap})  # fmt: skip
+
+
 def gate(
     rule: GateRule,
     candidate: Mapping[str, float],
@@ -105,10 +137,12 @@ def gate(
     *,
     candidate_items: Items | None = None,
     baseline_items: Items | None = None,
+    limits: Limits | None = None,
 ) -> GateDecision:
-    """Promote only if ``candidate[rule.metric]`` beats ``baseline[rule.metric]`` by more than
-    ``rule.min_delta`` and no guard falls significantly by more than its tolerance. Without
-    per-item values for a guard (an old baseline run), its fall alone decides."""
+    """Promote only if the candidate is within ``limits`` (the fairness limits),
+    ``candidate[rule.metric]`` beats ``baseline[rule.metric]`` by more than ``rule.min_delta``
+    and no guard falls significantly by more than its tolerance. Without per-item values for a
+    guard (an old baseline run), its fall alone decides."""
     metric = rule.metric
     new, old = candidate[metric], baseline[metric]
     intervals: dict[str, Interval] = {}
@@ -121,6 +155,10 @@ def gate(
     def decide(promote: bool, reason: str) -> GateDecision:
         return GateDecision(promote, metric, new, old, baseline_source, reason, intervals)
 
+    breaches = limits.breaches(candidate) if limits else []
+    if breaches:
+        return decide(False, "outside the fairness limits (MATCHER_FAIRNESS_*): "
+                             + "; ".join(breaches))  # fmt: skip
     if new <= old + rule.min_delta:
         return decide(False, f"{metric} {new:.4f} does not beat {baseline_source}'s {old:.4f} "
                              f"by more than {rule.min_delta}")  # fmt: skip

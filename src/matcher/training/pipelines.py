@@ -42,7 +42,7 @@ from matcher.registry import (
 from matcher.settings import Settings
 from matcher.training.datasets import build_training_set, feedback_pairs
 from matcher.training.finetune import PRESETS, FinetuneConfig, finetune
-from matcher.training.gate import gate
+from matcher.training.gate import Limits, fairness_limits, gate
 from matcher.training.ranking_eval import (
     build_corpus,
     collect_queries,
@@ -75,6 +75,12 @@ from matcher.training.assessment import (
 
 
 # ---------------------------------------------------------------------- encoder
+def limits_of(settings: Settings) -> Limits:
+    """The gate's fairness limits, from ``MATCHER_FAIRNESS_*``."""
+    return fairness_limits(settings.fairness_min_rbo, settings.fairness_min_exposure_ratio,
+                           settings.fairness_max_map_gap)  # fmt: skip
+
+
 def train_encoder(settings: Settings, *, preset: str = "default",
                   overrides: Mapping[str, Any] | None = None, say: Say = print) -> TrainReport:  # fmt: skip
     """Fine-tune multilingual-e5-small, evaluate it against the champion, log, register, gate."""
@@ -168,7 +174,8 @@ def train_encoder(settings: Settings, *, preset: str = "default",
                                        evaluate, DEFAULT_MODEL)  # fmt: skip
             metrics, baseline = ours.metrics, theirs.metrics
             decision = gate(ENCODER_GATE, metrics, baseline, source,
-                            candidate_items=ours.items, baseline_items=theirs.items)  # fmt: skip
+                            candidate_items=ours.items, baseline_items=theirs.items,
+                            limits=limits_of(settings))  # fmt: skip
             report = (f"# Encoder run {run.info.run_id}\n\nPreset `{preset}`, evaluation "
                       f"`{eval_preset.config_id}`, training {result.seconds:.0f} s "
                       f"({result.steps} steps).\n\nGate: **{'promoted' if decision.promote else 'refused'}**"
@@ -270,7 +277,7 @@ def train_ranker(settings: Settings, *, preset: str = "default", say: Say = prin
                 service, corpus, queries, candidate, sample=chosen.fairness_sample).items()}  # fmt: skip
             baseline |= {metric_key(k): v for k, v in fairness_metrics(
                 service, corpus, queries, baseline_ranker, sample=chosen.fairness_sample).items()}  # fmt: skip
-            decision = gate(RANKER_GATE, metrics, baseline, source)
+            decision = gate(RANKER_GATE, metrics, baseline, source, limits=limits_of(settings))
             report = (f"# Ranker run {run.info.run_id}\n\nEncoder `{encoder}`; {len(train)} "
                       f"training result sets.\n\nGate: **{'promoted' if decision.promote else 'refused'}**"
                       f" — {decision.reason}\n\n{comparison_table(metrics, baseline, source)}\n")  # fmt: skip

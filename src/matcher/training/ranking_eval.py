@@ -100,11 +100,15 @@ def with_header(profile: CandidateProfileIn, name: str, gender: str, ethnicity: 
 
 
 def build_corpus(service: MatcherService, *, jobs: int = 600, people: int = 240,
-                 seed: int = 101) -> Corpus:  # fmt: skip
-    """The labelled corpus, built with ``service``'s library (skills found verbatim)."""
+                 seed: int = 101, priority_share: float = 0.0) -> Corpus:  # fmt: skip
+    """The labelled corpus, built with ``service``'s library (skills found verbatim).
+    ``priority_share`` of the people are given one programme priority group (the audit's
+    parity by priority group; drawn apart, so the rest of the corpus does not change)."""
     taxonomy = service.taxonomy
     generator = DemoGenerator(taxonomy, service.settings.project_data_dir, seed, service.programmes)
     rnd = random.Random(seed)
+    priority_rnd = random.Random(seed + 1)
+    groups = sorted(service.programmes.groups)
     persons = []
     for number in range(people):
         profile, origin = generator.labelled_profile(number)
@@ -113,6 +117,8 @@ def build_corpus(service: MatcherService, *, jobs: int = 600, people: int = 240,
         vietnamese = not profile.text.split("]", 1)[-1].lstrip().startswith("Illustrative")
         profile = with_header(profile.model_copy(update={"consent_to_be_found": True}),
                               rnd.choice(NAMES[gender]), gender, ethnicity, vietnamese)  # fmt: skip
+        if groups and priority_rnd.random() < priority_share:
+            profile = profile.model_copy(update={"priority_groups": [priority_rnd.choice(groups)]})
         candidate = service.build_candidate(profile, thorough=False)
         persons.append(Person(candidate, origin.uri, gender, ethnicity, profile, vietnamese))
     by_group: dict[str, list[str]] = defaultdict(list)
