@@ -60,3 +60,17 @@ def test_phrases_split_at_lists_in_both_languages():
 )
 def test_windows_cover_every_word(length, expected):
     assert list(windows(list("x" * length), 5, 2)) == expected
+
+
+def test_the_personal_fields_of_a_cv_header_are_not_what_a_profile_is_matched_on() -> None:
+    from matcher.text import without_personal_fields
+
+    vi = ("Họ và tên: Nguyễn Thị Lan. Giới tính: Nữ. Năm sinh: 1975. Dân tộc: Tày. Quê quán: "
+          "Cao Bằng.\nNguyên kế toán xã 10 năm. Tên công ty: ABC.")  # fmt: skip
+    assert without_personal_fields(vi) == "Nguyên kế toán xã 10 năm. Tên công ty: ABC."
+    en = "Name: Tran Minh Tuan. Gender: Male. Year of birth: 1990.\nWelder, MIG, 6 years."
+    assert without_personal_fields(en) == "Welder, MIG, 6 years."
+    assert without_personal_fields("Ho va ten: Le Thu Ha; gioi tinh: nu\nGiáo viên") == "Giáo viên"
+    # words in the text itself stay: only "label: value" fields go
+    kept = "Kỹ năng: Excel. Tôi tên là Lan, quê ở Huế."
+    assert without_personal_fields(kept) == kept

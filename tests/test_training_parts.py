@@ -26,14 +26,26 @@ def training(service, settings):  # type: ignore[no-untyped-def]
     return build_training_set(service.taxonomy, service.positions, settings.dev_eval_dir)
 
 
-def test_training_pairs_keep_the_dev_sets_out(training, settings):  # type: ignore[no-untyped-def]
+def test_training_pairs_keep_the_held_out_dev_parts_out(training, service, settings):  # type: ignore[no-untyped-def]
+    from matcher.text import fold
+    from matcher.training.splits import TITLES_FILE, title_part, title_rows
+
     dev = dev_texts(settings.dev_eval_dir)
-    assert len(dev) > 15_000  # titles, sentences, spans, ViSki terms
     assert check_disjoint(training.pairs, dev) == []
-    # the filter had work to do: some ESCO labels are also dev-set titles or ViSki terms
+    # the filter had work to do: some ESCO labels are also held-out titles or ViSki terms
     assert sum(training.dropped_dev.values()) > 0
+    titles = title_rows(settings.dev_eval_dir / TITLES_FILE, "all")
+    held = [r for r in titles if title_part(r["vacancyTitle"]) == "heldout"]
+    assert 0.17 < len(held) / len(titles) < 0.23  # the fixed 80/20 split
+    assert all(fold(r["vacancyTitle"]) in dev for r in held)
+    # the train 80% and viski_train are trained on, and never a held-out title
+    trained = [p for p in training.pairs if p.source == "dev_titles"]
+    assert len(trained) > 0.7 * (len(titles) - len(held))
+    assert all(title_part(p.anchor) == "train" for p in trained)
+    assert {p.positive for p in trained} <= {o.label for o in service.taxonomy.occupations.values()}
+    assert training.counts.get("viski_train", 0) > 1000
     card = training.card()
-    assert training.digest in card and "dropped" in card
+    assert training.digest in card and "dropped" in card and "viski_train" in card
 
 
 def test_training_pairs_cover_every_source_and_are_reproducible(training, service, settings):  # type: ignore[no-untyped-def]

@@ -94,6 +94,33 @@ def plain(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+#: Personal fields a CV header states ("Họ và tên: …. Giới tính: Nữ. Năm sinh: 1990."): who
+#: the person is, not what they can do. Written with or without diacritics.
+PERSONAL_LABELS = (
+    "họ và tên", "họ tên", "tên", "giới tính", "năm sinh", "ngày sinh", "ngày tháng năm sinh",
+    "sinh ngày", "dân tộc", "tôn giáo", "quê quán", "nơi sinh", "tình trạng hôn nhân",
+    "hôn nhân", "số điện thoại", "điện thoại", "sđt", "email", "e-mail", "địa chỉ", "cccd",
+    "cmnd", "full name", "name", "gender", "sex", "year of birth", "date of birth", "born",
+    "dob", "ethnicity", "religion", "home province", "hometown", "place of birth",
+    "marital status", "phone", "mobile", "address",
+)  # fmt: skip
+_LABELS = sorted({re.escape(x) for label in PERSONAL_LABELS for x in (label, plain(label))},
+                 key=len, reverse=True)  # fmt: skip
+_PERSONAL = re.compile(
+    r"(?:^|(?<=[\n.;|•·]))[ \t]*(?:"
+    + "|".join(_LABELS)
+    + r")[ \t]*[:：][^\n;|]*?(?:\.(?=\s|$)|[;|]|(?=\n)|$)",
+    re.IGNORECASE,
+)
+
+
+def without_personal_fields(text: str) -> str:
+    """``text`` without the personal fields of a CV header (name, gender, birth, ethnicity,
+    religion, home town, marital status, contacts): what a profile is matched on must not
+    read them (the fairness audit's counterfactuals)."""
+    return " ".join(_PERSONAL.sub(" ", text).split(" ")).strip()
+
+
 WORD = re.compile(r"[\w][\w+#.\-/']*[\w+#]|[\w]")
 
 

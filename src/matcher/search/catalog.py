@@ -28,6 +28,7 @@ from matcher.schemas import Candidate, JobPosting
 from matcher.search.index import VectorIndex
 from matcher.settings import IndexConfig
 from matcher.store import Store, content_hash
+from matcher.text import without_personal_fields
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 #: tokens, 256 by default: about 1,000 characters of Vietnamese or English).
 EMBED_TEXT_CHARS = 1_200
 EMBED_SKILLS = 12
+#: what :func:`candidate_text` is; a change re-embeds every profile (a new index file)
+CANDIDATE_TEXT_VERSION = 2
 Progress = Callable[[str, int, int], None]
 
 
@@ -45,11 +48,13 @@ def job_text(job: JobPosting) -> str:
 
 
 def candidate_text(candidate: Candidate) -> str:
+    """What a profile is embedded as: position, sector, the text without the personal fields
+    of a CV header (name, gender, birth, ethnicity, home town, contacts), the skills found."""
     skills = ", ".join(s.label_vi or s.label for s in candidate.skills_found[:EMBED_SKILLS])
     parts = [
         candidate.former_position or "",
         candidate.sector or "",
-        candidate.text[:EMBED_TEXT_CHARS],
+        without_personal_fields(candidate.text)[:EMBED_TEXT_CHARS],
         skills,
     ]
     return "\n".join(part for part in parts if part)
@@ -102,7 +107,9 @@ class Catalog:
         # Vectors depend on the model and on how much of each text it reads.
         key = f"{encoder.fingerprint}-{encoder.model.max_seq_length}"
         self.jobs_path = self.index_dir / f"jobs-{key}.npz"
-        self.candidates_path = self.index_dir / f"candidates-{key}.npz"
+        # v2: profiles are embedded without the personal fields of a CV header (a new file, so
+        # an index of the old text is rebuilt from the store at start-up, not mixed with it)
+        self.candidates_path = self.index_dir / f"candidates-v{CANDIDATE_TEXT_VERSION}-{key}.npz"
         self.jobs = self._load(self.jobs_path)
         self.candidates = self._load(self.candidates_path)
 

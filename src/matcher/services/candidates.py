@@ -14,6 +14,7 @@ from matcher.services.analysis import record_skills
 from matcher.services.places import settle
 from matcher.services.runtime import Runtime
 from matcher.store import Remember, now
+from matcher.text import without_personal_fields
 
 EXTRACTED_PROFILE_SKILLS = 25
 
@@ -39,7 +40,9 @@ def build_candidate(
         )
     place = settle(rt, data.province, data.commune)
     room = rt.settings.max_text_chars - len(data.former_position or "") - 1
-    text = "\n".join(part for part in (data.former_position or "", data.text[:room])
+    # skills are looked for in what the person did, not in a CV header's name or birth year
+    text = "\n".join(part for part in (data.former_position or "",
+                                        without_personal_fields(data.text)[:room])
                      if part.strip())  # fmt: skip
     if per_request and rt.settings.inline_skills == "verbatim":
         thorough = False

@@ -32,6 +32,7 @@ from matcher.training.ranking_eval import (
     load_corpus,
     ranking_metrics,
 )
+from matcher.training.splits import TITLES_FILE
 
 if TYPE_CHECKING:
     from matcher.services import MatcherService
@@ -47,7 +48,6 @@ class EvalPreset:
     name: str
     title_limit: int | None
     skills: bool
-    viski_train: bool
     corpus_jobs: int
     corpus_people: int
     employer_queries: int
@@ -57,12 +57,14 @@ class EvalPreset:
     def config_id(self) -> str:
         # v2: evaluations keep each dev item's value (for the gate's paired bootstrap)
         # v3: a programme posting is relevant unless a declared fact rules it out (issue 15)
-        return f"{self.name}-v3"
+        # v4: titles on their held-out 20% only; viski_train is training data (issue 17)
+        # v5: profiles embedded without the personal fields of a CV header (issue 17)
+        return f"{self.name}-v5"
 
 
 EVAL_PRESETS = {
-    "quick": EvalPreset("quick", 1000, False, False, 120, 50, 25, 6),
-    "default": EvalPreset("default", None, True, True, 600, 240, 200, 30),
+    "quick": EvalPreset("quick", 1000, False, 120, 50, 25, 6),
+    "default": EvalPreset("default", None, True, 600, 240, 200, 30),
 }
 
 
@@ -148,11 +150,9 @@ def evaluate_encoder(settings: Settings, model: str, preset: EvalPreset, corpus:
         items.update({metric_key(f"{prefix}.{k}"): v for k, v in result.items.items()})
 
     say(f"  titles ({model})")
-    add("dev.titles", evaluate_titles(service.occupation_matcher, dev / "jobbert_titles_dev.csv",
+    add("dev.titles", evaluate_titles(service.occupation_matcher, dev / TITLES_FILE,
                                       preset.title_limit))  # fmt: skip
-    for name in ("val", "train") if preset.viski_train else ("val",):
-        add(f"dev.viski_{name}",
-            evaluate_synonyms(service.encoder, dev / f"viski_{name}_synonymSet.json"))  # fmt: skip
+    add("dev.viski_val", evaluate_synonyms(service.encoder, dev / "viski_val_synonymSet.json"))
     if preset.skills:
         say(f"  skill extraction ({model})")
         for name in ("house", "tech"):

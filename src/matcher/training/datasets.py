@@ -14,10 +14,16 @@ pair's positive the other's false negative). Sources:
 - ``vi_variant``: another Vietnamese name of a skill or occupation ↔ its first Vietnamese name
   (Vietnamese ↔ Vietnamese, so fine-tuning on English does not pull Vietnamese apart);
 - ``position``: a civil-service position name or variant ↔ its ESCO occupation;
-- ``feedback``: a profile ↔ a posting its owner applied to, or was shortlisted or hired for.
+- ``feedback``: a profile ↔ a posting its owner applied to, or was shortlisted or hired for;
+- ``dev_titles``: a real vacancy title of the *train* 80% of ``jobbert_titles_dev.csv`` ↔ its
+  gold occupation's preferred label (with a hard negative from the same ISCO-08 unit group);
+- ``viski_train``: a Vietnamese skill variant of ``viski_train_synonymSet.json`` ↔ its
+  canonical term.
 
-Texts that occur in any dev-eval set (compared folded: case and diacritics aside) are removed,
-so the dev numbers stay honest; :func:`check_disjoint` proves it on the built set. The dataset
+Texts that occur in a held-out part of the dev sets (:mod:`.splits`: the held-out 20% of the
+titles, the house and tech sentences, ``viski_val``; compared folded: case and diacritics
+aside) are removed, so the reported numbers stay honest; :func:`check_disjoint` proves it on
+the built set. The dataset
 hash covers every pair in order, so two runs with the same hash trained on the same data.
 """
 
@@ -35,11 +41,13 @@ from pathlib import Path
 from matcher.reference.positions import PositionMap
 from matcher.reference.taxonomy import ESCO_VERSION, Taxonomy
 from matcher.text import fold
+from matcher.training.splits import TITLES_FILE, title_rows
 
 #: Feedback events that count as "this posting suits this person".
 POSITIVE_EVENTS = ("applied", "shortlisted", "hired")
 SOURCES = ("occupation_alt", "occupation_noisy", "occupation_skill", "skill_alt",
-           "vi_occupation", "vi_skill", "vi_variant", "position", "feedback")  # fmt: skip
+           "vi_occupation", "vi_skill", "vi_variant", "position", "feedback", "dev_titles",
+           "viski_train")  # fmt: skip
 #: How job ads dress up a title (generic board conventions, English and Vietnamese).
 TITLE_PREFIXES_EN = ("Senior ", "Junior ", "Lead ", "Trainee ", "Experienced ", "Vacancy for ",
                      "Hiring ", "Urgent: ", "Internship - ", "Head ")  # fmt: skip
@@ -106,7 +114,7 @@ class TrainingSet:
                 "work (`data/`)"
             ),
             "",
-            "| source | pairs | dropped (text in a dev-eval set) |",
+            "| source | pairs | dropped (text in a held-out dev part) |",
             "|---|---|---|",
         ]
         counts = self.counts
@@ -116,9 +124,11 @@ class TrainingSet:
             )
         lines += [
             "",
-            f"Dev-eval texts kept out: {self.dev_texts} distinct folded texts (titles, sentences,",
-            "spans, ViSki terms). Checked after building: no anchor, positive or negative of the",
-            "set folds to any of them.",
+            f"Held-out dev texts kept out: {self.dev_texts} distinct folded texts (the held-out",
+            "20% of the titles, the house and tech sentences and spans, viski_val terms; the",
+            "split is `training/splits.py`). Checked after building: no anchor, positive or",
+            "negative of the set folds to any of them. The train 80% of the titles and",
+            "viski_train are trained on (`dev_titles`, `viski_train`).",
         ]
         for key, value in (extra or {}).items():
             lines.append(f"- {key}: {value}")
@@ -127,13 +137,14 @@ class TrainingSet:
 
 # ---------------------------------------------------------------------- dev sets
 def dev_texts(dev_dir: Path) -> set[str]:
-    """Every text of the dev-eval sets, folded: titles, sentences, spans, gold labels are
-    ESCO's own and stay (they *are* the taxonomy), ViSki canonical terms and variants."""
+    """Every text of the held-out parts of the dev sets, folded: held-out titles, skill
+    sentences and spans (their gold labels are ESCO's own and stay: they *are* the taxonomy),
+    ``viski_val`` canonical terms and variants. The train parts (:mod:`.splits`) are not
+    guarded: they are trained on."""
     texts: set[str] = set()
-    titles = dev_dir / "jobbert_titles_dev.csv"
+    titles = dev_dir / TITLES_FILE
     if titles.exists():
-        with titles.open(newline="", encoding="utf-8") as handle:
-            texts.update(fold(row["vacancyTitle"]) for row in csv.DictReader(handle))
+        texts.update(fold(row["vacancyTitle"]) for row in title_rows(titles, "heldout"))
     for name in ("house_validation_annotations.csv", "tech_validation_annotations.csv"):
         path = dev_dir / name
         if path.exists():
@@ -141,15 +152,36 @@ def dev_texts(dev_dir: Path) -> set[str]:
                 for row in csv.DictReader(handle):
                     texts.update(fold(row[key]) for key in ("sentence", "span", "sub_span")
                                  if row.get(key))  # fmt: skip
-    for name in ("viski_train_synonymSet.json", "viski_val_synonymSet.json"):
-        path = dev_dir / name
-        if path.exists():
-            sets: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8"))
-            for canonical, variants in sets.items():
-                texts.add(fold(canonical))
-                texts.update(fold(v) for v in variants)
+    for canonical, variants in _synonym_sets(dev_dir / "viski_val_synonymSet.json").items():
+        texts.add(fold(canonical))
+        texts.update(fold(v) for v in variants)
     texts.discard("")
     return texts
+
+
+def _synonym_sets(path: Path) -> dict[str, list[str]]:
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def dev_train_pairs(taxonomy: Taxonomy, dev_dir: Path, rnd: random.Random,
+                    siblings: Mapping[str, list[str]]) -> list[Pair]:  # fmt: skip
+    """``dev_titles`` and ``viski_train`` pairs from the train parts of the dev sets."""
+    pairs = []
+    titles = dev_dir / TITLES_FILE
+    for row in title_rows(titles, "train") if titles.exists() else []:
+        occupation = taxonomy.occupations.get(row["conceptUri"])
+        if occupation is None:
+            continue
+        others = [u for u in siblings.get(occupation.isco_group, []) if u != occupation.uri]
+        negative = taxonomy.occupations[rnd.choice(others)].label if others else None
+        pairs.append(Pair(row["vacancyTitle"].strip(), occupation.label, occupation.uri,
+                          "dev_titles", negative))  # fmt: skip
+    for canonical, variants in _synonym_sets(dev_dir / "viski_train_synonymSet.json").items():
+        for variant in variants:
+            pairs.append(Pair(variant, canonical, f"viski:{fold(canonical)}", "viski_train"))
+    return pairs
 
 
 def check_disjoint(pairs: Iterable[Pair], dev: set[str]) -> list[Pair]:
@@ -215,6 +247,7 @@ def build_training_set(
             pairs.append(Pair(name, target.label, target.uri, "position"))
     for profile, posting in feedback:
         pairs.append(Pair(profile, posting, f"feedback:{fold(posting)[:80]}", "feedback"))
+    pairs += dev_train_pairs(taxonomy, dev_dir, rnd, by_group)
 
     dev = dev_texts(dev_dir)
     leaking = set(map(id, check_disjoint(pairs, dev)))

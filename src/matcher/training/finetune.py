@@ -69,6 +69,8 @@ class FinetuneConfig:
             "occupation_noisy": 0.30, "occupation_alt": 0.16, "vi_occupation": 0.10,
             "vi_variant": 0.14, "vi_skill": 0.10, "position": 0.04, "skill_alt": 0.08,
             "occupation_skill": 0.04, "feedback": 0.04,
+            # the train parts of the dev sets (real vacancy titles, ViSki synonyms)
+            "dev_titles": 0.30, "viski_train": 0.10,
         }
     )  # fmt: skip
 

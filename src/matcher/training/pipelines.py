@@ -218,8 +218,8 @@ def _requirements() -> list[str]:
 
 # ---------------------------------------------------------------------- ranker
 RANKER_PRESETS = {
-    "quick": EvalPreset("quick", None, False, False, 250, 100, 60, 12),
-    "default": EvalPreset("default", None, False, False, 800, 300, 250, 30),
+    "quick": EvalPreset("quick", None, False, 250, 100, 60, 12),
+    "default": EvalPreset("default", None, False, 800, 300, 250, 30),
 }
 
 
