@@ -79,9 +79,12 @@ def test_an_admin_runs_the_audit_in_the_background_and_reads_its_report(fair) ->
         for row in rows.values():
             assert 0.0 <= row["rbo_min"] <= row["rbo_mean"] <= 1.0
             assert 0.0 <= row["changed_share"] <= 1.0 and row["max_score_change"] >= 0.0
-        # a CV header's name, gender, ethnicity and birth year are not read: no list moves
-        for attribute in ("gender", "name", "ethnicity", "age"):
+        # a CV header's name, gender and ethnicity are not read: no list moves
+        for attribute in ("gender", "name", "ethnicity"):
             assert rows[attribute]["changed_share"] == 0.0, (direction, attribute, rows)
+        # age moves nothing but which programme postings are held back for the person (their
+        # age rules), which shifts the similarity scale of the rest a little
+        assert rows["age"]["rbo_mean"] >= 0.95, rows["age"]
     assert set(report["parity"]) == {"gender", "age", "region", "priority"}
     gender = report["parity"]["gender"]
     assert set(gender["groups"]) == {"female", "male"}
