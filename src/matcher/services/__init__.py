@@ -187,6 +187,7 @@ class MatcherService:
         return self.runtime.load_ranker(spec)
 
     def close(self) -> None:
+        fairness.stop_audits()
         self.runtime.close()
 
     def reload(self, progress: Progress | None = None) -> dict[str, object]:

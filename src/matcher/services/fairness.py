@@ -71,6 +71,20 @@ def begin_audit(rt: Runtime, principal: Principal, *, preset: str | None = None)
     return audit_status(rt)
 
 
+def stop_audits() -> None:
+    """Stop the audits this process started (the server's shutdown): an audit never outlives
+    the service that started it. Its status then reads failed; nothing else was written."""
+    for pid, child in list(_CHILDREN.items()):
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        _CHILDREN.pop(pid, None)
+
+
 def audit_status(rt: Runtime) -> dict[str, Any]:
     """The last audit: state (idle, running, done, failed), phase and progress, and the last
     report (``report``) when there is one."""
