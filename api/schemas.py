@@ -22,11 +22,16 @@ from matcher.schemas import (
 )
 from matcher.services import FactCount, PriorityGroup, Programme, Source
 
+#: At least one visible character: a text of only spaces, control or zero-width characters has
+#: nothing to match (the schema says so, and the server answers 422).
+VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f\u00ad\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
+
 
 class TextQueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(min_length=1, max_length=20_000, pattern=VISIBLE,
+                      description="a job title, skills or a short description (visible text)")  # fmt: skip
     k: TopK = 10
 
 

@@ -103,14 +103,20 @@ def parse_job_rows(
                 errors.append(RowError(number, f"not JSON: {error.msg}"))
     elif media_type in CSV_TYPES:
         reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or "title" not in reader.fieldnames:
-            raise InvalidInputError("the CSV needs a header row with at least a 'title' column")
         rows = []
-        for row in reader:
-            try:
-                rows.append((reader.line_num, _csv_record(row)))
-            except ValueError as error:
-                errors.append(RowError(reader.line_num, str(error)))
+        try:
+            if not reader.fieldnames or "title" not in reader.fieldnames:
+                raise InvalidInputError("the CSV needs a header row with at least a 'title' column")
+            for row in reader:
+                try:
+                    rows.append((reader.line_num, _csv_record(row)))
+                except ValueError as error:
+                    errors.append(RowError(reader.line_num, str(error)))
+        except csv.Error as error:  # e.g. a bare carriage return inside an unquoted field
+            raise InvalidInputError(
+                f"the CSV cannot be read at line {reader.line_num}: {error}; put fields that "
+                "hold line breaks in double quotes (nothing was imported)"
+            ) from None
     else:
         raise InvalidInputError(
             f"unsupported content type {media_type!r}: send application/x-ndjson (JSON lines) or text/csv"
