@@ -208,13 +208,14 @@ def test_reload_switches_models_while_requests_keep_being_answered(lab):  # type
 
 
 def test_a_ranker_below_the_fairness_limits_is_refused_and_logged_so(lab):  # type: ignore[no-untyped-def]
-    # a counterfactual RBO of 1.0 for every attribute is more than any real run reaches
-    strict = lab["settings"].model_copy(update={"fairness_min_rbo": 1.0})
+    # equal exposure of every age band in employers' top 10 is more than any real run reaches
+    # (the counterfactual RBOs can be 1.0: a CV header's name or gender is not read)
+    strict = lab["settings"].model_copy(update={"fairness_min_exposure_ratio": 1.0})
     report = train_ranker(strict, preset="quick", say=lambda _: None)
-    assert report.metrics["fairness.cf_rbo.gender"] < 1.0
+    assert report.metrics["fairness.exposure_ratio.age"] < 1.0
     assert not report.decision.promote
     assert "fairness limits" in report.decision.reason
-    assert "fairness.cf_rbo." in report.decision.reason
+    assert "fairness.exposure_ratio." in report.decision.reason
     configure(lab["settings"].tracking_uri, lab["state"])
     run = _client().get_run(report.run_id)
     assert run.data.tags["gate.decision"] == "refused"
