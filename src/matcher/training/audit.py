@@ -242,7 +242,7 @@ def run_audit(service: MatcherService, *, preset: str = "full", policy: bool = T
         say("building the labelled corpus", 1, 1)
         live = service.gauges()["index_jobs"] >= LIVE_POSTINGS
         target = service if live else corpus_service
-        sample = [p for p in corpus.people][: chosen.sample]
+        sample = corpus.people[: chosen.sample]
         jobs_side = jobs_counterfactuals(target, service, sample, ranker, say)
         employer_side = employer_counterfactuals(corpus_service, corpus, ranker,
                                                  chosen.sample, work, say, make)  # fmt: skip
