@@ -72,8 +72,8 @@ class Settings(BaseSettings):
     #: always computed in torch fp32.
     query_runtime: Literal["onnx-int8", "torch"] = "onnx-int8"
     #: Skills of an inline profile (found per request, never stored) are extracted with the
-    #: phrases embedded through ``query_runtime`` (int8: 2.7× faster; the dev-set skill
-    #: measures of both paths are in docs/evaluation.md). ``false``: torch fp32, as for every
+    #: text's forward pass run through ``query_runtime`` (int8: 1.5× faster; the dev-set
+    #: skill measures of both paths are in docs/evaluation.md). ``false``: torch fp32, as for every
     #: stored posting and profile.
     int8_skill_spans: bool = True
     #: How skills are found in an inline profile (one sent with a request, not saved):

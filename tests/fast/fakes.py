@@ -32,7 +32,7 @@ class FakeEncoder:
         return words + grams
 
     def encode(self, texts: list[str], *, kind: str = "query", progress: bool | None = None,
-               precise: bool = False, phrases: bool = False) -> npt.NDArray[np.float32]:  # fmt: skip
+               precise: bool = False) -> npt.NDArray[np.float32]:  # fmt: skip
         self.calls += 1
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
@@ -43,6 +43,13 @@ class FakeEncoder:
             norm = np.linalg.norm(out[row])
             out[row] = out[row] / norm if norm else np.eye(self.dimension, dtype=np.float32)[0]
         return out
+
+    def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]], *,
+                     precise: bool = False) -> list[npt.NDArray[np.float32]]:  # fmt: skip
+        """Each span on its own (the real encoder reads it in its text's context)."""
+        return [self.encode([text[a:b] for a, b in ranges]) if ranges
+                else np.zeros((0, self.dimension), dtype=np.float32)
+                for text, ranges in zip(texts, spans)]  # fmt: skip
 
     def warm_up(self) -> None:
         pass

@@ -17,12 +17,13 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from matcher.errors import ModelNotReadyError, UnknownModelError
+from matcher.nlp import contextual
 from matcher.nlp.inference import InferenceWorker, WorkerStats
 from matcher.nlp.onnx_runtime import RUNTIMES, OnnxQueryEncoder, supported
 from matcher.text import DEFAULT_MAX_CHARS, normalize_text
@@ -43,6 +44,8 @@ TRAINED_NAME = "matcher-encoder"
 PROGRESS_THRESHOLD = 512
 #: Queries at least this long (in tokens) go through the fast query runtime, if one is set.
 FAST_MIN_TOKENS = 128
+#: The inference workers' group for :meth:`Encoder.encode_spans` jobs.
+SPANS = ("contextual spans",)
 
 
 @dataclass(frozen=True)
@@ -223,15 +226,27 @@ class Encoder:
         and int8 for long queries), with micro-batching (see :mod:`matcher.nlp.inference`)."""
         if self._workers:
             return
+
+        def torch_run(group: object, texts: list[Any]) -> Any:
+            if group == SPANS:
+                return self._spans(texts, fast=False)
+            return self._torch_encode(texts, str(group), False)
+
         self._workers["torch"] = InferenceWorker(
-            f"{self.name}-torch", lambda prefix, texts: self._torch_encode(texts, str(prefix), False),
-            self.dimension, max_batch=max_batch, max_wait=max_wait, max_queued=max_queued,
+            f"{self.name}-torch", torch_run, self.dimension, max_batch=max_batch,
+            max_wait=max_wait, max_queued=max_queued,
         )  # fmt: skip
         if self.query_runtime == "onnx-int8":
             fast = self._fast_for_queries()
+
+            def fast_run(group: object, texts: list[Any]) -> Any:
+                if group == SPANS:
+                    return self._spans(texts, fast=True)
+                return fast.encode(texts, batch_size=max_batch)
+
             self._workers["fast"] = InferenceWorker(
-                f"{self.name}-int8", lambda _, texts: fast.encode(texts, batch_size=max_batch),
-                self.dimension, max_batch=max_batch, max_wait=max_wait, max_queued=max_queued,
+                f"{self.name}-int8", fast_run, self.dimension, max_batch=max_batch,
+                max_wait=max_wait, max_queued=max_queued,
             )  # fmt: skip
 
     def stop_workers(self) -> None:
@@ -263,7 +278,6 @@ class Encoder:
         kind: Kind = "query",
         progress: bool | None = None,
         precise: bool = False,
-        phrases: bool = False,
     ) -> npt.NDArray[np.float32]:
         """Encode ``texts`` in order.
 
@@ -274,8 +288,6 @@ class Encoder:
             precise: use torch fp32 even for queries. Vectors that are stored or cached (label
                 indexes, postings, profiles) are computed once, so they take the exact path;
                 only vectors computed per request go through ``query_runtime``.
-            phrases: many short query phrases at once (the spans of a text that skill
-                extraction embeds): ``query_runtime`` takes them all, whatever their length.
 
         Returns:
             ``(N, dimension)`` float32, each row of unit length.
@@ -286,18 +298,64 @@ class Encoder:
         prefix = self.prompts[kind]
         show = len(cleaned) >= PROGRESS_THRESHOLD if progress is None else progress
         fast = kind == "query" and not precise
-        every = fast and phrases
         workers = self._workers
         if workers:
-            return self._encode_on_workers(workers, cleaned, prefix, fast=fast, every=every)
+            return self._encode_on_workers(workers, cleaned, prefix, fast=fast)
         with self._inference:
-            return self._encode(cleaned, prefix, show, fast=fast, every=every)
+            return self._encode(cleaned, prefix, show, fast=fast)
+
+    def encode_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]], *, precise: bool = False
+    ) -> list[npt.NDArray[np.float32]]:
+        """Contextual vectors of character ranges of ``texts``: each text is run once with
+        the query prompt, and a span's vector is the mean of its tokens' output states (see
+        :mod:`matcher.nlp.contextual`). ``texts`` are taken as they are (the spans index them).
+
+        Args:
+            texts: N texts, already normalised.
+            spans: per text, ``(start, end)`` character ranges.
+            precise: torch fp32 (stored results); otherwise the query runtime (int8, if set).
+
+        Returns:
+            N arrays of ``(len(spans[i]), dimension)`` unit vectors.
+        """
+        items = list(zip(texts, spans))
+        fast = not precise and self.query_runtime == "onnx-int8"
+        workers = self._workers
+        if workers:
+            return workers["fast" if fast and "fast" in workers else "torch"].submit(SPANS, items)
+        with self._inference:
+            return self._spans(items, fast=fast)
+
+    def _spans(
+        self, items: list[tuple[str, list[tuple[int, int]]]], *, fast: bool
+    ) -> list[npt.NDArray[np.float32]]:
+        tokenizer = self._fast_for_queries().tokenizer if fast else self.model.tokenizer
+        limit = int(self.model.max_seq_length or 512)
+        prompt = self.prompts["query"]
+        plans = [contextual.plan(tokenizer, text, spans, prompt, limit) for text, spans in items]
+        hidden = self._fast_for_queries().hidden if fast else self._torch_hidden
+        return contextual.span_vectors(
+            plans, hidden, int(tokenizer.pad_token_id or 0), self.dimension
+        )
+
+    def _torch_hidden(
+        self, input_ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float32]:
+        import torch
+
+        auto_model: Any = self.model[0].auto_model
+        with torch.inference_mode():
+            out = auto_model(
+                input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(mask)
+            ).last_hidden_state
+        return np.asarray(out.float().numpy(), dtype=np.float32)
 
     def _encode_on_workers(
         self, workers: dict[str, InferenceWorker], cleaned: list[str], prefix: str, *,
-        fast: bool, every: bool = False,
+        fast: bool,
     ) -> npt.NDArray[np.float32]:  # fmt: skip
-        long = self._long_queries(cleaned, every=every) if fast and "fast" in workers else []
+        long = self._long_queries(cleaned) if fast and "fast" in workers else []
         if not long:
             return workers["torch"].encode(prefix, cleaned)
         out = np.empty((len(cleaned), self.dimension), dtype=np.float32)
@@ -308,9 +366,9 @@ class Encoder:
         return out
 
     def _encode(
-        self, cleaned: list[str], prefix: str, show: bool, *, fast: bool, every: bool = False
+        self, cleaned: list[str], prefix: str, show: bool, *, fast: bool
     ) -> npt.NDArray[np.float32]:
-        long = self._long_queries(cleaned, every=every) if fast else []
+        long = self._long_queries(cleaned) if fast else []
         if long:
             out = np.empty((len(cleaned), self.dimension), dtype=np.float32)
             out[long] = self._fast_for_queries().encode(
@@ -322,15 +380,12 @@ class Encoder:
             return out
         return self._torch_encode(cleaned, prefix, show)
 
-    def _long_queries(self, texts: list[str], *, every: bool = False) -> list[int]:
+    def _long_queries(self, texts: list[str]) -> list[int]:
         """Positions of the texts the fast runtime should take: those of at least
-        :data:`FAST_MIN_TOKENS` tokens, where it saves real time (or ``every`` one: a batch of
-        skill phrases). A short query alone (a title) costs a few ms in fp32, and int8 would
+        :data:`FAST_MIN_TOKENS` tokens, where it saves real time. A short query alone (a title) costs a few ms in fp32, and int8 would
         cost ranking quality there (titles MRR@10 −1 point on the dev set)."""
         if self.query_runtime != "onnx-int8":
             return []
-        if every:
-            return list(range(len(texts)))
         with self._length_lock:
             lengths = self._length_tokenizer(texts, add_special_tokens=False)["input_ids"]
         return [i for i, ids in enumerate(lengths) if len(ids) >= FAST_MIN_TOKENS]

@@ -20,8 +20,9 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,14 +31,15 @@ from matcher.errors import OverloadedError
 
 logger = logging.getLogger(__name__)
 
-Run = Callable[[Hashable, list[str]], npt.NDArray[np.float32]]
+Run = Callable[[Hashable, list[Any]], Any]
 
 
 @dataclass(eq=False)
 class _Job:
     group: Hashable
-    texts: list[str]
-    out: npt.NDArray[np.float32]
+    texts: list[Any]
+    #: one result per text: rows of a ``(N, dimension)`` array, or a list of anything
+    out: Any
     taken: int = 0  # texts handed to a batch so far
     finished: int = 0  # texts whose vectors are in ``out``
     error: BaseException | None = None
@@ -57,7 +59,8 @@ class InferenceWorker:
 
     Args:
         name: for the thread and the logs, e.g. ``"torch"`` or ``"onnx-int8"``.
-        run: computes ``(len(texts), dimension)`` vectors for texts of one group.
+        run: computes ``(len(texts), dimension)`` vectors for texts of one group (or, for the
+            groups that :meth:`submit` is called with, one result per item).
         dimension: vector length.
         max_batch: most texts in one call of ``run``.
         max_wait: seconds a request waits for others to share its batch.
@@ -93,7 +96,21 @@ class InferenceWorker:
         """Vectors for ``texts``, computed on the worker thread; blocks until they are done."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        job = _Job(group, texts, np.empty((len(texts), self.dimension), dtype=np.float32))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        self._wait(_Job(group, texts, out))
+        return out
+
+    def submit(self, group: Hashable, items: Sequence[Any]) -> list[Any]:
+        """One result per item from ``run(group, items)``, computed on the worker thread, in
+        batches of at most ``max_batch`` items; blocks until they are done."""
+        if not items:
+            return []
+        out: list[Any] = [None] * len(items)
+        self._wait(_Job(group, list(items), out))
+        return out
+
+    def _wait(self, job: _Job) -> None:
+        texts = job.texts
         with self._changed:
             if self._closed:
                 raise OverloadedError(f"the {self.name} inference worker is stopped; retry")
@@ -107,7 +124,6 @@ class InferenceWorker:
         job.done.wait()
         if job.error is not None:
             raise job.error
-        return job.out
 
     def stats(self) -> WorkerStats:
         with self._changed:

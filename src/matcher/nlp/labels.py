@@ -7,6 +7,7 @@ label set, so they are computed once per model.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 from matcher.nlp.encoder import Encoder, Kind
 from matcher.search.index import VectorIndex
@@ -42,6 +44,11 @@ class ConceptScore:
     source: str
 
 
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
 class LabelIndex:
     """Nearest concepts to a text, through the embeddings of their labels."""
 
@@ -52,7 +59,11 @@ class LabelIndex:
         index: VectorIndex,
         kind: Kind,
         source_weights: dict[str, float] | None = None,
+        *,
+        dense: bool = False,
     ) -> None:
+        """``dense``: search by one matrix product with every label (many queries at once,
+        such as the ~80 phrases of a profile: 3× faster than FAISS here) rather than FAISS."""
         self.name = name
         self.labels = labels
         self.index = index
@@ -60,6 +71,11 @@ class LabelIndex:
         #: Multiplies a label's similarity by its source's weight, e.g. ``{"alt": 0.98}``: when
         #: a preferred and an alternative label match equally, the preferred one's concept wins.
         self.source_weights = source_weights or {}
+        self._matrix = (
+            np.stack([index.vector(str(row)) for row in range(len(labels))])
+            if dense and labels
+            else None
+        )
 
     @classmethod
     def build(
@@ -72,6 +88,7 @@ class LabelIndex:
         kind: Kind = "query",
         config: IndexConfig | None = None,
         source_weights: dict[str, float] | None = None,
+        dense: bool = False,
     ) -> LabelIndex:
         """Embed ``labels`` (or read them from the cache) and index them.
 
@@ -94,7 +111,7 @@ class LabelIndex:
         if path.exists():
             index = VectorIndex.load(path)
             if len(index) == len(ordered):
-                return cls(name, ordered, index, kind, source_weights)
+                return cls(name, ordered, index, kind, source_weights, dense=dense)
         logger.info(
             "embedding %d %s labels with %s (once per model)", len(ordered), name, encoder.name
         )
@@ -113,7 +130,7 @@ class LabelIndex:
         cached = sorted(Path(cache_dir).glob(f"{name}-*.npz"), key=lambda p: p.stat().st_mtime)
         for stale in cached[:-KEEP_CACHED]:
             stale.unlink(missing_ok=True)
-        return cls(name, ordered, index, kind, source_weights)
+        return cls(name, ordered, index, kind, source_weights, dense=dense)
 
     def centroids(self) -> tuple[list[str], npt.NDArray[np.float32]]:
         """One unit vector per concept: the mean of its label vectors. ``(uris, matrix)``."""
@@ -131,15 +148,39 @@ class LabelIndex:
     def search(
         self, vectors: npt.NDArray[np.float32], k: int, *, fetch: int | None = None
     ) -> list[list[ConceptScore]]:
-        """Top-``k`` concepts for each query vector, by best label."""
-        hits_per_query = self.index.search(vectors, fetch or max(k * 8, 50))
+        """Top-``k`` concepts for each query vector, by best label (the best ``fetch`` labels
+        of each query, each weighted by its source)."""
+        queries = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.index.dimension)
+        fetch = min(len(self.labels), fetch or max(k * 8, 50))
+        if not len(queries) or not fetch:
+            return [[] for _ in range(len(queries))]
         results = []
-        for hits in hits_per_query:
+        for hits in self._nearest(queries, fetch):
             best: dict[str, ConceptScore] = {}
-            for hit in hits:
-                label = self.labels[int(hit.id)]
-                score = hit.score * self.source_weights.get(label.source, 1.0)
+            for row, raw in hits:
+                label = self.labels[row]
+                score = raw * self.source_weights.get(label.source, 1.0)
                 if label.uri not in best or score > best[label.uri].score:
                     best[label.uri] = ConceptScore(label.uri, score, label.text, label.source)
             results.append(sorted(best.values(), key=lambda c: -c.score)[:k])
         return results
+
+    def _nearest(
+        self, queries: npt.NDArray[np.float32], fetch: int
+    ) -> list[list[tuple[int, float]]]:
+        """(label position, inner product) of the ``fetch`` nearest labels of each query."""
+        if self._matrix is None:
+            return [
+                [(int(h.id), h.score) for h in hits] for hits in self.index.search(queries, fetch)
+            ]
+        import torch
+
+        with _blas().limit(limits=1, user_api="blas"):
+            # on this thread only: idle BLAS threads spin after a call and took the cores
+            # from the model's next forward pass (this product then a query encode: 120 ms
+            # together, 46 ms apart; docs/benchmarks.md)
+            scores = queries @ self._matrix.T
+        top_scores, top_rows = torch.topk(torch.from_numpy(scores), fetch)
+        return [
+            list(zip(rows, values)) for rows, values in zip(top_rows.tolist(), top_scores.tolist())
+        ]

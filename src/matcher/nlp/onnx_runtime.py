@@ -170,6 +170,13 @@ class OnnxQueryEncoder:
         build_int8_graph(self.model, self.graph)
         return ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
 
+    def hidden(
+        self, input_ids: npt.NDArray[np.int64], attention_mask: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float32]:
+        """The graph's ``(batch, tokens, dimension)`` output states for tokenised inputs."""
+        [out] = self.session().run(None, {"input_ids": input_ids, "attention_mask": attention_mask})
+        return np.asarray(out, dtype=np.float32)
+
     def encode(
         self, texts: list[str], *, batch_size: int = 64, progress: bool = False
     ) -> npt.NDArray[np.float32]:

@@ -5,8 +5,10 @@ Two passes over the text, both span-based:
 * **exact**: every word n-gram (up to :data:`MAX_NGRAM` words) is looked up among the folded
   English preferred/alternative labels and the Vietnamese labels;
 * **semantic**: the text is cut into short phrases (at punctuation, bullets, line breaks and
-  list words such as "and"/"và"), long phrases into overlapping word windows, and each span is
-  embedded and matched against the skill label index.
+  list words such as "and"/"và"), long phrases into overlapping word windows; the text is run
+  through the model once, each span's vector is pooled from its tokens' output states (so it
+  is read in context, :mod:`matcher.nlp.contextual`), and matched against the skill label
+  index.
 
 A skill's score is its best span's; its evidence is that span.
 """
@@ -14,12 +16,10 @@ A skill's score is its best span's; its evidence is that span.
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from matcher.errors import InvalidInputError
 from matcher.nlp.encoder import Encoder
@@ -29,11 +29,11 @@ from matcher.schemas import SkillMatch, SkillRef
 from matcher.text import PHRASE_BREAK, WORD, fold, normalize_text, windows
 
 MAX_NGRAM = 6
-#: Span vectors kept between calls (384 floats each: 20,000 take about 30 MB).
-SPAN_CACHE = 20_000
 #: Phrases longer than this are also covered by windows of WINDOW words.
 WINDOW = 5
 WINDOW_STRIDE = 2
+#: ... and embedded whole too, up to this many words.
+FULL_PHRASE = 3 * WINDOW
 #: Score given to a verbatim occurrence of a label. A one-word alternative label ("design",
 #: "processes", "conduct") is too ambiguous to count as much as a semantic match.
 EXACT_SCORE = {"pref": 1.0, "vi": 1.0, "alt": 0.97}
@@ -221,7 +221,7 @@ def candidate_spans(text: str) -> list[Span]:
     spans: dict[tuple[int, int], Span] = {}
     for segment in _segments(text, _tokens(text)):
         bounds = list(windows([t for t, _, _ in segment], WINDOW, WINDOW_STRIDE))
-        if len(segment) > WINDOW and len(segment) <= 3 * WINDOW:
+        if WINDOW < len(segment) <= FULL_PHRASE:
             bounds.append((0, len(segment)))
         for first, last in bounds:
             first, last = _trim(segment, first, last)
@@ -243,40 +243,13 @@ class SkillExtractor:
         *,
         min_score: float = 0.0,
         per_span: int = 3,
-        cached_spans: int = SPAN_CACHE,
     ) -> None:
-        """``cached_spans``: how many span vectors are kept between calls (phrases such as
-        "làm việc nhóm" recur across profiles)."""
         self.taxonomy = taxonomy
         self.encoder = encoder
         self.labels = labels
         self.lexicon = build_lexicon(taxonomy)
         self.min_score = min_score
         self.per_span = per_span
-        self._vectors: OrderedDict[tuple[bool, str], npt.NDArray[np.float32]] = OrderedDict()
-        self._cached = cached_spans
-        self._lock = threading.Lock()
-
-    def _span_vectors(self, texts: list[str], fast: bool) -> npt.NDArray[np.float32]:
-        """One vector per span text: cached ones, and the others in one batched encode."""
-        known: dict[str, npt.NDArray[np.float32]] = {}
-        with self._lock:
-            for text in texts:
-                vector = self._vectors.get((fast, text))
-                if vector is not None:
-                    known[text] = vector
-                    self._vectors.move_to_end((fast, text))
-        todo = list(dict.fromkeys(text for text in texts if text not in known))
-        if todo:
-            fresh = self.encoder.encode(todo, kind="query", phrases=True, precise=not fast)
-            with self._lock:
-                for text, vector in zip(todo, fresh):
-                    known[text] = self._vectors[(fast, text)] = vector
-                while len(self._vectors) > self._cached:
-                    self._vectors.popitem(last=False)
-        if not texts:
-            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
-        return np.stack([known[text] for text in texts])
 
     def extract(self, text: str, k: int = 20, *, fast: bool = False) -> list[SkillMatch]:
         return self.extract_many([text], k, fast=fast)[0]
@@ -292,8 +265,14 @@ class SkillExtractor:
         ]
         spans_per_text = [candidate_spans(text) for text in cleaned]
         flat = [span for spans in spans_per_text for span in spans]
-        vectors = self._span_vectors([span.text for span in flat], fast)
-        scored = self.labels.search(vectors, self.per_span) if flat else []
+        if flat:
+            per_text = self.encoder.encode_spans(
+                cleaned, [[(s.start, s.end) for s in spans] for spans in spans_per_text],
+                precise=not fast,
+            )  # fmt: skip
+            scored = self.labels.search(np.concatenate(per_text), self.per_span)
+        else:
+            scored = []
         results = []
         position = 0
         for text, spans in zip(cleaned, spans_per_text):

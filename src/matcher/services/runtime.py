@@ -150,7 +150,12 @@ class Models:
     def skills(self) -> SkillExtractor:
         s, taxonomy = self._settings, self.reference.taxonomy
         labels = LabelIndex.build(
-            "skills", skill_labels(taxonomy), self.encoder, s.caches / "labels", config=s.index
+            "skills",
+            skill_labels(taxonomy),
+            self.encoder,
+            s.caches / "labels",
+            config=s.index,
+            dense=True,
         )
         return SkillExtractor(taxonomy, self.encoder, labels)
 
