@@ -183,3 +183,16 @@ def test_first_searches_from_many_threads_on_a_loaded_index_agree(tmp_path, kind
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         after = list(pool.map(lambda i: ids(loaded.search(vectors[i], k=1)[0]), range(1, 64, 2)))
     assert after == [[str(i)] for i in range(1, 64, 2)]
+
+
+def test_the_matrix_of_every_row_is_shared_read_only_and_a_subset_is_its_own(small) -> None:  # type: ignore[no-untyped-def]
+    whole = small.matrix(["x", "y", "z", "xy"])
+    assert np.shares_memory(whole, small._vectors) and not whole.flags.writeable
+    with pytest.raises(ValueError):
+        whole[0, 0] = 2.0
+    part = small.matrix(["xy", "x"])
+    np.testing.assert_allclose(part, np.stack([unit(1, 1, 0), unit(1, 0, 0)]))
+    part[0, 0] = 9.0  # a copy: the index is untouched
+    assert small.vector("xy")[0] == pytest.approx(unit(1, 1, 0)[0])
+    with pytest.raises(KeyError):
+        small.matrix(["nope"])

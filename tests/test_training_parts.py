@@ -27,8 +27,8 @@ def training(service, settings):  # type: ignore[no-untyped-def]
 
 
 def test_training_pairs_keep_the_held_out_dev_parts_out(training, service, settings):  # type: ignore[no-untyped-def]
+    from matcher.reference.titles import TITLES_FILE, title_part, title_rows
     from matcher.text import fold
-    from matcher.training.splits import TITLES_FILE, title_part, title_rows
 
     dev = dev_texts(settings.dev_eval_dir)
     assert check_disjoint(training.pairs, dev) == []

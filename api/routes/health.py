@@ -70,6 +70,15 @@ def about(request: Request) -> dict[str, object]:
                 "licence": "Commission Decision 2011/833/EU (reuse with acknowledgement)",
             },
             {
+                "name": "JobBERT vacancy titles, training part (jobbert_titles_dev.csv)",
+                "publisher": "Decorte et al., 2021 (JobBERT evaluation set, dev half)",
+                "url": None,
+                "licence": "public research data, used under its terms",
+                "note": "the 80% of the titles that may be trained on (split by a hash of the "
+                "folded title) are example labels of their occupations in title matching; read "
+                "from MATCHER_DATA_DIR, never copied into the project",
+            },
+            {
                 "name": "Vietnamese labels",
                 "publisher": "matcher project",
                 "url": None,

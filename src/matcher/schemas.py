@@ -35,7 +35,13 @@ class OccupationMatch(BaseModel):
     label_vi: str | None = Field(None, description="Vietnamese name, where the project has one")
     isco_group: str = Field("", description="ISCO-08 unit group code")
     matched_label: str = Field(
-        "", description="the label (English or Vietnamese) that matched best"
+        "", description="the label (English or Vietnamese) or vacancy title that matched best"
+    )
+    matched_source: Literal["pref", "alt", "vi", "title", ""] = Field(
+        "",
+        description="what the matched label is: ESCO's preferred (pref) or an alternative (alt) "
+        "label, the project's Vietnamese name (vi), or a real vacancy title tagged with this "
+        "occupation (title: the JobBERT dev titles' training part)",
     )
 
 

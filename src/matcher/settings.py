@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     #: Vietnamese) or ``preferred`` (the English preferred label only: the quick training
     #: preset's evaluation, 13× fewer to embed).
     occupation_labels: Literal["all", "preferred"] = "all"
+    #: With ``all`` labels: also match titles against the real vacancy titles of the dev
+    #: titles' training part (80%, ``MATCHER_DATA_DIR/dev-eval``), each an example of its
+    #: occupation (:mod:`matcher.reference.titles`); skipped when the file is not there.
+    title_exemplars: bool = True
     index: IndexConfig = Field(default_factory=IndexConfig)
     #: The server's inference workers (one per runtime, see matcher.nlp.inference): most texts in
     #: one micro-batch, how long a request waits for others to join it (0: not at all; texts

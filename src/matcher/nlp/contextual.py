@@ -14,6 +14,7 @@ each cut moved back to the start of a span it would split, so each span is read 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,8 +44,7 @@ def plan(
     encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids: list[int] = encoded["input_ids"]
     offsets: list[tuple[int, int]] = encoded["offset_mapping"]
-    head = tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
-    before, after = _special_tokens(tokenizer)
+    before, head, after = _frame(tokenizer, prompt)
     room = max(8, max_tokens - len(before) - len(after) - len(head))
     # each span as a token range [first, last)
     starts_at = np.array([a for a, b in offsets], dtype=np.int64)
@@ -85,15 +85,18 @@ def _bounds(size: int, room: int, spans: list[tuple[int, int]]) -> list[tuple[in
     return bounds
 
 
-def _special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
-    """The ids the tokenizer puts before and after a text (``[CLS]``/``[SEP]``, ``<s>``/``</s>``)."""
+@functools.lru_cache(maxsize=8)
+def _frame(tokenizer: Any, prompt: str) -> tuple[list[int], list[int], list[int]]:
+    """What surrounds every text's ids, worked out once per tokenizer and prompt: the ids the
+    tokenizer puts before the text (``[CLS]``, ``<s>``), the prompt's, and those after it."""
+    head = tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
     probe = "probe"
     bare = tokenizer(probe, add_special_tokens=False)["input_ids"]
     wrapped = tokenizer(probe)["input_ids"]
     for lead in range(len(wrapped) - len(bare) + 1):
         if wrapped[lead : lead + len(bare)] == bare:
-            return wrapped[:lead], wrapped[lead + len(bare) :]
-    return [], []
+            return wrapped[:lead], head, wrapped[lead + len(bare) :]
+    return [], head, []
 
 
 def span_vectors(

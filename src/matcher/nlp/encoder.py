@@ -330,11 +330,12 @@ class Encoder:
     def _spans(
         self, items: list[tuple[str, list[tuple[int, int]]]], *, fast: bool
     ) -> list[npt.NDArray[np.float32]]:
-        tokenizer = self._fast_for_queries().tokenizer if fast else self.model.tokenizer
+        runtime = self._fast_for_queries() if fast else None
+        tokenizer = runtime.tokenizer if runtime else self.model.tokenizer
         limit = int(self.model.max_seq_length or 512)
         prompt = self.prompts["query"]
         plans = [contextual.plan(tokenizer, text, spans, prompt, limit) for text, spans in items]
-        hidden = self._fast_for_queries().hidden if fast else self._torch_hidden
+        hidden = runtime.hidden if runtime else self._torch_hidden
         return contextual.span_vectors(
             plans, hidden, int(tokenizer.pad_token_id or 0), self.dimension
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,10 +71,9 @@ class LabelIndex:
         #: Multiplies a label's similarity by its source's weight, e.g. ``{"alt": 0.98}``: when
         #: a preferred and an alternative label match equally, the preferred one's concept wins.
         self.source_weights = source_weights or {}
+        #: the label vectors as one matrix, shared with ``index`` (no second copy)
         self._matrix = (
-            np.stack([index.vector(str(row)) for row in range(len(labels))])
-            if dense and labels
-            else None
+            index.matrix([str(row) for row in range(len(labels))]) if dense and labels else None
         )
 
     @classmethod
@@ -132,13 +131,16 @@ class LabelIndex:
             stale.unlink(missing_ok=True)
         return cls(name, ordered, index, kind, source_weights, dense=dense)
 
-    def centroids(self) -> tuple[list[str], npt.NDArray[np.float32]]:
-        """One unit vector per concept: the mean of its label vectors. ``(uris, matrix)``."""
+    def centroids(self, skip: Container[str] = ()) -> tuple[list[str], npt.NDArray[np.float32]]:
+        """One unit vector per concept: the mean of its label vectors, leaving out labels of
+        the sources in ``skip``. ``(uris, matrix)``."""
         uris = sorted({label.uri for label in self.labels})
         row = {uri: i for i, uri in enumerate(uris)}
         sums = np.zeros((len(uris), self.index.dimension), dtype=np.float32)
         counts = np.zeros(len(uris), dtype=np.float32)
         for position, label in enumerate(self.labels):
+            if label.source in skip:
+                continue
             sums[row[label.uri]] += self.index.vector(str(position))
             counts[row[label.uri]] += 1
         sums /= np.maximum(counts, 1)[:, None]

@@ -106,6 +106,16 @@ class VectorIndex:
     def vector(self, item_id: str) -> npt.NDArray[np.float32]:
         return self._vectors[self._row(item_id)].copy()
 
+    def matrix(self, ids: Sequence[str]) -> npt.NDArray[np.float32]:
+        """The vectors of ``ids``, one row each in that order: a read-only view of the stored
+        array (no copy) when they are all its rows in order, else a copy."""
+        rows = [self._row(item_id) for item_id in ids]
+        if rows == list(range(len(self._ids))):
+            view = self._vectors.view()
+            view.flags.writeable = False
+            return view
+        return self._vectors[rows]
+
     def _row(self, item_id: str) -> int:
         try:
             return self._row_of[item_id]

@@ -32,8 +32,8 @@ from matcher.careers.transitions import TransitionRanker
 from matcher.errors import ConflictError, InvalidInputError
 from matcher.nlp.encoder import Encoder
 from matcher.nlp.labels import LabelIndex
+from matcher.nlp.occupations import EXEMPLAR, OccupationMatcher, occupation_labels
 from matcher.nlp.occupations import SOURCE_WEIGHTS as OCCUPATION_SOURCE_WEIGHTS
-from matcher.nlp.occupations import OccupationMatcher, occupation_labels
 from matcher.nlp.skills import SkillExtractor, skill_labels
 from matcher.programmes.rules import ProgrammeCatalog, load_programmes
 from matcher.ranking.features import Ranker, WeightedRanker
@@ -41,6 +41,7 @@ from matcher.ranking.learned import LearnedRanker
 from matcher.reference.positions import PositionMap, load_positions
 from matcher.reference.provinces import Places, Province, load_places, load_provinces
 from matcher.reference.taxonomy import Taxonomy, load_taxonomy
+from matcher.reference.titles import TITLES_FILE, exemplar_titles
 from matcher.registry import ENCODER_MODEL, RANKER_MODEL, champion, configure, has_local_store
 from matcher.schemas import JobPosting
 from matcher.screening import REGISTRY_FILE, Screener, load_registry, load_signal_book
@@ -139,10 +140,15 @@ class Models:
     def occupations(self) -> OccupationMatcher:
         s, taxonomy = self._settings, self.reference.taxonomy
         every = s.occupation_labels == "all"
+        exemplars = (
+            exemplar_titles(s.dev_eval_dir / TITLES_FILE, taxonomy.occupations)
+            if every and s.title_exemplars
+            else []
+        )
         labels = LabelIndex.build(
             "occupations" if every else "preferred-occupations",
-            occupation_labels(taxonomy, all_labels=every), self.encoder, s.caches / "labels",
-            config=s.index, source_weights=OCCUPATION_SOURCE_WEIGHTS,
+            occupation_labels(taxonomy, all_labels=every, exemplars=exemplars), self.encoder,
+            s.caches / "labels", config=s.index, source_weights=OCCUPATION_SOURCE_WEIGHTS,
         )  # fmt: skip
         return OccupationMatcher(taxonomy, self.encoder, labels)
 
@@ -161,7 +167,10 @@ class Models:
 
     @cached_property
     def transitions(self) -> TransitionRanker:
-        return TransitionRanker(self.reference.taxonomy, self.occupations.labels.centroids())
+        # ESCO's and the Vietnamese names only: the vacancy titles would pull the centroids
+        # towards whichever occupations job boards post most
+        centroids = self.occupations.labels.centroids(skip={EXEMPLAR})
+        return TransitionRanker(self.reference.taxonomy, centroids)
 
     @cached_property
     def catalog(self) -> Catalog:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from matcher.nlp.encoder import Encoder
 from matcher.ranking.features import Ranker
+from matcher.reference.titles import TITLES_FILE
 from matcher.registry import (
     CHAMPION,
     champion,
@@ -32,7 +33,6 @@ from matcher.training.ranking_eval import (
     load_corpus,
     ranking_metrics,
 )
-from matcher.training.splits import TITLES_FILE
 
 if TYPE_CHECKING:
     from matcher.services import MatcherService
@@ -59,7 +59,8 @@ class EvalPreset:
         # v3: a programme posting is relevant unless a declared fact rules it out (issue 15)
         # v4: titles on their held-out 20% only; viski_train is training data (issue 17)
         # v5: profiles embedded without the personal fields of a CV header (issue 17)
-        return f"{self.name}-v5"
+        # v6: titles also matched against the training part's vacancy titles (issue 17)
+        return f"{self.name}-v6"
 
 
 EVAL_PRESETS = {

@@ -20,7 +20,7 @@ pair's positive the other's false negative). Sources:
 - ``viski_train``: a Vietnamese skill variant of ``viski_train_synonymSet.json`` ↔ its
   canonical term.
 
-Texts that occur in a held-out part of the dev sets (:mod:`.splits`: the held-out 20% of the
+Texts that occur in a held-out part of the dev sets (:mod:`matcher.reference.titles`: the held-out 20% of the
 titles, the house and tech sentences, ``viski_val``; compared folded: case and diacritics
 aside) are removed, so the reported numbers stay honest; :func:`check_disjoint` proves it on
 the built set. The dataset
@@ -40,8 +40,8 @@ from pathlib import Path
 
 from matcher.reference.positions import PositionMap
 from matcher.reference.taxonomy import ESCO_VERSION, Taxonomy
+from matcher.reference.titles import TITLES_FILE, title_rows
 from matcher.text import fold
-from matcher.training.splits import TITLES_FILE, title_rows
 
 #: Feedback events that count as "this posting suits this person".
 POSITIVE_EVENTS = ("applied", "shortlisted", "hired")
@@ -126,7 +126,7 @@ class TrainingSet:
             "",
             f"Held-out dev texts kept out: {self.dev_texts} distinct folded texts (the held-out",
             "20% of the titles, the house and tech sentences and spans, viski_val terms; the",
-            "split is `training/splits.py`). Checked after building: no anchor, positive or",
+            "split is `src/matcher/reference/titles.py`). Checked after building: no anchor, positive or",
             "negative of the set folds to any of them. The train 80% of the titles and",
             "viski_train are trained on (`dev_titles`, `viski_train`).",
         ]
@@ -139,7 +139,7 @@ class TrainingSet:
 def dev_texts(dev_dir: Path) -> set[str]:
     """Every text of the held-out parts of the dev sets, folded: held-out titles, skill
     sentences and spans (their gold labels are ESCO's own and stay: they *are* the taxonomy),
-    ``viski_val`` canonical terms and variants. The train parts (:mod:`.splits`) are not
+    ``viski_val`` canonical terms and variants. The train parts (:mod:`matcher.reference.titles`) are not
     guarded: they are trained on."""
     texts: set[str] = set()
     titles = dev_dir / TITLES_FILE

@@ -24,8 +24,8 @@ from matcher.nlp.occupations import OccupationMatcher
 from matcher.nlp.skills import SkillExtractor
 from matcher.ranking.metrics import r_precision, reciprocal_rank
 from matcher.reference.taxonomy import Taxonomy
+from matcher.reference.titles import Part, title_rows
 from matcher.text import fold
-from matcher.training.splits import Part, title_rows
 
 NOT_A_SKILL = {"LABEL NOT PRESENT", "UNDERSPECIFIED"}
 
@@ -55,7 +55,7 @@ def _require(path: Path) -> Path:
 def evaluate_titles(matcher: OccupationMatcher, path: Path, limit: int | None = None,
                     part: Part = "heldout") -> EvalResult:  # fmt: skip
     """Job-title normalisation: top-1 accuracy and MRR@10 over the titles of ``part`` (the
-    held-out 20% by default: the rest may be trained on, see :mod:`.splits`), in file order."""
+    held-out 20% by default: the rest may be trained on, see :mod:`matcher.reference.titles`), in file order."""
     rows = title_rows(_require(path), part)
     rows = rows[:limit] if limit else rows
     started = time.perf_counter()
@@ -265,9 +265,11 @@ def render_markdown(results: list[EvalResult], model: str, limit: int | None) ->
         "How each number is computed:",
         "",
         "- **title normalisation**: every vacancy title of the held-out 20% (a fixed split by a",
-        "  hash of the folded title; the other 80% may be trained on, `training/splits.py`) is",
-        "  matched to ESCO occupations; top-1 is the share whose gold occupation ranks first,",
-        "  MRR@10 the mean reciprocal rank (0 if not in the top 10).",
+        "  hash of the folded title, `src/matcher/reference/titles.py`) is matched to ESCO",
+        "  occupations, through their labels and the other 80%'s vacancy titles (example",
+        "  labels of their occupations; that part may also be trained on); top-1 is the share",
+        "  whose gold occupation ranks first, MRR@10 the mean reciprocal rank (0 if not in the",
+        "  top 10).",
         "- **skill extraction**: for each sentence with at least one gold ESCO skill, the",
         "  extractor's ranked skills are compared with the gold set: R-precision@5 =",
         "  hits in the top min(5, |gold|) / min(5, |gold|); recall@10 likewise over 10.",
