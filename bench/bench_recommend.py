@@ -1,6 +1,7 @@
 """Job recommendations over HTTP: 20,000 postings, one uvicorn worker, 200-word profiles.
 
 Run: .venv/bin/python bench/bench_recommend.py [--jobs 20000] [--requests 100] [--rounds 3]
+[--compare-src DIR] (DIR: a checkout of an earlier commit, served first in the same run)
 
 The first run builds .state/bench-<jobs> once: 2,000 demo postings are generated and embedded
 (about 4 minutes; embedding 20,000 distinct postings would take ~35 minutes on 2 cores), then
@@ -134,6 +135,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--configs", default=",".join(str(i) for i in range(len(CONFIGS))),
                         help="which set-ups to compare (indexes into CONFIGS)")  # fmt: skip
+    parser.add_argument("--compare-src", type=Path, default=None,
+                        help="also serve the code of another checkout (its src/ first on the "
+                        "path; e.g. a `git worktree` of an earlier commit), first, with the "
+                        "default set-up: before and after in one run")  # fmt: skip
     args = parser.parse_args()
     state = ROOT / ".state" / f"bench-{args.jobs}"
     matcher = str(Path(sys.executable).with_name("matcher"))
@@ -149,12 +154,22 @@ def main() -> None:
         env=env, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     replicate(state, args.jobs)
-    names = list(CONFIGS)
-    chosen = [names[int(i)] for i in args.configs.split(",")]
+    configs = dict(CONFIGS)
+    chosen = [list(CONFIGS)[int(i)] for i in args.configs.split(",")]
+    if args.compare_src:
+        name = f"full extraction, int8 spans + query, code of {args.compare_src}"
+        from matcher.settings import Settings
+
+        configs[name] = {  # this checkout's model and data: the other has neither
+            "PYTHONPATH": str(args.compare_src.resolve() / "src"),
+            "MATCHER_MODELS_DIR": str(ROOT / "models"),
+            "MATCHER_DATA_DIR": str(Settings().data_dir),
+        }
+        chosen.insert(0, name)
     cells = {}  # (config, cell) -> [(qps, p50, p99) per round]
     for name in chosen:
         for cell, result in serve_and_measure(
-            matcher, {**env, **CONFIGS[name]}, args.port, args.requests, args.rounds
+            matcher, {**env, **configs[name]}, args.port, args.requests, args.rounds
         ).items():
             cells[(name, cell)] = result
     print(f"POST /v1/recommendations/jobs, {args.jobs} postings, inline 200-word profiles, "
@@ -193,7 +208,10 @@ def serve_and_measure(
 
     try:
         deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the server did not become ready (exit code {server.poll()}); "
+                                 "run `matcher serve` with the same environment to see why")  # fmt: skip
             try:
                 if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
                     break

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from matcher.ranking.features import FEATURES
+from matcher.ranking.features import FEATURES, INTENT_WEIGHT
 from matcher.ranking.learned import LEARNED_FEATURES, LearnedRanker, RankerParams, fit_ranker
 from matcher.ranking.metrics import rbo
 from matcher.registry import flatten
@@ -150,7 +150,7 @@ def test_age_bands():
         "35_or_under", "35_or_under", "36_to_50", "36_to_50", "over_50"]  # fmt: skip
 
 
-def test_learned_ranker_is_monotone_and_adds_the_priority_boost_only():
+def test_learned_ranker_is_monotone_and_adds_the_policy_terms_on_its_own_scale():
     rnd = random.Random(3)
     groups, labels = [], []
     for _ in range(60):
@@ -158,14 +158,18 @@ def test_learned_ranker_is_monotone_and_adds_the_priority_boost_only():
         groups.append(rows)
         labels.append([3 * r["essential_coverage"] + r["location"] + rnd.random() for r in rows])
     ranker = LearnedRanker(fit_ranker(groups, labels, RankerParams(max_iter=50)), priority_boost=0.05)
-    base = {name: 0.5 for name in FEATURES} | {"priority": 0.0}
+    base = {name: 0.5 for name in FEATURES} | {"priority": 0.0, "intent": 0.0}
     anchors = [dict(base, similarity=0.0), dict(base, similarity=1.0)]  # fix the rescaling
     scores = [ranker.score([*anchors, dict(base, essential_coverage=v)])[-1]
               for v in (0.0, 0.25, 0.5, 0.75, 1.0)]  # fmt: skip
     assert scores == sorted(scores) and scores[-1] > scores[0]
+    plain = ranker.score([*anchors, base])[-1]
     boosted = ranker.score([*anchors, dict(base, priority=1.0)])[-1]
-    assert boosted == pytest.approx(ranker.score([*anchors, base])[-1] + 0.05)
-    assert "priority" not in LEARNED_FEATURES
+    # policy weights are set on the weighted ranker's 0-1 scale; this one predicts grades 0-3
+    assert boosted == pytest.approx(plain + 0.05 * 3)
+    left = ranker.score([*anchors, dict(base, intent=-1.0)])[-1]
+    assert left == pytest.approx(plain - INTENT_WEIGHT * 3)
+    assert "priority" not in LEARNED_FEATURES and "intent" not in LEARNED_FEATURES
 
 
 def test_mlflow_names():

@@ -19,6 +19,8 @@ def test_about_credits_esco(client):
     about = client.get("/v1/about").json()
     assert "ESCO" in about["acknowledgement"] and "2011/833/EU" in about["acknowledgement"]
     assert "ESCO" in client.get("/openapi.json").json()["info"]["description"]
+    # the vacancy titles that title matching reads are credited too
+    assert any("JobBERT" in source["name"] for source in about["data_sources"])
 
 
 def test_docs_are_served(client):

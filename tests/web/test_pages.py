@@ -412,6 +412,11 @@ def test_an_admin_runs_the_fairness_audit_and_reads_its_tables_and_plot(page, si
     expect(page.locator("#counterfactual-table")).to_contain_text("Ứng viên cho nhà tuyển dụng")
     expect(page.locator("#counterfactual-table")).to_contain_text("Giới tính")
     expect(page.locator("#impact-table")).to_contain_text("Nhóm ưu tiên")
+    # groups by their names in the reader's language, never by their ids
+    parity = page.locator("#parity-table")
+    expect(parity).to_contain_text("Trên 50 tuổi")
+    expect(parity).to_contain_text("Nữ")
+    expect(parity).not_to_contain_text("over_50")
     plot = page.locator("#audit-plot")
     expect(plot).to_be_visible()
     assert plot.get_attribute("src").startswith("data:image/svg+xml;base64,")
@@ -421,3 +426,5 @@ def test_an_admin_runs_the_fairness_audit_and_reads_its_tables_and_plot(page, si
     page.get_by_role("button", name="English").click()
     expect(page.locator("#counterfactual-table")).to_contain_text("Candidates for employers")
     expect(page.locator("#impact-table")).to_contain_text("Priority group")
+    expect(parity).to_contain_text("Over 50")
+    expect(parity).to_contain_text("Women")

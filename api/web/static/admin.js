@@ -116,7 +116,10 @@ function renderReport(report) {
   const groups = [];
   for (const [attribute, found] of Object.entries(report.parity)) {
     for (const [group, row] of Object.entries(found.groups)) {
-      groups.push([t(`attr_${attribute}`), row.compared ? group : `${group} (${t("too_few")})`, String(row.members),
+      // a group id the page has a name for (gender, age band, priority) is shown by that name;
+      // regions are already names
+      const name = t(`group_${group}`) === `group_${group}` ? group : t(`group_${group}`);
+      groups.push([t(`attr_${attribute}`), row.compared ? name : `${name} (${t("too_few")})`, String(row.members),
         num(row.map), num(row.exposure), pct(row.selection_rate)]);
     }
   }

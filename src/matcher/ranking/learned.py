@@ -42,6 +42,10 @@ class LearnedRanker:
     model: Any
     priority_boost: float = 0.0
     name: str = "learned"
+    #: The policy weights (``priority_boost``, :data:`INTENT_WEIGHT`) are set on the weighted
+    #: ranker's scale, about 0–1; the model predicts graded relevance, 0–3: they are multiplied
+    #: by this, so a policy moves a posting as far under either ranker.
+    policy_scale: float = 3.0
 
     def score(self, rows: Sequence[dict[str, float]]) -> list[float]:
         if not rows:
@@ -52,7 +56,7 @@ class LearnedRanker:
         predicted = np.asarray(self.model.predict(frame), dtype=np.float64)
         boost = np.array([row.get("priority", 0.0) for row in rows]) * self.priority_boost
         boost += np.array([row.get("intent", 0.0) for row in rows]) * INTENT_WEIGHT
-        return [float(v) for v in predicted + boost]
+        return [float(v) for v in predicted + boost * self.policy_scale]
 
 
 @dataclass(frozen=True)

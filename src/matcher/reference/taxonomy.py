@@ -147,19 +147,30 @@ class Taxonomy:
                     owners[key].append(skill.uri)
         return dict(owners)
 
-    def related_skills(self, uri: str) -> list[tuple[str, str]]:
+    def related_skills(self, uri: str) -> tuple[tuple[str, str], ...]:
         """Skills one step away from ``uri``: ``(other uri, relation)``, the relation being
         what ``uri`` is to the other: ``"narrower"`` (``uri`` is a kind of it), ``"broader"``
-        (it is a kind of ``uri``) or ``"synonym"`` (a shared reviewed Vietnamese name)."""
+        (it is a kind of ``uri``) or ``"synonym"`` (a shared reviewed Vietnamese name).
+        Worked out once per skill: every ranked posting asks it of each of its skills."""
+        found = self._related.get(uri)
+        if found is None:
+            found = self._related[uri] = self._relations_of(uri)
+        return found
+
+    @cached_property
+    def _related(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        return {}
+
+    def _relations_of(self, uri: str) -> tuple[tuple[str, str], ...]:
         skill = self.skills.get(uri)
         if skill is None:
-            return []
+            return ()
         found = [(parent, "narrower") for parent in skill.broader if parent in self.skills]
         found += [(child, "broader") for child in self._narrower.get(uri, [])]
         for name in skill.vi_labels:
             found += [(other, "synonym") for other in self._by_vi_label.get(fold(name), [])
                       if other != uri]  # fmt: skip
-        return found
+        return tuple(found)
 
     def find_occupation(self, key: str) -> Occupation | None:
         """By uri, by the uri's UUID, or by exact (case-folded) English/Vietnamese label."""

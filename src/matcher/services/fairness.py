@@ -8,6 +8,7 @@ the store and the indexes and writes nothing but the report."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -49,9 +50,18 @@ def begin_audit(rt: Runtime, principal: Principal, *, preset: str | None = None)
     one runs."""
     folder = audit_dir(rt)
     folder.mkdir(parents=True, exist_ok=True)
-    current = audit_status(rt)
-    if current.get("state") == "running":
-        raise ConflictError("a fairness audit is already running; follow its status")
+    # the check and the start under one lock on a file: two workers (or two threads) asked
+    # at the same instant start one audit, and the other is told it runs
+    with (folder / "start.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if audit_status(rt).get("state") == "running":
+            raise ConflictError("a fairness audit is already running; follow its status")
+        _start(rt, folder, preset)
+    rt.store.audit(principal.actor, "fairness_audit")
+    return audit_status(rt)
+
+
+def _start(rt: Runtime, folder: Path, preset: str | None) -> None:
     settings_file = folder / SETTINGS_FILE
     settings_file.write_text(rt.settings.model_dump_json(), encoding="utf-8")
     settings_file.chmod(0o600)
@@ -67,8 +77,6 @@ def begin_audit(rt: Runtime, principal: Principal, *, preset: str | None = None)
         )  # fmt: skip
     _CHILDREN[process.pid] = process  # kept, so that it is reaped (and not warned about)
     _write(status, _read(status) | {"pid": process.pid})
-    rt.store.audit(principal.actor, "fairness_audit")
-    return audit_status(rt)
 
 
 def stop_audits() -> None:
