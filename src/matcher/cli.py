@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -318,6 +320,19 @@ def vi_coverage(as_json: JsonFlag = False) -> None:
             typer.echo(f"no Vietnamese name ({row.source}): {label} ×{count} {uri}")
 
 
+def _stop_with_parent(parent_pid: int, last_words: Callable[[], None]) -> None:
+    """End this process within a second of ``parent_pid`` ending, even if it was killed and
+    had no time to stop us (a child outliving the service would write to its state on)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        last_words()
+        os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 @app.command()
 def audit(
     preset: Annotated[
@@ -339,6 +354,10 @@ def audit(
         typer.Option(
             help="Where to keep the progress as JSON (the service's status).", hidden=True
         ),
+    ] = None,
+    parent_pid: Annotated[
+        int | None,
+        typer.Option(help="Stop when this process (the service) is gone.", hidden=True),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -367,6 +386,9 @@ def audit(
         _say(f"{phase} {done}/{total}")
         keep(phase=phase, done=done, total=total)
 
+    if parent_pid is not None:
+        _stop_with_parent(parent_pid, lambda: keep(
+            state="failed", error="the service that started the audit stopped; start it again"))  # fmt: skip
     try:
         service = MatcherService(settings)
         service.prepare()  # read-only: no reconcile (that writes), the indexes as saved

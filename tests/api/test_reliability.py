@@ -234,3 +234,52 @@ def test_production_refuses_demo_and_public_binding_and_revokes_demo_keys(settin
         assert httpx.get(f"{base}/v1/jobs", headers=bearer(real_key), timeout=30).status_code == 200
     finally:
         stop_server(server)
+
+
+def _gone(pid: int) -> bool:
+    """Ended: no such process, or only its exit status is left (nobody reaps an orphan here)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+def test_a_killed_server_leaves_no_audit_running_and_a_restart_can_start_one(settings, tmp_path):
+    """SIGKILL the server in the middle of a fairness audit: its child stops within seconds
+    (it would otherwise write to the state on its own), the status says the audit failed and
+    why, and the restarted server starts a new one."""
+    import signal
+    import time
+
+    state, port = tmp_path / "state", free_port()
+    admin = bearer(create_key(state, settings.caches, "--admin"))
+    server = start_server(state, settings.caches, port, MATCHER_AUDIT_PRESET="quick")
+    base = f"http://127.0.0.1:{port}"
+    child = None
+    try:
+        started = httpx.post(f"{base}/v1/admin/fairness", headers=admin, timeout=30)
+        assert started.status_code == 202, started.text
+        child = started.json()["pid"]
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while not _gone(child) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _gone(child), "the audit outlived the killed server"
+        status = json.loads((state / "audit" / "status.json").read_text())
+        assert status["state"] == "failed" and "stopped" in status["error"]
+    finally:
+        if server.poll() is None:
+            server.kill()
+        if child is not None and not _gone(child):
+            os.kill(child, signal.SIGKILL)  # the test leaves nothing running, failed or not
+    server = start_server(state, settings.caches, port, MATCHER_AUDIT_PRESET="quick")
+    try:
+        now = httpx.get(f"{base}/v1/admin/fairness", headers=admin, timeout=30).json()
+        assert now["state"] == "failed"
+        again = httpx.post(f"{base}/v1/admin/fairness", headers=admin, timeout=30)
+        assert again.status_code == 202, again.text
+        assert again.json()["state"] == "running"
+    finally:
+        stop_server(server)  # stops that audit too

@@ -72,7 +72,8 @@ def _start(rt: Runtime, folder: Path, preset: str | None) -> None:
         process = subprocess.Popen(
             [sys.executable, "-m", "matcher", "audit", "--preset",
              preset or rt.settings.audit_preset, "--settings-file", str(settings_file),
-             "--progress-file", str(status), "--out", str(folder)],
+             "--progress-file", str(status), "--out", str(folder),
+             "--parent-pid", str(os.getpid())],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
         )  # fmt: skip
     _CHILDREN[process.pid] = process  # kept, so that it is reaped (and not warned about)
