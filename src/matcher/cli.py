@@ -549,15 +549,21 @@ JudgedDir = Annotated[
 
 @judged_app.command("pool")
 def judged_pool(directory: JudgedDir = None) -> None:
-    """Write pool.jsonl: the union of every variant's top 10 per profile, blind, for grading."""
+    """Add to pool.jsonl the pairs of every variant's top 10 per profile not pooled before,
+    blind, and write to-grade.jsonl: the pooled pairs without a grade yet."""
     from matcher.training import judged
 
     service = _judged_service()
     where = directory or service.settings.project_data_dir / "judged"
     people = judged.load_profiles(where)
     rows = judged.pool(judged.rankings(service, people, say=_say))
-    n = judged.write_jsonl(where / judged.POOL_FILE, rows)
-    typer.echo(f"{n} pairs for {len(people)} profiles -> {where / judged.POOL_FILE}")
+    earlier = judged.read_jsonl(where / judged.POOL_FILE)
+    pooled, ungraded = judged.grow_pool(earlier, rows, judged.load_grades(where))
+    judged.write_jsonl(where / judged.POOL_FILE, pooled)
+    judged.write_jsonl(where / judged.TO_GRADE_FILE, ungraded)
+    typer.echo(f"{len(rows)} pairs for {len(people)} profiles now, {len(pooled) - len(earlier)} "
+               f"new -> {where / judged.POOL_FILE}; {len(ungraded)} without a grade -> "
+               f"{where / judged.TO_GRADE_FILE}")  # fmt: skip
 
 
 @judged_app.command("evaluate")

@@ -13,6 +13,7 @@ from matcher.training.judged import (
     Grade,
     JudgedProfile,
     agreement,
+    grow_pool,
     load_grades,
     load_profiles,
     pool,
@@ -65,6 +66,18 @@ def test_the_pool_is_the_union_of_the_variants_shuffled_and_each_pair_once() -> 
     rows = pool({"served": {"p1": [a, b]}, "similarity": {"p1": [b, c]}})
     assert sorted(r["posting"] for r in rows) == sorted(posting_key(j) for j in (a, b, c))
     assert {r["profile"] for r in rows} == {"p1"}
+
+
+def test_pooling_again_keeps_every_earlier_pair_and_hands_out_only_the_ungraded() -> None:
+    a, b, c = job("Kế toán"), job("Văn thư"), job("Thủ quỹ")
+    earlier = pool({"served": {"p1": [a, b]}})
+    graded = [Grade(row["pair"], "p1", row["posting"], 1, "a") for row in earlier]
+    now = pool({"served": {"p1": [b, c]}})  # a left the lists, c is new
+    pooled, ungraded = grow_pool(earlier, now, graded)
+    assert pooled[: len(earlier)] == earlier  # the record of what was graded stays
+    assert sorted(r["posting"] for r in pooled) == sorted(posting_key(j) for j in (a, b, c))
+    assert [r["posting"] for r in ungraded] == [posting_key(c)]
+    assert grow_pool(pooled, now, graded)[0] == pooled  # pooling twice adds nothing
 
 
 def test_scores_reward_the_graded_order_and_count_the_home_province_for_non_relocators() -> None:

@@ -48,6 +48,8 @@ VARIANTS = ("served", "verbatim", "no-policy", "similarity")
 PROFILES_FILE = "profiles.jsonl"
 POOL_FILE = "pool.jsonl"
 GRADES_FILE = "grades.jsonl"
+#: the pooled pairs without a grade yet: what the graders get next
+TO_GRADE_FILE = "to-grade.jsonl"
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,24 @@ def pool(ranked: dict[str, dict[str, list[JobPosting]]], seed: int = 17) -> list
         rows += [{"pair": pair_id(profile_id, key), "profile": profile_id, "posting": key,
                   "job": snapshot(job)} for key, job in items]  # fmt: skip
     return rows
+
+
+def grow_pool(earlier: Sequence[dict[str, Any]], now: Sequence[dict[str, Any]],
+              grades: Sequence[Grade]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """``(pool, to grade)``: the pairs pooled before, in their order, then those pooled now for
+    the first time (so the pool keeps a record of everything graded); and the pairs of the pool
+    that have no first-round grade yet."""
+    seen = {row["pair"] for row in earlier}
+    pooled = [*earlier, *(row for row in now if row["pair"] not in seen)]
+    graded = {g.pair for g in grades if g.round == 1}
+    return pooled, [row for row in pooled if row["pair"] not in graded]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
