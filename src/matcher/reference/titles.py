@@ -11,7 +11,7 @@ training may use (issue 17, part 3).
 The sealed holdout is not here and is never read: it judges the result.
 
 The ``train`` part of the titles is also served: each of its vacancy titles is an example
-label of its occupation in the title matcher (:func:`exemplar_labels`), as a job board writes
+label of its occupation in the title matcher (:func:`exemplar_titles`), as a job board writes
 it ("Sales Assistant - Part Time", "HGV Class 1 Driver"). Only that part: the held-out 20% is
 what ``matcher evaluate`` reports.
 """

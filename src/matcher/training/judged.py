@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from matcher.errors import DataDirError
 from matcher.ranking.features import Ranker, WeightedRanker, match_features
 from matcher.ranking.metrics import ndcg_at_k
 from matcher.schemas import Candidate, CandidateProfileIn, JobPosting, Lang
@@ -91,23 +92,25 @@ def pair_id(profile_id: str, key: str) -> str:
     return hashlib.sha256(f"{profile_id}|{key}".encode()).hexdigest()[:12]
 
 
-def load_profiles(directory: Path) -> list[JudgedProfile]:
-    out = []
-    with (directory / PROFILES_FILE).open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                row = json.loads(line)
-                out.append(JudgedProfile(row["id"], row["group"], row["lang"],
-                                         CandidateProfileIn.model_validate(row["profile"])))  # fmt: skip
-    return out
-
-
-def load_grades(directory: Path) -> list[Grade]:
-    path = directory / GRADES_FILE
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSON-lines file; none when it is not there."""
     if not path.exists():
         return []
     with path.open(encoding="utf-8") as handle:
-        return [Grade(**json.loads(line)) for line in handle if line.strip()]
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def load_profiles(directory: Path) -> list[JudgedProfile]:
+    if not (directory / PROFILES_FILE).exists():  # a FileNotFoundError, with what to do
+        raise DataDirError(f"{directory / PROFILES_FILE} not found; give --directory the folder "
+                           "that holds the judged profiles (data/judged)")  # fmt: skip
+    return [JudgedProfile(row["id"], row["group"], row["lang"],
+                          CandidateProfileIn.model_validate(row["profile"]))
+            for row in read_jsonl(directory / PROFILES_FILE)]  # fmt: skip
+
+
+def load_grades(directory: Path) -> list[Grade]:
+    return [Grade(**row) for row in read_jsonl(directory / GRADES_FILE)]
 
 
 # ---------------------------------------------------------------------- variants
@@ -204,13 +207,6 @@ def grow_pool(earlier: Sequence[dict[str, Any]], now: Sequence[dict[str, Any]],
     pooled = [*earlier, *(row for row in now if row["pair"] not in seen)]
     graded = {g.pair for g in grades if g.round == 1}
     return pooled, [row for row in pooled if row["pair"] not in graded]
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
