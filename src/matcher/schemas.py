@@ -31,7 +31,10 @@ class OccupationMatch(BaseModel):
 
     uri: str = Field(description="ESCO occupation URI")
     label: str = Field(description="ESCO preferred label (English)")
-    score: float = Field(description="similarity, higher is better (cosine of the best label)")
+    score: float = Field(
+        description="higher is better: the cosine of the best label, plus 0.16 × the share of "
+        "the 20 vacancy titles nearest the text that are tagged with this occupation"
+    )
     label_vi: str | None = Field(None, description="Vietnamese name, where the project has one")
     isco_group: str = Field("", description="ISCO-08 unit group code")
     matched_label: str = Field(
@@ -42,6 +45,12 @@ class OccupationMatch(BaseModel):
         description="what the matched label is: ESCO's preferred (pref) or an alternative (alt) "
         "label, the project's Vietnamese name (vi), or a real vacancy title tagged with this "
         "occupation (title: the JobBERT dev titles' training part)",
+    )
+    similar_titles: int = Field(
+        0,
+        ge=0,
+        description="how many of the 20 real vacancy titles nearest the text are tagged with "
+        "this occupation (each adds to the score)",
     )
 
 

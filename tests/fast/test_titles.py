@@ -69,3 +69,50 @@ def test_transition_centroids_leave_the_vacancy_titles_out(
     np.testing.assert_allclose(centres, centres_t, atol=1e-6)
     _, pulled = with_titles.centroids()
     assert not np.allclose(centres[uris.index(uri)], pulled[uris.index(uri)], atol=1e-3)
+
+
+def _unit(*values: float) -> list[float]:
+    vector = np.array(values, dtype=np.float32)
+    return list(vector / np.linalg.norm(vector))
+
+
+def test_many_near_titles_outvote_one_mis_tagged_title_that_is_nearest() -> None:
+    from matcher.nlp.labels import Label, Vote
+    from matcher.search.index import VectorIndex
+    from matcher.settings import IndexConfig
+
+    # one title tagged "ceramicist" sits nearest the query; five slightly farther titles are
+    # tagged "factory hand"
+    labels = [Label("ceramicist", "ceramicist", "pref"), Label("factory hand", "hand", "pref")]
+    labels += [Label("PRODUCTION OPERATER", "ceramicist", EXEMPLAR)]
+    labels += [Label(f"production operator {i}", "hand", EXEMPLAR) for i in range(5)]
+    vectors = [_unit(0, 0, 1), _unit(0.2, 1, 0), _unit(1, 0.05, 0)]
+    vectors += [_unit(1, 0.2 + 0.01 * i, 0) for i in range(5)]
+    index = VectorIndex(3, IndexConfig(exact_threshold=10**9))
+    index.add([str(i) for i in range(len(labels))], vectors, [{} for _ in labels])
+    query = np.array([_unit(1, 0, 0)], dtype=np.float32)
+
+    [plain] = LabelIndex("o", labels, index, "query").search(query, k=2)
+    assert plain[0].uri == "ceramicist"  # the nearest title's tag wins on its own
+
+    voting = LabelIndex("o", labels, index, "query", vote=Vote(EXEMPLAR, neighbours=6, weight=0.16))
+    [voted] = voting.search(query, k=2)
+    assert [c.uri for c in voted] == ["hand", "ceramicist"]
+    assert [c.votes for c in voted] == [5, 1]
+    # the score is the best label's plus weight × share, and the matched label is still shown
+    assert voted[0].score == pytest.approx(float(query[0] @ vectors[3]) + 0.16 * 5 / 6, abs=1e-5)
+    assert voted[0].label == "production operator 0"
+
+
+def test_without_voting_labels_the_vote_changes_nothing() -> None:
+    from matcher.nlp.labels import Label, Vote
+    from matcher.search.index import VectorIndex
+    from matcher.settings import IndexConfig
+
+    labels = [Label("a", "a", "pref"), Label("b", "b", "alt")]
+    index = VectorIndex(2, IndexConfig(exact_threshold=10**9))
+    index.add(["0", "1"], [_unit(1, 0), _unit(0, 1)], [{}, {}])
+    query = np.array([_unit(1, 0.5)], dtype=np.float32)
+    voting = LabelIndex("o", labels, index, "query", vote=Vote(EXEMPLAR))
+    assert voting.vote is None
+    assert voting.search(query, 2) == LabelIndex("o", labels, index, "query").search(query, 2)

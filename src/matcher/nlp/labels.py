@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Container, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,21 @@ class ConceptScore:
     #: the label that scored best
     label: str
     source: str
+    #: how many of the :class:`Vote`'s nearest labels carry this concept
+    votes: int = 0
+
+
+@dataclass(frozen=True)
+class Vote:
+    """The labels of one ``source`` nearest a query vote for their concepts: each concept's
+    score gains ``weight`` × the share of the ``neighbours`` nearest such labels that carry it.
+
+    For noisy example labels (vacancy titles tagged by hand): one mis-tagged title near the
+    query moves its concept less than ten well-tagged ones (docs/evaluation.md)."""
+
+    source: str
+    neighbours: int = 20
+    weight: float = 0.16
 
 
 @functools.cache
@@ -61,6 +77,7 @@ class LabelIndex:
         source_weights: dict[str, float] | None = None,
         *,
         dense: bool = False,
+        vote: Vote | None = None,
     ) -> None:
         """``dense``: search by one matrix product with every label (many queries at once,
         such as the ~80 phrases of a profile: 3× faster than FAISS here) rather than FAISS."""
@@ -75,6 +92,11 @@ class LabelIndex:
         self._matrix = (
             index.matrix([str(row) for row in range(len(labels))]) if dense and labels else None
         )
+        voters = [row for row, label in enumerate(labels) if vote and label.source == vote.source]
+        self.vote = vote if voters else None
+        #: the voting labels' positions and vectors (a view when they are consecutive rows)
+        self._voters = np.array(voters, dtype=np.int64)
+        self._voter_matrix = index.matrix([str(row) for row in voters]) if voters else None
 
     @classmethod
     def build(
@@ -88,6 +110,7 @@ class LabelIndex:
         config: IndexConfig | None = None,
         source_weights: dict[str, float] | None = None,
         dense: bool = False,
+        vote: Vote | None = None,
     ) -> LabelIndex:
         """Embed ``labels`` (or read them from the cache) and index them.
 
@@ -110,7 +133,7 @@ class LabelIndex:
         if path.exists():
             index = VectorIndex.load(path)
             if len(index) == len(ordered):
-                return cls(name, ordered, index, kind, source_weights, dense=dense)
+                return cls(name, ordered, index, kind, source_weights, dense=dense, vote=vote)
         logger.info(
             "embedding %d %s labels with %s (once per model)", len(ordered), name, encoder.name
         )
@@ -129,7 +152,7 @@ class LabelIndex:
         cached = sorted(Path(cache_dir).glob(f"{name}-*.npz"), key=lambda p: p.stat().st_mtime)
         for stale in cached[:-KEEP_CACHED]:
             stale.unlink(missing_ok=True)
-        return cls(name, ordered, index, kind, source_weights, dense=dense)
+        return cls(name, ordered, index, kind, source_weights, dense=dense, vote=vote)
 
     def centroids(self, skip: Container[str] = ()) -> tuple[list[str], npt.NDArray[np.float32]]:
         """One unit vector per concept: the mean of its label vectors, leaving out labels of
@@ -151,21 +174,42 @@ class LabelIndex:
         self, vectors: npt.NDArray[np.float32], k: int, *, fetch: int | None = None
     ) -> list[list[ConceptScore]]:
         """Top-``k`` concepts for each query vector, by best label (the best ``fetch`` labels
-        of each query, each weighted by its source)."""
+        of each query, each weighted by its source), plus the :class:`Vote` where there is one."""
         queries = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.index.dimension)
         fetch = min(len(self.labels), fetch or max(k * 8, 50))
         if not len(queries) or not fetch:
             return [[] for _ in range(len(queries))]
         results = []
-        for hits in self._nearest(queries, fetch):
+        voted = self._votes(queries)
+        for position, hits in enumerate(self._nearest(queries, fetch)):
             best: dict[str, ConceptScore] = {}
-            for row, raw in hits:
+            # the voters come second: a concept only they reach starts from its nearest voter
+            for row, raw in [*hits, *voted[position]]:
                 label = self.labels[row]
                 score = raw * self.source_weights.get(label.source, 1.0)
                 if label.uri not in best or score > best[label.uri].score:
                     best[label.uri] = ConceptScore(label.uri, score, label.text, label.source)
+            if self.vote is not None and voted[position]:
+                counts = Counter(self.labels[row].uri for row, _ in voted[position])
+                share = self.vote.weight / len(voted[position])
+                for uri, votes in counts.items():
+                    concept = best[uri]
+                    best[uri] = replace(concept, score=concept.score + share * votes, votes=votes)
             results.append(sorted(best.values(), key=lambda c: -c.score)[:k])
         return results
+
+    def _votes(self, queries: npt.NDArray[np.float32]) -> list[list[tuple[int, float]]]:
+        """(label position, inner product) of each query's nearest voting labels."""
+        if self.vote is None or self._voter_matrix is None:
+            return [[] for _ in range(len(queries))]
+        with _blas().limit(limits=1, user_api="blas"):
+            scores = queries @ self._voter_matrix.T
+        m = min(self.vote.neighbours, scores.shape[1])
+        top = np.argpartition(-scores, m - 1, axis=1)[:, :m]
+        return [
+            [(int(self._voters[j]), float(row_scores[j])) for j in row]
+            for row, row_scores in zip(top, scores)
+        ]
 
     def _nearest(
         self, queries: npt.NDArray[np.float32], fetch: int

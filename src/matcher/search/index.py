@@ -108,10 +108,10 @@ class VectorIndex:
 
     def matrix(self, ids: Sequence[str]) -> npt.NDArray[np.float32]:
         """The vectors of ``ids``, one row each in that order: a read-only view of the stored
-        array (no copy) when they are all its rows in order, else a copy."""
+        array (no copy) when they are consecutive rows in order, else a copy."""
         rows = [self._row(item_id) for item_id in ids]
-        if rows == list(range(len(self._ids))):
-            view = self._vectors.view()
+        if rows and rows == list(range(rows[0], rows[0] + len(rows))):
+            view = self._vectors[rows[0] : rows[0] + len(rows)]
             view.flags.writeable = False
             return view
         return self._vectors[rows]

@@ -32,7 +32,7 @@ from matcher.careers.transitions import TransitionRanker
 from matcher.errors import ConflictError, InvalidInputError
 from matcher.nlp.encoder import Encoder
 from matcher.nlp.labels import LabelIndex
-from matcher.nlp.occupations import EXEMPLAR, OccupationMatcher, occupation_labels
+from matcher.nlp.occupations import EXEMPLAR, TITLE_VOTE, OccupationMatcher, occupation_labels
 from matcher.nlp.occupations import SOURCE_WEIGHTS as OCCUPATION_SOURCE_WEIGHTS
 from matcher.nlp.skills import SkillExtractor, skill_labels
 from matcher.programmes.rules import ProgrammeCatalog, load_programmes
@@ -149,6 +149,7 @@ class Models:
             "occupations" if every else "preferred-occupations",
             occupation_labels(taxonomy, all_labels=every, exemplars=exemplars), self.encoder,
             s.caches / "labels", config=s.index, source_weights=OCCUPATION_SOURCE_WEIGHTS,
+            vote=TITLE_VOTE,
         )  # fmt: skip
         return OccupationMatcher(taxonomy, self.encoder, labels)
 

@@ -60,7 +60,8 @@ class EvalPreset:
         # v4: titles on their held-out 20% only; viski_train is training data (issue 17)
         # v5: profiles embedded without the personal fields of a CV header (issue 17)
         # v6: titles also matched against the training part's vacancy titles (issue 17)
-        return f"{self.name}-v6"
+        # v7: the nearest vacancy titles vote for their occupations (issue 17)
+        return f"{self.name}-v7"
 
 
 EVAL_PRESETS = {
