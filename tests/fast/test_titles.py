@@ -95,7 +95,7 @@ def test_many_near_titles_outvote_one_mis_tagged_title_that_is_nearest() -> None
     [plain] = LabelIndex("o", labels, index, "query").search(query, k=2)
     assert plain[0].uri == "ceramicist"  # the nearest title's tag wins on its own
 
-    voting = LabelIndex("o", labels, index, "query", vote=Vote(EXEMPLAR, neighbours=6, weight=0.16))
+    voting = LabelIndex("o", labels, index, "query", vote=Vote(EXEMPLAR, neighbours=6, weight=0.16, margin=0.1))
     [voted] = voting.search(query, k=2)
     assert [c.uri for c in voted] == ["hand", "ceramicist"]
     assert [c.votes for c in voted] == [5, 1]

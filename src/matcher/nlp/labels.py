@@ -51,6 +51,9 @@ class ConceptScore:
 class Vote:
     """The labels of one ``source`` nearest a query vote for their concepts: each concept's
     score gains ``weight`` × the share of the ``neighbours`` nearest such labels that carry it.
+    Only labels within ``margin`` of the query's best label score vote: a text far from every
+    such label (a Vietnamese commune post among English vacancy titles) gets no votes, rather
+    than votes for whatever occupations are common among the labels.
 
     For noisy example labels (vacancy titles tagged by hand): one mis-tagged title near the
     query moves its concept less than ten well-tagged ones (docs/evaluation.md)."""
@@ -58,6 +61,7 @@ class Vote:
     source: str
     neighbours: int = 20
     weight: float = 0.16
+    margin: float = 0.05
 
 
 @functools.cache
@@ -190,7 +194,8 @@ class LabelIndex:
                 if label.uri not in best or score > best[label.uri].score:
                     best[label.uri] = ConceptScore(label.uri, score, label.text, label.source)
             if self.vote is not None and voted[position]:
-                counts = Counter(self.labels[row].uri for row, _ in voted[position])
+                floor = max(c.score for c in best.values()) - self.vote.margin
+                counts = Counter(self.labels[row].uri for row, raw in voted[position] if raw >= floor)
                 share = self.vote.weight / len(voted[position])
                 for uri, votes in counts.items():
                     concept = best[uri]
