@@ -195,7 +195,9 @@ class LabelIndex:
                     best[label.uri] = ConceptScore(label.uri, score, label.text, label.source)
             if self.vote is not None and voted[position]:
                 floor = max(c.score for c in best.values()) - self.vote.margin
-                counts = Counter(self.labels[row].uri for row, raw in voted[position] if raw >= floor)
+                counts = Counter(
+                    self.labels[row].uri for row, raw in voted[position] if raw >= floor
+                )
                 share = self.vote.weight / len(voted[position])
                 for uri, votes in counts.items():
                     concept = best[uri]
