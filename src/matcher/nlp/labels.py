@@ -7,7 +7,6 @@ label set, so they are computed once per model.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 from collections import Counter
@@ -17,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import ThreadpoolController
 
 from matcher.nlp.encoder import Encoder, Kind
-from matcher.search.index import VectorIndex
+from matcher.search.index import VectorIndex, one_blas_thread
 from matcher.settings import IndexConfig
 
 logger = logging.getLogger(__name__)
@@ -62,11 +60,6 @@ class Vote:
     neighbours: int = 20
     weight: float = 0.16
     margin: float = 0.05
-
-
-@functools.cache
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
 
 
 class LabelIndex:
@@ -209,7 +202,7 @@ class LabelIndex:
         """(label position, inner product) of each query's nearest voting labels."""
         if self.vote is None or self._voter_matrix is None:
             return [[] for _ in range(len(queries))]
-        with _blas().limit(limits=1, user_api="blas"):
+        with one_blas_thread():
             scores = queries @ self._voter_matrix.T
         m = min(self.vote.neighbours, scores.shape[1])
         top = np.argpartition(-scores, m - 1, axis=1)[:, :m]
@@ -228,7 +221,7 @@ class LabelIndex:
             ]
         import torch
 
-        with _blas().limit(limits=1, user_api="blas"):
+        with one_blas_thread():
             # on this thread only: idle BLAS threads spin after a call and took the cores
             # from the model's next forward pass (this product then a query encode: 120 ms
             # together, 46 ms apart; docs/benchmarks.md)

@@ -1,30 +1,45 @@
-"""Job filters (province, country, remote, salary, programme) as index predicates."""
+"""Job filters (province, country, remote, salary, programme) as index filters, evaluated over
+the index's metadata columns (:mod:`matcher.search.columns`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
-
 from matcher.schemas import JobFilters
-from matcher.text import fold
+from matcher.search.columns import (
+    Where,
+    at_least,
+    equals,
+    everything,
+    folded_equals,
+    missing,
+    one_of,
+)
 
 
-def job_filter(filters: JobFilters) -> Callable[[Mapping[str, Any]], bool]:
-    """A predicate over a posting's index metadata (see :func:`matcher.search.catalog.job_metadata`)."""
-    province = fold(filters.province) if filters.province else None
-    country = filters.country.upper() if filters.country else None
+def job_filter(filters: JobFilters) -> Where:
+    """What a posting's index metadata (see :func:`matcher.search.catalog.job_metadata`) must
+    match. The salary is its maximum, or its minimum where no maximum is given."""
+    where = everything()
+    if filters.province:
+        where &= folded_equals("province", filters.province)
+    if filters.country:
+        where &= equals("country", filters.country.upper())
+    if filters.remote is not None:
+        where &= one_of("remote", [True]) if filters.remote else ~one_of("remote", [True])
+    if filters.min_salary is not None:
+        floor = filters.min_salary
+        where &= at_least("salary_max", floor) | (
+            missing("salary_max") & at_least("salary_min", floor)
+        )
+    if filters.programme:
+        where &= equals("programme", filters.programme)
+    return where
 
-    def keep(meta: Mapping[str, Any]) -> bool:
-        if province and fold(meta.get("province") or "") != province:
-            return False
-        if country and meta.get("country") != country:
-            return False
-        if filters.remote is not None and bool(meta.get("remote")) != filters.remote:
-            return False
-        if filters.min_salary is not None:
-            best = meta.get("salary_max") or meta.get("salary_min")
-            if best is None or best < filters.min_salary:
-                return False
-        return not filters.programme or meta.get("programme") == filters.programme
 
-    return keep
+def nearby(home: str) -> Where:
+    """Domestic postings in the province ``home`` (folded), or remote ones."""
+    return (equals("remote", True) | folded_equals("province", home)) & equals("country", "VN")
+
+
+def in_occupations(uris: object) -> Where:
+    """Postings for one of the occupations ``uris``."""
+    return one_of("occupation", uris)  # type: ignore[arg-type]

@@ -1,8 +1,11 @@
 """A FAISS index with string ids, metadata filters, updates and atomic save/load.
 
 The vectors themselves are kept alongside the FAISS structure: they are the source of truth,
-so removals can be tombstoned and the structure rebuilt, the index can switch from exact to
-approximate search as it grows, and filtered searches over a small subset are answered exactly.
+so removals can be tombstoned and the structure rebuilt, and the index can switch from exact to
+approximate search as it grows. They live in a buffer that grows by half, so additions are
+amortised. The metadata is kept as columns (:mod:`matcher.search.columns`): a filter becomes a
+boolean mask over every row in a few numpy steps, and the plan follows from how many rows it
+allows (see :meth:`VectorIndex.search`).
 
 Thread safety: a search only reads. The FAISS structure is built or extended by the call that
 changes the index (``add``, ``upsert``, ``remove``, ``load``), never by a search, because a
@@ -10,11 +13,12 @@ FAISS index is not safe to change from several threads (two first searches that 
 lazily crashed the server with SIGSEGV). Any number of threads may search at once; a caller
 that changes an index while others search it must hold a lock around both (the catalog does).
 
-One concept, the index and its file format (about 430 lines).
+One concept, the index and its file format (about 500 lines).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -28,16 +32,18 @@ from typing import Any
 import faiss
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 from matcher import faults
 from matcher.errors import IndexStateError, InvalidInputError
+from matcher.search.columns import Columns, Where, from_mapping
 from matcher.settings import IndexConfig
 
 FORMAT_VERSION = 1
-#: A filtered search over at most this many rows is done exactly, without FAISS.
-EXACT_SUBSET_LIMIT = 20_000
-
-Where = Mapping[str, Any] | Callable[[Mapping[str, Any]], bool]
+#: A filter: a :class:`~matcher.search.columns.Where` (evaluated over whole columns), a mapping
+#: (``{"field": value}``, the same), or a predicate on one row's metadata (called per row: slow
+#: at scale, kept for one-off callers).
+Filter = Where | Mapping[str, Any] | Callable[[Mapping[str, Any]], bool]
 
 
 @dataclass(frozen=True)
@@ -45,25 +51,6 @@ class Hit:
     id: str
     score: float
     metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-def _matches(metadata: Mapping[str, Any], where: Where) -> bool:
-    if callable(where):
-        return bool(where(metadata))
-    for key, wanted in where.items():
-        value = metadata.get(key)
-        if isinstance(wanted, (list, tuple, set, frozenset)):
-            if isinstance(value, (list, tuple)):
-                if not set(value) & set(wanted):
-                    return False
-            elif value not in wanted:
-                return False
-        elif isinstance(value, (list, tuple)):
-            if wanted not in value:
-                return False
-        elif value != wanted:
-            return False
-    return True
 
 
 class VectorIndex:
@@ -77,12 +64,23 @@ class VectorIndex:
     def __init__(self, dimension: int, config: IndexConfig | None = None) -> None:
         self.dimension = dimension
         self.config = config or IndexConfig()
-        self._vectors = np.zeros((0, dimension), dtype=np.float32)
+        #: rows' vectors, with room to grow (additions are amortised); ``_vectors`` is the used part
+        self._buffer = np.zeros((0, dimension), dtype=np.float32)
         self._ids: list[str | None] = []
-        self._metadata: list[dict[str, Any]] = []
+        #: whether each row is live (not removed), with the same room
+        self._live_buffer = np.zeros(0, dtype=bool)
+        self._columns = Columns()
         self._row_of: dict[str, int] = {}
         self._faiss: faiss.Index | None = None
         self._faiss_rows = 0  # rows of _vectors already inside _faiss
+
+    @property
+    def _vectors(self) -> npt.NDArray[np.float32]:
+        return self._buffer[: len(self._ids)]
+
+    @property
+    def _live(self) -> npt.NDArray[np.bool_]:
+        return self._live_buffer[: len(self._ids)]
 
     # ------------------------------------------------------------------ size and kind
     def __len__(self) -> int:
@@ -101,7 +99,7 @@ class VectorIndex:
         return "exact" if len(self) < self.config.exact_threshold else self.config.ann
 
     def metadata(self, item_id: str) -> Mapping[str, Any]:
-        return self._metadata[self._row(item_id)]
+        return self._columns.row(self._row(item_id))
 
     def vector(self, item_id: str) -> npt.NDArray[np.float32]:
         return self._vectors[self._row(item_id)].copy()
@@ -183,7 +181,8 @@ class VectorIndex:
             if row is None:
                 continue
             self._ids[row] = None
-            self._metadata[row] = {}
+            self._live_buffer[row] = False
+            self._columns.clear(row)
             removed += 1
         dead = len(self._ids) - len(self._row_of)
         if dead > max(1024, len(self._ids) // 4):
@@ -202,19 +201,29 @@ class VectorIndex:
         if metadata is not None and len(metadata) != len(ids):
             raise InvalidInputError(f"{len(ids)} ids but {len(metadata)} metadata records")
         start = len(self._ids)
-        self._vectors = np.concatenate([self._vectors, array]) if start else array.copy()
+        end = start + len(ids)
+        if end > len(self._buffer):  # grow by half: n additions cost O(n) copies in all
+            capacity = max(end, len(self._buffer) * 3 // 2, 1024)
+            grown = np.empty((capacity, self.dimension), dtype=np.float32)
+            grown[:start] = self._buffer[:start]
+            live = np.zeros(capacity, dtype=bool)
+            live[:start] = self._live_buffer[:start]
+            self._buffer, self._live_buffer = grown, live
+        self._buffer[start:end] = array
+        self._live_buffer[start:end] = True
+        self._columns.extend(metadata if metadata is not None else [{}] * len(ids))
         for offset, item_id in enumerate(ids):
             self._ids.append(item_id)
-            self._metadata.append(dict(metadata[offset]) if metadata is not None else {})
             self._row_of[item_id] = start + offset
         if sync:
             self._sync_structure()
 
     def _compact(self) -> None:
-        live = [row for row, item_id in enumerate(self._ids) if item_id is not None]
-        self._vectors = self._vectors[live]
-        self._ids = [self._ids[row] for row in live]
-        self._metadata = [self._metadata[row] for row in live]
+        live = np.flatnonzero(self._live)
+        self._buffer = self._vectors[live]
+        self._live_buffer = np.ones(len(live), dtype=bool)
+        self._ids = [self._ids[row] for row in live.tolist()]
+        self._columns.keep(live)
         self._row_of = {item_id: row for row, item_id in enumerate(self._ids) if item_id}
         self._faiss = None
         self._faiss_rows = 0
@@ -271,7 +280,7 @@ class VectorIndex:
         queries: npt.ArrayLike,
         k: int = 10,
         *,
-        where: Where | None = None,
+        where: Filter | None = None,
     ) -> list[list[Hit]]:
         """Top-``k`` items for each query, best first.
 
@@ -279,9 +288,15 @@ class VectorIndex:
             queries: ``(Q, dimension)`` float32 unit vectors (a single ``(dimension,)`` vector
                 is accepted too).
             k: results per query.
-            where: keep only items whose metadata matches: ``{"field": value}``,
+            where: keep only items whose metadata matches: a
+                :class:`~matcher.search.columns.Where`, ``{"field": value}``,
                 ``{"field": [any, of, these]}`` (list-valued fields match on overlap), or a
-                predicate on the metadata.
+                predicate on the metadata (called once per row: slow at scale).
+
+        The plan follows from how many rows the filter allows: none, then nothing; all of
+        them, the unfiltered search; at most ``config.exact_subset_limit`` or under
+        ``config.ann_min_share`` of them, exact over those rows (a graph search finds too few
+        of so few); more, the ANN structure restricted to them (a FAISS ``IDSelectorBitmap``).
 
         Returns:
             Q lists of at most ``k`` hits, each with the id, the inner-product score and the
@@ -297,69 +312,129 @@ class VectorIndex:
         if not self._row_of:
             return [[] for _ in range(len(array))]
         _set_faiss_threads(1 if len(array) == 1 else max(1, os.cpu_count() or 1))
-        if where is not None:
-            allowed = np.fromiter(
-                (
-                    item_id is not None and _matches(meta, where)
-                    for item_id, meta in zip(self._ids, self._metadata)
-                ),
-                dtype=bool,
-                count=len(self._ids),
-            )
-            if self.kind == "exact" or allowed.sum() <= EXACT_SUBSET_LIMIT:
-                return self._exact_subset(array, k, np.flatnonzero(allowed))
-            return self._search_structure(array, k, allowed)
-        return self._search_structure(array, k, None)
+        if where is None:
+            return self._search_structure(array, k)
+        allowed = self._allowed(where)
+        count = int(np.count_nonzero(allowed))
+        if count == len(self._row_of):
+            return self._search_structure(array, k)
+        share = count / len(self._row_of)
+        if (self.kind == "exact" or count <= self.config.exact_subset_limit
+                or share < self.config.ann_min_share):  # fmt: skip
+            return self._exact_subset(array, k, allowed, count)
+        return self._search_selected(array, k, allowed, count)
+
+    def _allowed(self, where: Filter) -> npt.NDArray[np.bool_]:
+        """The live rows that ``where`` keeps, as a mask over every row."""
+        if isinstance(where, Mapping):
+            where = from_mapping(where)
+        if isinstance(where, Where):
+            return where.mask(self._columns) & self._live
+        return np.fromiter(
+            (live and bool(where(self._columns.row(row))) for row, live in enumerate(self._live)),
+            dtype=bool,
+            count=len(self._ids),
+        )
 
     def _exact_subset(
-        self, queries: npt.NDArray[np.float32], k: int, rows: npt.NDArray[np.intp]
-    ) -> list[list[Hit]]:
-        if rows.size == 0:
-            return [[] for _ in range(len(queries))]
-        scores = queries @ self._vectors[rows].T
-        top = min(k, rows.size)
-        best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
-        results = []
-        for query_scores, candidates in zip(scores, best):
-            ordered = candidates[np.argsort(-query_scores[candidates], kind="stable")]
-            results.append([self._hit(int(rows[c]), float(query_scores[c])) for c in ordered])
-        return results
-
-    def _search_structure(
         self,
         queries: npt.NDArray[np.float32],
         k: int,
-        allowed: npt.NDArray[np.bool_] | None,
+        allowed: npt.NDArray[np.bool_],
+        count: int,
     ) -> list[list[Hit]]:
+        """Exact over the ``allowed`` rows: FAISS's flat scan with a bitmap selector (it reads
+        only the allowed rows, and copies nothing) where the structure has the flat vectors
+        (exact or HNSW), else numpy over a copy of those rows."""
+        if count == 0:
+            return [[] for _ in range(len(queries))]
+        want = min(k, count)
+        flat = self._flat()
+        if flat is not None:
+            bits = np.packbits(allowed, bitorder="little")  # kept alive during the search
+            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+            scores, rows = flat.search(queries, want, params=params)
+            return [
+                [self._hit(int(row), float(score)) for score, row in zip(query_scores, query_rows)
+                 if row >= 0]
+                for query_scores, query_rows in zip(scores, rows)
+            ]  # fmt: skip
+        subset = np.flatnonzero(allowed)
+        with one_blas_thread():
+            scores = queries @ self._vectors[subset].T
+        best = np.argpartition(-scores, want - 1, axis=1)[:, :want]
+        results = []
+        for query_scores, candidates in zip(scores, best):
+            ordered = candidates[np.argsort(-query_scores[candidates], kind="stable")]
+            results.append([self._hit(int(subset[c]), float(query_scores[c])) for c in ordered])
+        return results
+
+    def _flat(self) -> faiss.IndexFlat | None:
+        """The structure's flat vectors of every row, where it keeps them."""
         structure = self._structure()
-        total = len(self._ids)
-        dead = total - len(self._row_of)
-        fetch = min(total, k + dead if allowed is None else k * 8 + dead)
-        while True:
-            scores, rows = structure.search(queries, fetch)
-            results = []
-            complete = True
-            for query_scores, query_rows in zip(scores, rows):
-                hits = []
-                for score, row in zip(query_scores, query_rows):
-                    if row < 0 or self._ids[row] is None:
-                        continue
-                    if allowed is not None and not allowed[row]:
-                        continue
-                    hits.append(self._hit(int(row), float(score)))
-                    if len(hits) == k:
-                        break
-                complete &= len(hits) == k
-                results.append(hits)
-            if complete or fetch >= total:
-                return results
-            fetch = min(total, fetch * 4)
+        if isinstance(structure, faiss.IndexFlat):
+            return structure
+        if isinstance(structure, faiss.IndexHNSW):
+            storage = faiss.downcast_index(structure.storage)
+            return storage if isinstance(storage, faiss.IndexFlat) else None
+        return None
+
+    def _search_selected(
+        self,
+        queries: npt.NDArray[np.float32],
+        k: int,
+        allowed: npt.NDArray[np.bool_],
+        count: int,
+    ) -> list[list[Hit]]:
+        """The ANN structure, visiting only the ``allowed`` rows. With few allowed rows an
+        HNSW search must look further to find ``k`` of them: efSearch grows as 1 / the share
+        (at most the allowed rows), and a query still short of ``k`` is answered exactly."""
+        structure = self._structure()
+        bits = np.packbits(allowed, bitorder="little")  # kept alive during the search
+        selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+        share = count / len(self._ids)
+        want = min(k, count)
+        if isinstance(structure, faiss.IndexHNSW):
+            ef = max(self.config.hnsw_ef_search, want)
+            ef = int(min(count, ef / share))
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=ef)  # type: ignore[attr-defined]
+        elif isinstance(structure, faiss.IndexIVF):
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=structure.nprobe)  # type: ignore[call-arg]
+        else:
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+        scores, rows = structure.search(queries, want, params=params)
+        results: list[list[Hit]] = []
+        short: list[int] = []
+        for position, (query_scores, query_rows) in enumerate(zip(scores, rows)):
+            hits = [self._hit(int(row), float(score))
+                    for score, row in zip(query_scores, query_rows) if row >= 0]  # fmt: skip
+            if len(hits) < want:
+                short.append(position)
+            results.append(hits)
+        if short:
+            exact = self._exact_subset(queries[short], k, allowed, count)
+            for position, hits in zip(short, exact):
+                results[position] = hits
+        return results
+
+    def _search_structure(self, queries: npt.NDArray[np.float32], k: int) -> list[list[Hit]]:
+        """Every live row. Removed rows stay in the structure until a compaction: then the
+        live rows are a filter like any other."""
+        if len(self._row_of) < len(self._ids):
+            return self._search_selected(queries, k, self._live.copy(), len(self._row_of))
+        scores, rows = self._structure().search(queries, min(k, len(self._ids)))
+        return [
+            [self._hit(int(row), float(score)) for score, row in zip(query_scores, query_rows)
+             if row >= 0]
+            for query_scores, query_rows in zip(scores, rows)
+        ]  # fmt: skip
 
     def _hit(self, row: int, score: float) -> Hit:
         item_id = self._ids[row]
         if item_id is None:  # pragma: no cover - filtered out by the callers
             raise IndexStateError("internal error: a removed row was returned")
-        return Hit(item_id, score, self._metadata[row])
+        return Hit(item_id, score, self._columns.row(row))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: Path) -> None:
@@ -370,7 +445,7 @@ class VectorIndex:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        live = [row for row, item_id in enumerate(self._ids) if item_id is not None]
+        live = np.flatnonzero(self._live).tolist()
         header = {
             "format": FORMAT_VERSION,
             "dimension": self.dimension,
@@ -381,7 +456,7 @@ class VectorIndex:
             "vectors": self._vectors[live],
             "ids": np.frombuffer(json.dumps([self._ids[row] for row in live]).encode(), np.uint8),
             "metadata": np.frombuffer(
-                json.dumps([self._metadata[row] for row in live], ensure_ascii=False).encode(),
+                json.dumps([self._columns.row(row) for row in live], ensure_ascii=False).encode(),
                 dtype=np.uint8,
             ),
         }
@@ -438,6 +513,17 @@ class VectorIndex:
 
 
 _faiss_threads = threading.local()
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> Any:
+    """On this thread, numpy's BLAS uses one thread: a matrix-vector product on 2 busy cores
+    took 8 ms with idle BLAS threads spinning and 0.8 ms without (docs/benchmarks.md)."""
+    return _blas().limit(limits=1, user_api="blas")
 
 
 def _set_faiss_threads(count: int) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
 from matcher.nlp.intent import wants_change
 from matcher.nlp.skills import shown_ref
@@ -33,7 +32,8 @@ from matcher.schemas import (
     check_k,
 )
 from matcher.search.catalog import candidate_text, job_text
-from matcher.search.filters import job_filter
+from matcher.search.columns import everything
+from matcher.search.filters import in_occupations, job_filter, nearby
 from matcher.search.index import Hit
 from matcher.services import programmes, screening
 from matcher.services.access import owned_job
@@ -137,7 +137,7 @@ def retrieve_jobs(
     catalog = (parts or rt.parts).catalog  # one snapshot: a reload swaps encoder and index
     taxonomy = rt.reference.taxonomy
     query = catalog.encoder.encode([candidate_text(candidate)], kind="query")
-    keep = job_filter(filters) if filters else None
+    keep = job_filter(filters) if filters else everything()
     intent = career_intent(rt, candidate, lang, change_field=wants_to_change(candidate))
     seeker = seeker_of(candidate, taxonomy, intent.targets, former_fields=intent.fields,
                        change_field=intent.change_field)  # fmt: skip
@@ -145,19 +145,11 @@ def retrieve_jobs(
     with catalog.lock:
         [hits] = catalog.jobs.search(query, retrieve or MIN_RETRIEVE, where=keep)
         if seeker.transitions:
-            targets = seeker.transitions
-
-            def in_targets(meta: Mapping[str, Any]) -> bool:
-                return meta.get("occupation") in targets and (keep is None or keep(meta))
-
+            in_targets = in_occupations(seeker.transitions) & keep
             hits = _more(hits, catalog.jobs.search(query, TRANSITION_JOBS, where=in_targets))
         if home and not candidate.willing_to_relocate:
-
-            def nearby(meta: Mapping[str, Any]) -> bool:
-                here = bool(meta.get("remote")) or fold(meta.get("province") or "") == home
-                return here and meta.get("country") == "VN" and (keep is None or keep(meta))
-
-            hits = _more(hits, catalog.jobs.search(query, NEARBY_JOBS, where=nearby))
+            here = nearby(home) & keep
+            hits = _more(hits, catalog.jobs.search(query, NEARBY_JOBS, where=here))
     jobs = rt.store.get_jobs([hit.id for hit in hits])
     excluded, boosted = programmes.programme_fit(
         rt, candidate, {job.programme for job in jobs.values() if job.programme}, lang

@@ -1,0 +1,189 @@
+"""Filtered vector search at scale: the index's own plans against an exact filtered search.
+
+Run: .venv/bin/python bench/bench_filters.py [--rows 1000000] [--queries 200] [--rounds 3]
+     .venv/bin/python bench/bench_filters.py --smoke     (CI: 20,000 rows, proves it runs)
+
+The vectors are the model's real ESCO label embeddings (the label caches under
+``.state/cache/labels``, written by ``make prepare``; ~66k), each copy with Gaussian noise
+(σ = 0.05 per coordinate, then normalised) until there are ``--rows``. The metadata is a
+posting's: one of 34 provinces (skewed: a few big, many small), country (90% VN), remote
+(10%), a salary, an occupation. The index is ``VectorIndex`` with the default settings
+(``IndexConfig``: HNSW M 32 above 50,000 rows). For each filter: the share of rows it allows,
+the plan the index picks, latency per query (one query at a time; p50 and p99 within a round,
+then the median, min and max over rounds), and recall@10 against numpy's exact search over the
+allowed rows. "row by row" is the same filter as a Python predicate called on each row's
+metadata, the way every filter ran before issue 18 (through today's row path; fewer queries).
+Also: build time and the resident memory the index adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from matcher.search.columns import at_least, equals, everything, folded_equals, one_of
+from matcher.search.filters import nearby
+from matcher.search.index import VectorIndex
+from matcher.settings import IndexConfig
+
+PROVINCES = ["Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Huế", "Nghệ An",
+             "Thanh Hóa", "Đồng Nai", "Bắc Ninh", "Quảng Ninh", "Khánh Hòa", "Lâm Đồng",
+             "Gia Lai", "Đắk Lắk", "Hà Tĩnh", "Quảng Trị", "Quảng Ngãi", "Tây Ninh", "Đồng Tháp",
+             "An Giang", "Vĩnh Long", "Cà Mau", "Lào Cai", "Thái Nguyên", "Phú Thọ", "Tuyên Quang",
+             "Lạng Sơn", "Cao Bằng", "Điện Biên", "Lai Châu", "Sơn La", "Hưng Yên", "Ninh Bình"]  # fmt: skip
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def base_vectors() -> np.ndarray:
+    found = sorted((ROOT / ".state" / "cache" / "labels").glob("*.npz"))
+    if not found:
+        sys.exit("no label caches under .state/cache/labels: run `make prepare` first")
+    parts = []
+    for path in found:
+        index = VectorIndex.load(path)
+        parts.append(np.array(index.matrix(index.ids)))
+    return np.unique(np.concatenate(parts), axis=0)
+
+
+def make_rows(rows: int, seed: int) -> tuple[np.ndarray, list[dict]]:
+    rng = np.random.default_rng(seed)
+    base = base_vectors()
+    vectors = np.empty((rows, base.shape[1]), dtype=np.float32)
+    for start in range(0, rows, 100_000):
+        end = min(rows, start + 100_000)
+        chunk = base[np.arange(start, end) % len(base)]
+        chunk = chunk + rng.normal(0, 0.05, chunk.shape).astype(np.float32)
+        vectors[start:end] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
+    weights = 1.0 / np.arange(1, len(PROVINCES) + 1) ** 0.8
+    province = rng.choice(len(PROVINCES), rows, p=weights / weights.sum()).tolist()
+    abroad = rng.random(rows) < 0.1
+    remote = (rng.random(rows) < 0.1).tolist()
+    salary = rng.integers(5, 60, rows).tolist()
+    countries = ["KR", "JP", "DE"]
+    metadata = [
+        {"province": None if abroad[i] else PROVINCES[province[i]],
+         "country": countries[i % 3] if abroad[i] else "VN", "remote": remote[i],
+         "salary_max": salary[i] * 1_000_000, "occupation": f"occ-{i % 3000}"}
+        for i in range(rows)
+    ]  # fmt: skip
+    return vectors, metadata
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="20,000 rows, 10 queries, 1 round")
+    args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.queries, args.rounds = 20_000, 10, 1
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+    vectors, metadata = make_rows(args.rows, seed=5)
+    gc.collect()
+    before = rss_mib()
+    started = time.perf_counter()
+    index = VectorIndex(vectors.shape[1], IndexConfig())
+    for start in range(0, args.rows, 50_000):  # in batches, as an import would
+        end = min(args.rows, start + 50_000)
+        index.add([str(i) for i in range(start, end)], vectors[start:end], metadata[start:end])
+        print(f"  added {end:,}/{args.rows:,} ({time.perf_counter() - started:.0f} s)",
+              file=sys.stderr, flush=True)  # fmt: skip
+    built = time.perf_counter() - started
+    gc.collect()
+    added = rss_mib() - before
+
+    rng = np.random.default_rng(9)
+    queries = vectors[rng.integers(0, args.rows, args.queries)]
+    queries = queries + rng.normal(0, 0.05, queries.shape).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    small = PROVINCES[-1]
+    filters = {
+        "none": None,
+        "every row (country in VN, KR, JP, DE)": one_of("country", ["VN", "KR", "JP", "DE"]),
+        "province Hà Nội (the biggest)": folded_equals("province", "hà nội"),
+        f"province {small} (the smallest)": folded_equals("province", small),
+        "in Nghệ An or remote, VN": nearby("Nghệ An"),
+        "salary ≥ 40M": at_least("salary_max", 40_000_000),
+        "KR and salary ≥ 40M": equals("country", "KR") & at_least("salary_max", 40_000_000),
+    }
+    print(f"\nrows {args.rows:,}, {vectors.shape[1]} dims, {index.kind}; build {built:.0f} s; "
+          f"resident memory added by the index {added:,.0f} MiB "
+          f"(the vectors alone: {vectors.nbytes / 2**20:,.0f} MiB); "
+          f"{args.queries} queries × {args.rounds} rounds, one at a time\n")  # fmt: skip
+    print("| filter | rows allowed | plan | p50 ms (median, min–max) | p99 ms | recall@10 |")
+    print("|---|---|---|---|---|---|")
+    for name, where in filters.items():
+        allowed = np.ones(args.rows, dtype=bool) if where is None else where.mask(index._columns)
+        count = int(allowed.sum())
+        plan = _plan(index, count)
+        p50s, p99s = [], []
+        for _ in range(args.rounds):
+            times = []
+            for query in queries:
+                tick = time.perf_counter()
+                index.search(query, 10, where=where)
+                times.append((time.perf_counter() - tick) * 1000)
+            p50s.append(float(np.percentile(times, 50)))
+            p99s.append(float(np.percentile(times, 99)))
+        recall = _recall(index, vectors, allowed, queries[:50], where)
+        print(f"| {name} | {count:,} ({count / args.rows:.1%}) | {plan} | {_span(p50s)} | "
+              f"{_span(p99s)} | {recall:.3f} |", flush=True)  # fmt: skip
+    slow_where = nearby("Nghệ An")
+    times = []
+    for query in queries[: max(3, args.queries // 20)]:
+        tick = time.perf_counter()
+        index.search(query, 10, where=lambda meta: slow_where(meta))
+        times.append((time.perf_counter() - tick) * 1000)
+    print(f"| in Nghệ An or remote, VN, **row by row** (a Python predicate per row, as before) "
+          f"| | | {statistics.median(times):.1f} ({min(times):.1f}–{max(times):.1f}), "
+          f"{len(times)} queries | | |")  # fmt: skip
+
+
+def _plan(index: VectorIndex, count: int) -> str:
+    if count == len(index):
+        return f"{index.kind}, no filter"
+    config = index.config
+    if index.kind == "exact" or count <= config.exact_subset_limit or (
+        count / len(index) < config.ann_min_share
+    ):
+        return "exact over the allowed rows"
+    return f"{index.kind} with a bitmap selector"
+
+
+def _recall(index: VectorIndex, vectors: np.ndarray, allowed: np.ndarray, queries: np.ndarray,
+            where: object) -> float:  # fmt: skip
+    rows = np.flatnonzero(allowed)
+    found = index.search(queries, 10, where=where)  # type: ignore[arg-type]
+    recalls = []
+    for query, hits in zip(queries, found):
+        scores = vectors[rows] @ query
+        truth = set(rows[np.argpartition(-scores, 9)[:10]].tolist())
+        recalls.append(len({int(h.id) for h in hits} & truth) / 10)
+    return float(np.mean(recalls))
+
+
+def _span(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
+if __name__ == "__main__":
+    main()
