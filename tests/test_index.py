@@ -196,3 +196,137 @@ def test_the_matrix_of_every_row_is_shared_read_only_and_a_subset_is_its_own(sma
     assert small.vector("xy")[0] == pytest.approx(unit(1, 1, 0)[0])
     with pytest.raises(KeyError):
         small.matrix(["nope"])
+
+
+def test_hnsw_keeps_the_vectors_once_in_memory_and_on_disk(tmp_path):
+    """The graph's flat storage is the only copy of the vectors (issue 18): the index file
+    holds them once, and a loaded index answers as the saved one did."""
+    import zipfile
+
+    vectors = clustered(3000, seed=4)
+    index = VectorIndex(32, IndexConfig(exact_threshold=1000))
+    index.add([str(i) for i in range(3000)], vectors, [{"i": i} for i in range(3000)])
+    assert index.kind == "hnsw"
+    np.testing.assert_array_equal(index.matrix(index.ids), vectors)  # read from the graph
+    path = tmp_path / "hnsw.npz"
+    index.save(path)
+    with zipfile.ZipFile(path) as archive:
+        names = {name.removesuffix(".npy") for name in archive.namelist()}
+    assert "structure" in names and "vectors" not in names
+    import faiss
+
+    graph = faiss.serialize_index(index._structure()).nbytes  # the graph with its vectors
+    assert path.stat().st_size < graph + 0.5 * vectors.nbytes  # not a second copy of them
+    loaded = VectorIndex.load(path)
+    np.testing.assert_array_equal(loaded.matrix(loaded.ids), vectors)
+    assert [ids(h) for h in loaded.search(vectors[:20], 5)] == [
+        ids(h) for h in index.search(vectors[:20], 5)
+    ]
+    assert loaded.metadata("17") == {"i": 17}
+
+
+def test_growing_past_the_threshold_one_at_a_time_with_removals_agrees_with_brute_force():
+    vectors = clustered(1500, seed=5)
+    index = VectorIndex(32, IndexConfig(exact_threshold=500, hnsw_ef_search=128))
+    live: dict[str, np.ndarray] = {}
+    for i, vector in enumerate(vectors):
+        index.add([str(i)], vector[None, :], [{"odd": i % 2 == 1}])
+        live[str(i)] = vector
+        if i % 5 == 4:  # and remove some as it grows, across the switch to HNSW
+            index.remove([str(i - 2)])
+            live.pop(str(i - 2))
+    assert index.kind == "hnsw" and len(index) == len(live)
+    keys = list(live)
+    matrix = np.stack([live[key] for key in keys])
+    for query in vectors[::97]:
+        expected = {keys[j] for j in np.argsort(-(matrix @ query))[:10]}
+        got = set(ids(index.search(query, 10)[0]))
+        assert len(got & expected) >= 9
+        assert got <= set(live)
+    np.testing.assert_array_equal(index.vector("1499"), vectors[1499])
+
+
+def _same(a: VectorIndex, b: VectorIndex, queries: np.ndarray) -> None:
+    assert sorted(a.ids) == sorted(b.ids)
+    assert all(a.metadata(i) == b.metadata(i) for i in a.ids)
+    np.testing.assert_array_equal(a.matrix(sorted(a.ids)), b.matrix(sorted(b.ids)))
+    assert [ids(h) for h in a.search(queries, 5)] == [ids(h) for h in b.search(queries, 5)]
+
+
+@pytest.mark.parametrize("threshold", [10**6, 1000])  # exact, and HNSW
+def test_a_save_after_a_few_changes_writes_only_those_changes(tmp_path, threshold):
+    vectors = clustered(3000, seed=6)
+    index = VectorIndex(32, IndexConfig(exact_threshold=threshold))
+    index.add([str(i) for i in range(2000)], vectors[:2000], [{"i": i} for i in range(2000)])
+    path = tmp_path / "jobs.npz"
+    index.save(path)
+    whole = path.stat().st_mtime_ns, path.stat().st_size
+    # a few changes: additions, a removal, an update, an addition removed before the save
+    index.add(["a", "b"], vectors[2000:2002], [{"i": "a"}, {"i": "b"}])
+    index.remove(["5", "b"])
+    index.upsert(["7"], vectors[2002:2003], [{"i": "seven"}])
+    index.save(path)
+    assert (path.stat().st_mtime_ns, path.stat().st_size) == whole  # not rewritten
+    [segment] = sorted(tmp_path.glob("jobs.npz.seg*"))
+    assert segment.stat().st_size < whole[1] / 20  # the changes only
+    loaded = VectorIndex.load(path)
+    _same(index, loaded, vectors[:30])
+    assert "5" not in loaded and "b" not in loaded and loaded.metadata("7") == {"i": "seven"}
+    # a loaded index goes on from there: one more change, one more segment
+    loaded.remove(["a"])
+    loaded.save(path)
+    assert len(list(tmp_path.glob("jobs.npz.seg*"))) == 2
+    _same(loaded, VectorIndex.load(path), vectors[:30])
+
+
+def test_many_changes_rewrite_the_whole_file_and_drop_the_segments(tmp_path):
+    vectors = clustered(3000, seed=7)
+    index = VectorIndex(32, IndexConfig(exact_threshold=1000))
+    index.add([str(i) for i in range(1000)], vectors[:1000])
+    path = tmp_path / "jobs.npz"
+    index.save(path)
+    for step in range(6):  # 6 × 60 rows: past a quarter of 1,000 rows at the 5th
+        start = 1000 + 60 * step
+        index.add([str(i) for i in range(start, start + 60)], vectors[start : start + 60])
+        index.save(path)
+    assert len(list(tmp_path.glob("jobs.npz.seg*"))) == 1  # rewritten at the 5th, then one
+    _same(index, VectorIndex.load(path), vectors[:20])
+
+
+def test_a_crash_while_writing_a_segment_leaves_the_last_saved_state(tmp_path, monkeypatch):
+    vectors = clustered(1200, seed=8)
+    index = VectorIndex(32, IndexConfig(exact_threshold=1000))
+    index.add([str(i) for i in range(1100)], vectors[:1100])
+    path = tmp_path / "jobs.npz"
+    index.save(path)
+    saved = VectorIndex.load(path)
+    index.add(["new"], vectors[1100:1101])
+
+    def crash(*args, **kwargs):
+        raise OSError("power cut")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="power cut"):
+        index.save(path)
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["jobs.npz"]  # no segment, no temporary
+    _same(saved, VectorIndex.load(path), vectors[:10])
+
+
+def test_segments_of_an_older_whole_file_are_ignored(tmp_path):
+    vectors = clustered(1200, seed=9)
+    index = VectorIndex(32, IndexConfig(exact_threshold=1000))
+    index.add([str(i) for i in range(1100)], vectors[:1100])
+    path = tmp_path / "jobs.npz"
+    index.save(path)
+    index.add(["late"], vectors[1100:1101])
+    index.save(path)  # a segment
+    [segment] = list(tmp_path.glob("jobs.npz.seg*"))
+    kept = segment.read_bytes()
+    other = VectorIndex(32, IndexConfig(exact_threshold=1000))
+    other.add([str(i) for i in range(1100)], vectors[:1100])
+    other.save(path)  # a new generation; its save removed the old segment
+    segment.write_bytes(kept)  # as if a crash had left it behind
+    loaded = VectorIndex.load(path)
+    assert "late" not in loaded and len(loaded) == 1100
+    assert not segment.exists()

@@ -4,8 +4,8 @@
 flush, as a power cut or the OOM killer would) when it reaches :func:`point` with that name.
 Unset, :func:`point` does nothing. The names in use:
 
-- ``index-save``: inside :meth:`matcher.search.index.VectorIndex.save`, the new file written but not
-  yet renamed over the old one;
+- ``index-save``: inside :meth:`matcher.search.index.VectorIndex.save`, the new file (or
+  segment) written but not yet renamed into place;
 - ``store-commit``: inside a postings transaction, before its commit;
 - ``store-to-index``: a write committed to the store, not yet in the index, not yet answered;
 - ``reload-swap``: inside a reload's final catch-up and swap.

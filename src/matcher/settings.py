@@ -31,10 +31,11 @@ class IndexConfig(BaseModel):
     ivf_nlist: int = 1024
     ivf_nprobe: int = 64
     #: A filtered search that allows at most this many rows is exact over them; one that
-    #: allows more searches the ANN structure restricted to them.
-    exact_subset_limit: int = Field(20_000, ge=0)
-    #: ... and so is one that allows under this share of the rows, however many.
-    ann_min_share: float = Field(0.05, ge=0.0, le=1.0)
+    #: allows more searches the ANN structure restricted to them ...
+    exact_subset_limit: int = Field(5_000, ge=0)
+    #: ... unless it allows under this share of the rows: a graph search restricted to so few
+    #: looks far (1M rows, 0.9% allowed: 27 ms against 7 ms exact; docs/benchmarks.md).
+    ann_min_share: float = Field(0.02, ge=0.0, le=1.0)
 
 
 class Settings(BaseSettings):

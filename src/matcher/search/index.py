@@ -23,6 +23,7 @@ import json
 import os
 import tempfile
 import threading
+import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,10 @@ from matcher.errors import IndexStateError, InvalidInputError
 from matcher.search.columns import Columns, Where, from_mapping
 from matcher.settings import IndexConfig
 
-FORMAT_VERSION = 1
+#: 2: the vectors are left out of the file where the saved structure holds them (HNSW).
+#: 3: removed rows keep their place (id ``null``), a generation, and segments beside the file.
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 2, 3)
 #: A filter: a :class:`~matcher.search.columns.Where` (evaluated over whole columns), a mapping
 #: (``{"field": value}``, the same), or a predicate on one row's metadata (called per row: slow
 #: at scale, kept for one-off callers).
@@ -64,19 +68,38 @@ class VectorIndex:
     def __init__(self, dimension: int, config: IndexConfig | None = None) -> None:
         self.dimension = dimension
         self.config = config or IndexConfig()
-        #: rows' vectors, with room to grow (additions are amortised); ``_vectors`` is the used part
+        #: rows' vectors, with room to grow (additions are amortised), while the FAISS structure
+        #: does not hold them (IVF, or before it is built); ``_vectors`` is the used part
         self._buffer = np.zeros((0, dimension), dtype=np.float32)
+        #: whether the structure's flat storage holds every row's vectors (exact or HNSW): then
+        #: they are kept there only, once, and ``_buffer`` is empty
+        self._in_faiss = False
         self._ids: list[str | None] = []
         #: whether each row is live (not removed), with the same room
         self._live_buffer = np.zeros(0, dtype=bool)
         self._columns = Columns()
         self._row_of: dict[str, int] = {}
+        #: what the file last saved or loaded holds, and the rows it holds removed since
+        self._on_disk: _OnDisk | None = None
+        self._removed_since_save: list[int] = []
         self._faiss: faiss.Index | None = None
         self._faiss_rows = 0  # rows of _vectors already inside _faiss
 
     @property
     def _vectors(self) -> npt.NDArray[np.float32]:
+        """Every row's vector (removed rows too, until a compaction). A view: valid until the
+        next change of the index."""
+        if self._in_faiss:
+            return self._flat_vectors()
         return self._buffer[: len(self._ids)]
+
+    def _flat_vectors(self) -> npt.NDArray[np.float32]:
+        """The vectors in the structure's flat storage, as a view of FAISS's memory."""
+        flat = self._flat()
+        if flat is None:  # pragma: no cover - _in_faiss is only set with a flat storage
+            raise IndexStateError("internal error: the vectors are not in the structure")
+        view = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dimension)
+        return view.reshape(flat.ntotal, self.dimension)
 
     @property
     def _live(self) -> npt.NDArray[np.bool_]:
@@ -106,7 +129,8 @@ class VectorIndex:
 
     def matrix(self, ids: Sequence[str]) -> npt.NDArray[np.float32]:
         """The vectors of ``ids``, one row each in that order: a read-only view of the stored
-        array (no copy) when they are consecutive rows in order, else a copy."""
+        array (no copy, valid until the index changes) when they are consecutive rows in order,
+        else a copy."""
         rows = [self._row(item_id) for item_id in ids]
         if rows and rows == list(range(rows[0], rows[0] + len(rows))):
             view = self._vectors[rows[0] : rows[0] + len(rows)]
@@ -175,24 +199,34 @@ class VectorIndex:
 
     def remove(self, ids: Iterable[str]) -> int:
         """Remove items by id; unknown ids are ignored. Returns how many were removed."""
-        removed = 0
-        for item_id in ids:
-            row = self._row_of.pop(item_id, None)
-            if row is None:
-                continue
-            self._ids[row] = None
-            self._live_buffer[row] = False
-            self._columns.clear(row)
-            removed += 1
+        rows = [self._row_of[item_id] for item_id in ids if item_id in self._row_of]
+        removed = self._kill_rows(rows)
         dead = len(self._ids) - len(self._row_of)
         if dead > max(1024, len(self._ids) // 4):
             self._compact()
         self._sync_structure()
         return removed
 
+    def _kill_rows(self, rows: Iterable[int]) -> int:
+        """Mark rows removed (their place stays until a compaction); how many were live."""
+        killed = 0
+        written = self._on_disk.rows_written if self._on_disk else 0
+        for row in rows:
+            item_id = self._ids[row]
+            if item_id is None:
+                continue
+            del self._row_of[item_id]
+            self._ids[row] = None
+            self._live_buffer[row] = False
+            self._columns.clear(row)
+            if row < written:  # the file has it: the next segment says it is gone
+                self._removed_since_save.append(row)
+            killed += 1
+        return killed
+
     def _append(
         self,
-        ids: Sequence[str],
+        ids: Sequence[str | None],
         array: npt.NDArray[np.float32],
         metadata: Sequence[Mapping[str, Any]] | None,
         *,
@@ -202,31 +236,62 @@ class VectorIndex:
             raise InvalidInputError(f"{len(ids)} ids but {len(metadata)} metadata records")
         start = len(self._ids)
         end = start + len(ids)
-        if end > len(self._buffer):  # grow by half: n additions cost O(n) copies in all
-            capacity = max(end, len(self._buffer) * 3 // 2, 1024)
-            grown = np.empty((capacity, self.dimension), dtype=np.float32)
-            grown[:start] = self._buffer[:start]
-            live = np.zeros(capacity, dtype=bool)
+        if end > len(self._live_buffer):  # grow by half: n additions cost O(n) copies in all
+            live = np.zeros(max(end, len(self._live_buffer) * 3 // 2, 1024), dtype=bool)
             live[:start] = self._live_buffer[:start]
-            self._buffer, self._live_buffer = grown, live
-        self._buffer[start:end] = array
+            self._live_buffer = live
         self._live_buffer[start:end] = True
         self._columns.extend(metadata if metadata is not None else [{}] * len(ids))
         for offset, item_id in enumerate(ids):
             self._ids.append(item_id)
-            self._row_of[item_id] = start + offset
+            if item_id is None:  # a removed row read from a file keeps its place
+                self._live_buffer[start + offset] = False
+            else:
+                self._row_of[item_id] = start + offset
+        if self._in_faiss and sync and self._faiss is not None and self._fits(self._faiss):
+            self._faiss.add(array)  # FAISS's storage grows by itself, amortised
+            self._faiss_rows = end
+            return
+        self._own_vectors(end, start)
+        self._buffer[start:end] = array
         if sync:
             self._sync_structure()
 
+    def _load_rows(self, ids: list[str | None], metadata: list[dict[str, Any]]) -> None:
+        """Ids (``None``: a removed row) and metadata of rows whose vectors are already in the
+        structure."""
+        self._live_buffer = np.array([item_id is not None for item_id in ids], dtype=bool)
+        self._columns.extend(metadata)
+        self._ids = list(ids)
+        self._row_of = {item_id: row for row, item_id in enumerate(ids) if item_id is not None}
+
+    def _own_vectors(self, rows: int, valid: int) -> None:
+        """Keep the vectors in ``_buffer`` (copied out of FAISS if they were there), with room
+        for ``rows`` rows; its first ``valid`` rows are kept."""
+        if not self._in_faiss and rows <= len(self._buffer):
+            return
+        capacity = max(rows, len(self._buffer) * 3 // 2, 1024)
+        grown = np.empty((capacity, self.dimension), dtype=np.float32)
+        source = self._flat_vectors() if self._in_faiss else self._buffer
+        grown[:valid] = source[:valid]
+        self._buffer, self._in_faiss = grown, False
+
+    def _fits(self, structure: faiss.Index | None) -> bool:
+        """Whether ``structure`` is the kind the index should have at its size now."""
+        return structure is not None and isinstance(structure, faiss.IndexFlatIP) == (
+            self.kind == "exact"
+        )
+
     def _compact(self) -> None:
         live = np.flatnonzero(self._live)
-        self._buffer = self._vectors[live]
+        self._buffer, self._in_faiss = self._vectors[live], False  # a copy, then FAISS's freed
         self._live_buffer = np.ones(len(live), dtype=bool)
         self._ids = [self._ids[row] for row in live.tolist()]
         self._columns.keep(live)
         self._row_of = {item_id: row for row, item_id in enumerate(self._ids) if item_id}
         self._faiss = None
         self._faiss_rows = 0
+        self._on_disk, self._removed_since_save = None, []  # rows renumbered: save it whole
 
     # ------------------------------------------------------------------ FAISS structure
     def _new_structure(self) -> faiss.Index:
@@ -249,11 +314,15 @@ class VectorIndex:
     def _sync_structure(self) -> None:
         """Bring the FAISS structure in line with the rows: build it, extend it, or rebuild it
         when the kind changes (exact ⇄ approximate). Called by every change, never by a search."""
-        if not self._row_of:
+        if not self._row_of:  # nothing left: start afresh
+            self._buffer = np.zeros((0, self.dimension), dtype=np.float32)
+            self._live_buffer = np.zeros(0, dtype=bool)
+            self._ids, self._columns, self._in_faiss = [], Columns(), False
             self._faiss, self._faiss_rows = None, 0
+            self._on_disk, self._removed_since_save = None, []
             return
-        wanted_flat = self.kind == "exact"
-        if self._faiss is not None and isinstance(self._faiss, faiss.IndexFlatIP) != wanted_flat:
+        if self._faiss is not None and not self._fits(self._faiss):
+            self._own_vectors(len(self._ids), len(self._ids))
             self._faiss = None
         if self._faiss is None:
             if len(self._ids) != len(self._row_of):
@@ -261,8 +330,12 @@ class VectorIndex:
             self._faiss = self._new_structure()
             self._faiss_rows = 0
         if self._faiss_rows < len(self._ids):
-            self._faiss.add(self._vectors[self._faiss_rows :])
+            self._faiss.add(self._buffer[self._faiss_rows : len(self._ids)])
             self._faiss_rows = len(self._ids)
+        if not self._in_faiss and self._flat() is not None:
+            # the structure holds the vectors now: keep them there only
+            self._buffer = np.zeros((0, self.dimension), dtype=np.float32)
+            self._in_faiss = True
 
     def _structure(self) -> faiss.Index:
         """The FAISS structure over every row (read-only: the changes keep it built)."""
@@ -349,7 +422,7 @@ class VectorIndex:
         if count == 0:
             return [[] for _ in range(len(queries))]
         want = min(k, count)
-        flat = self._flat()
+        flat = self._flat() if self._faiss_rows == len(self._ids) else None
         if flat is not None:
             bits = np.packbits(allowed, bitorder="little")  # kept alive during the search
             selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
@@ -372,7 +445,7 @@ class VectorIndex:
 
     def _flat(self) -> faiss.IndexFlat | None:
         """The structure's flat vectors of every row, where it keeps them."""
-        structure = self._structure()
+        structure = self._faiss
         if isinstance(structure, faiss.IndexFlat):
             return structure
         if isinstance(structure, faiss.IndexHNSW):
@@ -438,78 +511,191 @@ class VectorIndex:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: Path) -> None:
-        """Write the index to ``path`` atomically.
+        """Write the index to ``path``, in proportion to what changed.
 
-        The file is written next to ``path``, flushed to disk, then renamed over it: a crash at
-        any point leaves either the previous file or the new one, never a mix.
+        When ``path`` holds this index as last saved or loaded, only the rows added and the
+        rows removed since are written, as a new segment file beside it
+        (``<name>.seg<n>.npz``): milliseconds for a few changes, whatever the size. The whole
+        file is rewritten when the changes since it pass a quarter of its rows, after
+        :data:`MAX_SEGMENTS` segments, or after a compaction renumbered the rows.
+
+        Every file is written next to its name, flushed to disk, then renamed over it: a crash
+        at any point leaves the previous state or the new one, never a mix. A segment belongs
+        to one generation of the whole file; a rewrite starts a new one, and segments of an
+        older generation (left by a crash before their removal) are ignored and removed.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        live = np.flatnonzero(self._live).tolist()
+        on_disk = self._on_disk
+        if (on_disk is not None and on_disk.path == path and path.exists()
+                and on_disk.segments < MAX_SEGMENTS
+                and on_disk.changed + self._changes() <= COMPACT_SHARE * max(on_disk.rows, 1)):  # fmt: skip
+            self._save_segment(path, on_disk)
+        else:
+            self._save_whole(path)
+
+    def _changes(self) -> int:
+        rows = self._on_disk.rows_written if self._on_disk else 0
+        return len(self._ids) - rows + len(self._removed_since_save)
+
+    def _rows_arrays(self, start: int, end: int) -> dict[str, npt.NDArray[Any]]:
+        """Ids (``null`` for a removed row), metadata and, where the structure does not hold
+        them, vectors of rows ``start:end``, as stored (removed rows keep their place)."""
+        ids = self._ids[start:end]
+        metadata = [self._columns.row(row) for row in range(start, end)]
+        return {
+            "ids": np.frombuffer(json.dumps(ids).encode(), np.uint8),
+            "metadata": np.frombuffer(json.dumps(metadata, ensure_ascii=False).encode(), np.uint8),
+        }
+
+    def _save_whole(self, path: Path) -> None:
+        generation = uuid.uuid4().hex
         header = {
             "format": FORMAT_VERSION,
             "dimension": self.dimension,
             "config": self.config.model_dump(),
+            # what the size chose (exact below config.exact_threshold rows, else config.ann)
+            "kind": self.kind,
+            "rows": len(self._row_of),
+            "generation": generation,
         }
+        arrays = {"header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+                  **self._rows_arrays(0, len(self._ids))}  # fmt: skip
+        if self._faiss is not None:  # with its removed rows, in place: no rebuild at load
+            arrays["structure"] = faiss.serialize_index(self._structure())
+        if self._faiss is None or self._flat() is None:
+            arrays["vectors"] = self._vectors
+        _write_atomically(path, arrays)
+        for segment in _segments(path):
+            segment.unlink(missing_ok=True)
+        rows = len(self._ids)
+        self._on_disk = _OnDisk(path, generation, rows, rows, 0, 0)
+        self._removed_since_save = []
+
+    def _save_segment(self, path: Path, on_disk: _OnDisk) -> None:
+        start, end = on_disk.rows_written, len(self._ids)
+        header = {"generation": on_disk.generation, "number": on_disk.segments + 1,
+                  "first_row": start}  # fmt: skip
         arrays: dict[str, npt.NDArray[Any]] = {
             "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
-            "vectors": self._vectors[live],
-            "ids": np.frombuffer(json.dumps([self._ids[row] for row in live]).encode(), np.uint8),
-            "metadata": np.frombuffer(
-                json.dumps([self._columns.row(row) for row in live], ensure_ascii=False).encode(),
-                dtype=np.uint8,
-            ),
+            "removed": np.array(self._removed_since_save, dtype=np.int64),
+            "vectors": np.ascontiguousarray(self._vectors[start:end]),
+            **self._rows_arrays(start, end),
         }
-        if self.kind != "exact" and len(live) == len(self._ids):
-            arrays["structure"] = faiss.serialize_index(self._structure())
-        for stale in path.parent.glob(f".{path.name}.*"):  # left by a save that was killed
-            stale.unlink(missing_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            os.fchmod(descriptor, 0o644)
-            with os.fdopen(descriptor, "wb") as handle:
-                np.savez(handle, **arrays)  # type: ignore[arg-type]
-                handle.flush()
-                os.fsync(handle.fileno())
-            faults.point("index-save")
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        _write_atomically(_segment_path(path, on_disk.segments + 1), arrays)
+        changed = on_disk.changed + self._changes()
+        self._on_disk = _OnDisk(path, on_disk.generation, on_disk.rows, end, on_disk.segments + 1,
+                                changed)  # fmt: skip
+        self._removed_since_save = []
 
     @classmethod
     def load(cls, path: Path) -> VectorIndex:
-        """Read an index written by :meth:`save`."""
+        """Read an index written by :meth:`save`: the whole file, then its segments."""
         path = Path(path)
         try:
             with np.load(path, allow_pickle=False) as data:
                 header = json.loads(data["header"].tobytes())
-                if header.get("format") != FORMAT_VERSION:
+                if header.get("format") not in READABLE_FORMATS:
                     raise IndexStateError(
                         f"{path} has index format {header.get('format')}; "
                         f"this version reads {FORMAT_VERSION}: rebuild it"
                     )
                 index = cls(header["dimension"], IndexConfig(**header["config"]))
-                vectors = data["vectors"].astype(np.float32)
                 ids = json.loads(data["ids"].tobytes())
                 metadata = json.loads(data["metadata"].tobytes())
-                index._append(ids, vectors, metadata, sync=False)
-                if "structure" in data.files:
-                    index._faiss = faiss.deserialize_index(data["structure"])
-                    index._faiss_rows = len(ids)
+                structure = (
+                    faiss.deserialize_index(data["structure"])
+                    if "structure" in data.files
+                    else None
+                )
+                if structure is not None and structure.ntotal != len(ids):
+                    raise ValueError(f"{structure.ntotal} vectors in the structure, {len(ids)} ids")
+                index._faiss = structure
+                if structure is not None and index._flat() is not None:
+                    index._load_rows(ids, metadata)  # the vectors are in the structure only
+                    index._faiss_rows, index._in_faiss = len(ids), True
                 else:
-                    index._faiss, index._faiss_rows = None, 0
-                index._sync_structure()
+                    index._faiss = None
+                    index._append(ids, data["vectors"].astype(np.float32), metadata, sync=False)
+                    index._faiss = structure
+                    index._faiss_rows = len(ids) if structure is not None else 0
+            generation = header.get("generation")
+            applied, base_rows, removed = 0, len(index._ids), 0
+            for segment in _segments(path):
+                with np.load(segment, allow_pickle=False) as data:
+                    part = json.loads(data["header"].tobytes())
+                    if (generation is None or part.get("generation") != generation
+                            or part.get("number") != applied + 1
+                            or part.get("first_row") != len(index._ids)):  # fmt: skip
+                        segment.unlink(missing_ok=True)  # another generation's, or out of order
+                        continue
+                    removed += len(data["removed"])
+                    index._kill_rows(data["removed"].tolist())
+                    index._append(
+                        json.loads(data["ids"].tobytes()), data["vectors"].astype(np.float32),
+                        json.loads(data["metadata"].tobytes()), sync=index._in_faiss,
+                    )  # fmt: skip
+                    applied += 1
+            rows = len(index._ids)
+            index._sync_structure()
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
             raise IndexStateError(
                 f"cannot read the index at {path} ({error}); rebuild it"
             ) from error
+        if generation is not None and len(index._ids) == rows:  # not renumbered by a compaction
+            changed = rows - base_rows + removed
+            index._on_disk = _OnDisk(path, generation, base_rows, rows, applied, changed)
+        index._removed_since_save = []
         return index
+
+
+@dataclass
+class _OnDisk:
+    """What of this index a file holds: the whole file of ``generation`` with ``rows`` rows,
+    then ``segments`` segments up to row ``rows_written``; ``changed`` rows since the whole."""
+
+    path: Path
+    generation: str
+    rows: int
+    rows_written: int
+    segments: int
+    changed: int
+
+
+#: Segments written before a save rewrites the whole file.
+MAX_SEGMENTS = 16
+#: ... or once the rows added and removed since it pass this share of its rows.
+COMPACT_SHARE = 0.25
+
+
+def _segment_path(path: Path, number: int) -> Path:
+    return path.with_name(f"{path.name}.seg{number:05d}.npz")
+
+
+def _segments(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.name}.seg[0-9][0-9][0-9][0-9][0-9].npz"))
+
+
+def _write_atomically(path: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*"):  # left by a save that was killed
+        stale.unlink(missing_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(descriptor, 0o644)
+        with os.fdopen(descriptor, "wb") as handle:
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
+            handle.flush()
+            os.fsync(handle.fileno())
+        faults.point("index-save")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 _faiss_threads = threading.local()
