@@ -272,6 +272,8 @@ def test_a_save_after_a_few_changes_writes_only_those_changes(tmp_path, threshol
     loaded = VectorIndex.load(path)
     _same(index, loaded, vectors[:30])
     assert "5" not in loaded and "b" not in loaded and loaded.metadata("7") == {"i": "seven"}
+    loaded.save(path)  # nothing changed since the load: nothing is written
+    assert len(list(tmp_path.glob("jobs.npz.seg*"))) == 1
     # a loaded index goes on from there: one more change, one more segment
     loaded.remove(["a"])
     loaded.save(path)

@@ -526,6 +526,8 @@ class VectorIndex:
         """
         path = Path(path)
         on_disk = self._on_disk
+        if on_disk is not None and on_disk.path == path and path.exists() and not self._changes():
+            return  # the file already holds exactly this
         if (on_disk is not None and on_disk.path == path and path.exists()
                 and on_disk.segments < MAX_SEGMENTS
                 and on_disk.changed + self._changes() <= COMPACT_SHARE * max(on_disk.rows, 1)):  # fmt: skip
