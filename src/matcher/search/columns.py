@@ -15,6 +15,7 @@ A filter also reads one metadata dict (``where(meta)``), with the same result.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -134,15 +135,15 @@ class Columns:
 
 
 # ---------------------------------------------------------------------- filters
-class Where:
+class Where(ABC):
     """A filter over row metadata: ``mask(columns)`` for every row at once, ``where(meta)`` for
     one metadata dict. Combine with ``&``, ``|`` and ``~``."""
 
-    def mask(self, columns: Columns) -> npt.NDArray[np.bool_]:
-        raise NotImplementedError
+    @abstractmethod
+    def mask(self, columns: Columns) -> npt.NDArray[np.bool_]: ...
 
-    def __call__(self, meta: Mapping[str, Any]) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def __call__(self, meta: Mapping[str, Any]) -> bool: ...
 
     def __and__(self, other: Where) -> Where:
         return AllOf((self, other))
