@@ -13,7 +13,7 @@ FAISS index is not safe to change from several threads (two first searches that 
 lazily crashed the server with SIGSEGV). Any number of threads may search at once; a caller
 that changes an index while others search it must hold a lock around both (the catalog does).
 
-One concept, the index and its file format (about 500 lines).
+One concept, the index and its file format (about 720 lines).
 """
 
 from __future__ import annotations
@@ -540,8 +540,8 @@ class VectorIndex:
         return len(self._ids) - rows + len(self._removed_since_save)
 
     def _rows_arrays(self, start: int, end: int) -> dict[str, npt.NDArray[Any]]:
-        """Ids (``null`` for a removed row), metadata and, where the structure does not hold
-        them, vectors of rows ``start:end``, as stored (removed rows keep their place)."""
+        """Ids (``null`` for a removed row) and metadata of rows ``start:end``, as stored
+        (removed rows keep their place)."""
         ids = self._ids[start:end]
         metadata = [self._columns.row(row) for row in range(start, end)]
         return {
