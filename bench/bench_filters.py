@@ -206,14 +206,8 @@ def persistence(index: VectorIndex, vectors: np.ndarray, rows: int) -> None:
 
 
 def _plan(index: VectorIndex, count: int) -> str:
-    if count == len(index):
-        return f"{index.kind}, no filter"
-    config = index.config
-    if index.kind == "exact" or count <= config.exact_subset_limit or (
-        count / len(index) < config.ann_min_share
-    ):
-        return "exact over the allowed rows"
-    return f"{index.kind} with a bitmap selector"
+    return {"all": f"{index.kind}, no filter", "exact": "exact over the allowed rows",
+            "selector": f"{index.kind} with a bitmap selector"}[index.plan(count)]  # fmt: skip
 
 
 def _recall(index: VectorIndex, vectors: np.ndarray, allowed: np.ndarray, queries: np.ndarray,

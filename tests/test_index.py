@@ -281,12 +281,19 @@ def test_a_save_after_a_few_changes_writes_only_those_changes(tmp_path, threshol
     _same(loaded, VectorIndex.load(path), vectors[:30])
 
 
-def test_many_changes_rewrite_the_whole_file_and_drop_the_segments(tmp_path):
-    vectors = clustered(3000, seed=7)
+def _saved(tmp_path, rows: int, total: int, seed: int):  # type: ignore[no-untyped-def]
+    """``total`` clustered vectors, an HNSW index of the first ``rows`` saved at
+    ``tmp_path/jobs.npz``: ``(vectors, index, path)``."""
+    vectors = clustered(total, seed=seed)
     index = VectorIndex(32, IndexConfig(exact_threshold=1000))
-    index.add([str(i) for i in range(1000)], vectors[:1000])
+    index.add([str(i) for i in range(rows)], vectors[:rows])
     path = tmp_path / "jobs.npz"
     index.save(path)
+    return vectors, index, path
+
+
+def test_many_changes_rewrite_the_whole_file_and_drop_the_segments(tmp_path):
+    vectors, index, path = _saved(tmp_path, 1000, 3000, seed=7)
     for step in range(6):  # 6 × 60 rows: past a quarter of 1,000 rows at the 5th
         start = 1000 + 60 * step
         index.add([str(i) for i in range(start, start + 60)], vectors[start : start + 60])
@@ -296,11 +303,7 @@ def test_many_changes_rewrite_the_whole_file_and_drop_the_segments(tmp_path):
 
 
 def test_a_crash_while_writing_a_segment_leaves_the_last_saved_state(tmp_path, monkeypatch):
-    vectors = clustered(1200, seed=8)
-    index = VectorIndex(32, IndexConfig(exact_threshold=1000))
-    index.add([str(i) for i in range(1100)], vectors[:1100])
-    path = tmp_path / "jobs.npz"
-    index.save(path)
+    vectors, index, path = _saved(tmp_path, 1100, 1200, seed=8)
     saved = VectorIndex.load(path)
     index.add(["new"], vectors[1100:1101])
 
@@ -316,11 +319,7 @@ def test_a_crash_while_writing_a_segment_leaves_the_last_saved_state(tmp_path, m
 
 
 def test_segments_of_an_older_whole_file_are_ignored(tmp_path):
-    vectors = clustered(1200, seed=9)
-    index = VectorIndex(32, IndexConfig(exact_threshold=1000))
-    index.add([str(i) for i in range(1100)], vectors[:1100])
-    path = tmp_path / "jobs.npz"
-    index.save(path)
+    vectors, index, path = _saved(tmp_path, 1100, 1200, seed=9)
     index.add(["late"], vectors[1100:1101])
     index.save(path)  # a segment
     [segment] = list(tmp_path.glob("jobs.npz.seg*"))

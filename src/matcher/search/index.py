@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import faiss
 import numpy as np
@@ -389,13 +389,23 @@ class VectorIndex:
             return self._search_structure(array, k)
         allowed = self._allowed(where)
         count = int(np.count_nonzero(allowed))
-        if count == len(self._row_of):
+        plan = self.plan(count)
+        if plan == "all":
             return self._search_structure(array, k)
-        share = count / len(self._row_of)
-        if (self.kind == "exact" or count <= self.config.exact_subset_limit
-                or share < self.config.ann_min_share):  # fmt: skip
+        if plan == "exact":
             return self._exact_subset(array, k, allowed, count)
         return self._search_selected(array, k, allowed, count)
+
+    def plan(self, count: int) -> Literal["all", "exact", "selector"]:
+        """How a search whose filter allows ``count`` of the live rows runs (see
+        :meth:`search`): ``all`` unfiltered, ``exact`` over those rows, ``selector`` the ANN
+        structure restricted to them."""
+        if count == len(self._row_of):
+            return "all"
+        if (self.kind == "exact" or count <= self.config.exact_subset_limit
+                or count / max(len(self._row_of), 1) < self.config.ann_min_share):  # fmt: skip
+            return "exact"
+        return "selector"
 
     def _allowed(self, where: Filter) -> npt.NDArray[np.bool_]:
         """The live rows that ``where`` keeps, as a mask over every row."""
