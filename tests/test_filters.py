@@ -9,6 +9,7 @@ import pytest
 
 from matcher.search.columns import (
     Columns,
+    Test,
     at_least,
     equals,
     everything,
@@ -138,3 +139,35 @@ def test_adding_one_at_a_time_gives_the_same_index_as_adding_at_once(data) -> No
         [h.id for h in hits] for hits in bulk.search(vectors[:5], 10, where=where)
     ]
     np.testing.assert_array_equal(single.matrix(single.ids), bulk.matrix(bulk.ids))
+
+
+def test_a_remembered_filter_sees_every_change_of_the_index(data) -> None:  # type: ignore[no-untyped-def]
+    """The rows a filter allows are reused between searches, and never across a change: a
+    posting added in Nghệ An is found by the next Nghệ An search, and one removed is gone."""
+    vectors, metadata = data
+    config = IndexConfig(exact_threshold=1_000, exact_subset_limit=200, hnsw_ef_search=128)
+    index = VectorIndex(DIM, config)
+    index.add([str(i) for i in range(5_000)], vectors[:5_000], metadata[:5_000])
+    where = folded_equals("province", "nghệ an")
+    query = vectors[7]
+    before = [hit.id for hit in index.search(query, 5, where=where)[0]]
+    assert before == [hit.id for hit in index.search(query, 5, where=where)[0]]  # reused
+
+    index.add(["new"], query[None, :], [{"province": "Nghệ An", "country": "VN"}])
+    found = index.search(query, 5, where=folded_equals("province", "Nghệ An"))[0]
+    assert found[0].id == "new"
+
+    index.remove(["new"])
+    assert [hit.id for hit in index.search(query, 5, where=where)[0]] == before
+    moved = before[0]  # the best Nghệ An posting moves to Huế
+    index.upsert([moved], index.vector(moved)[None, :], [{"province": "Huế", "country": "VN"}])
+    assert moved not in [hit.id for hit in index.search(query, 5, where=where)[0]]
+    assert index.search(query, 1, where=folded_equals("province", "Huế"))[0][0].id == moved
+
+
+def test_only_filters_that_say_what_they_keep_are_remembered() -> None:
+    assert folded_equals("province", "Nghệ An").key == folded_equals("province", "nghệ an").key
+    assert equals("remote", True).key != equals("remote", 1).key  # True and 1 keep apart
+    assert (equals("a", 1) & at_least("b", 2)).key != (equals("a", 1) | at_least("b", 2)).key
+    bare = Test("province", lambda v: v == "Huế")
+    assert bare.key is None and (bare & equals("a", 1)).key is None

@@ -36,6 +36,9 @@ class IndexConfig(BaseModel):
     #: ... unless it allows under this share of the rows: a graph search restricted to so few
     #: looks far (1M rows, 0.9% allowed: 27 ms against 7 ms exact; docs/benchmarks.md).
     ann_min_share: float = Field(0.02, ge=0.0, le=1.0)
+    #: Filters whose allowed rows are remembered until the index changes (a mask of one byte
+    #: per row each: 1 MB at a million rows); 0 turns it off.
+    filter_cache: int = Field(32, ge=0)
 
 
 class Settings(BaseSettings):

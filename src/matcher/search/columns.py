@@ -9,14 +9,16 @@ Python predicate on a metadata dict per row took 400 ms at a million postings (i
     where = equals("country", "VN") & (equals("remote", True) | folded_equals("province", home))
     index.search(query, 10, where=where)
 
-A filter also reads one metadata dict (``where(meta)``), with the same result.
+A filter also reads one metadata dict (``where(meta)``), with the same result. Filters built
+by the helpers here have a ``key``: two filters with the same key keep the same rows, so an
+index can reuse a mask between its changes (``VectorIndex`` does).
 """
 
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,6 +147,12 @@ class Where(ABC):
     @abstractmethod
     def __call__(self, meta: Mapping[str, Any]) -> bool: ...
 
+    @property
+    @abstractmethod
+    def key(self) -> Hashable | None:
+        """What this filter keeps, as a value (equal keys keep the same rows); ``None`` for a
+        filter that cannot say (a :class:`Test` of a bare function)."""
+
     def __and__(self, other: Where) -> Where:
         return AllOf((self, other))
 
@@ -161,6 +169,12 @@ class Test(Where):
 
     field: str
     check: Callable[[Any], bool]
+    #: what ``check`` tests, as a value (see :attr:`Where.key`); ``None``: unknown
+    what: Hashable | None = None
+
+    @property
+    def key(self) -> Hashable | None:
+        return None if self.what is None else (self.field, self.what)
 
     def mask(self, columns: Columns) -> npt.NDArray[np.bool_]:
         return columns.test(self.field, self.check)
@@ -172,6 +186,10 @@ class Test(Where):
 @dataclass(frozen=True, eq=False)
 class AllOf(Where):
     parts: tuple[Where, ...]
+
+    @property
+    def key(self) -> Hashable | None:
+        return _combined("all", self.parts)
 
     def mask(self, columns: Columns) -> npt.NDArray[np.bool_]:
         out = np.ones(len(columns), dtype=bool)
@@ -187,6 +205,10 @@ class AllOf(Where):
 class AnyOf(Where):
     parts: tuple[Where, ...]
 
+    @property
+    def key(self) -> Hashable | None:
+        return _combined("any", self.parts)
+
     def mask(self, columns: Columns) -> npt.NDArray[np.bool_]:
         out = np.zeros(len(columns), dtype=bool)
         for part in self.parts:
@@ -201,11 +223,21 @@ class AnyOf(Where):
 class Not(Where):
     part: Where
 
+    @property
+    def key(self) -> Hashable | None:
+        inner = self.part.key
+        return None if inner is None else ("not", inner)
+
     def mask(self, columns: Columns) -> npt.NDArray[np.bool_]:
         return ~self.part.mask(columns)
 
     def __call__(self, meta: Mapping[str, Any]) -> bool:
         return not self.part(meta)
+
+
+def _combined(how: str, parts: tuple[Where, ...]) -> Hashable | None:
+    keys = [part.key for part in parts]
+    return None if any(key is None for key in keys) else (how, *keys)
 
 
 def _is_many(value: Any) -> bool:
@@ -214,28 +246,31 @@ def _is_many(value: Any) -> bool:
 
 def equals(field: str, wanted: Any) -> Where:
     """The field is ``wanted`` (a list-valued field: contains it)."""
-    return Test(field, lambda v: wanted in v if _is_many(v) else v == wanted)
+    return Test(field, lambda v: wanted in v if _is_many(v) else v == wanted,
+                ("equals", _key(wanted)))  # fmt: skip
 
 
 def one_of(field: str, wanted: Iterable[Any]) -> Where:
     """The field is one of ``wanted`` (a list-valued field: shares one with it)."""
     options = frozenset(wanted)
-    return Test(field, lambda v: bool(set(v) & options) if _is_many(v) else v in options)
+    return Test(field, lambda v: bool(set(v) & options) if _is_many(v) else v in options,
+                ("one of", frozenset(_key(option) for option in options)))  # fmt: skip
 
 
 def folded_equals(field: str, wanted: str) -> Where:
     """The field's text equals ``wanted`` as :func:`matcher.text.fold` compares them (case,
     white space and Unicode form ignored; diacritics kept)."""
     target = fold(wanted)
-    return Test(field, lambda v: isinstance(v, str) and fold(v) == target)
+    return Test(field, lambda v: isinstance(v, str) and fold(v) == target, ("folded", target))
 
 
 def at_least(field: str, floor: float) -> Where:
-    return Test(field, lambda v: v is not None and not isinstance(v, bool) and v >= floor)
+    return Test(field, lambda v: v is not None and not isinstance(v, bool) and v >= floor,
+                ("at least", _key(floor)))  # fmt: skip
 
 
 def missing(field: str) -> Where:
-    return Test(field, lambda v: v is None)
+    return Test(field, lambda v: v is None, "missing")
 
 
 def everything() -> Where:
