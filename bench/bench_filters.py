@@ -120,6 +120,9 @@ def main() -> None:
                         "(bench/embed_postings.py)")  # fmt: skip
     parser.add_argument("--exact-subset-limit", type=int, default=IndexConfig().exact_subset_limit)
     parser.add_argument("--ann-min-share", type=float, default=IndexConfig().ann_min_share)
+    parser.add_argument("--hnsw-m", type=int, default=IndexConfig().hnsw_m)
+    parser.add_argument("--hnsw-vectors", choices=["fp32", "fp16"],
+                        default=IndexConfig().hnsw_vectors)  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="20,000 rows, 10 queries, 1 round")
     args = parser.parse_args()
     if args.smoke:
@@ -131,7 +134,8 @@ def main() -> None:
     before = rss_mib()
     started = time.perf_counter()
     config = IndexConfig(exact_subset_limit=args.exact_subset_limit,
-                         ann_min_share=args.ann_min_share)  # fmt: skip
+                         ann_min_share=args.ann_min_share, hnsw_m=args.hnsw_m,
+                         hnsw_vectors=args.hnsw_vectors)  # fmt: skip
     index = VectorIndex(vectors.shape[1], config)
     for start in range(0, args.rows, 50_000):  # in batches, as an import would
         end = min(args.rows, start + 50_000)
@@ -159,7 +163,8 @@ def main() -> None:
         "KR and salary ≥ 40M": equals("country", "KR") & at_least("salary_max", 40_000_000),
     }
     print(f"\nrows {args.rows:,} ({args.vectors}), {vectors.shape[1]} dims, noise σ {args.noise}, {index.kind} "
-          f"(M {index.config.hnsw_m}, efSearch {index.config.hnsw_ef_search}); build {built:.0f} s; "
+          f"(M {index.config.hnsw_m}, efSearch {index.config.hnsw_ef_search}, "
+          f"vectors {index.config.hnsw_vectors}); build {built:.0f} s; "
           f"resident memory added by the index {added:,.0f} MiB "
           f"(the vectors alone: {vectors.nbytes / 2**20:,.0f} MiB); "
           f"{args.queries} queries × {args.rounds} rounds, one at a time\n")  # fmt: skip

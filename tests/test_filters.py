@@ -45,12 +45,13 @@ def data() -> tuple[np.ndarray, list[dict]]:
     return _data()
 
 
-@pytest.fixture(scope="module", params=["hnsw", "ivf"])
+@pytest.fixture(scope="module", params=["hnsw", "hnsw-fp16", "ivf"])
 def ann(request: pytest.FixtureRequest, data) -> VectorIndex:  # type: ignore[no-untyped-def]
     vectors, metadata = data
     # ef 256: on these isotropic synthetic clusters the graph itself needs it to reach 0.95
     # unfiltered (0.91 at 128); real embeddings need less (bench/bench_filters.py)
-    config = IndexConfig(exact_threshold=1_000, ann=request.param,
+    kind, _, stored = request.param.partition("-")
+    config = IndexConfig(exact_threshold=1_000, ann=kind, hnsw_vectors=stored or "fp32",
                          hnsw_ef_search=256, ivf_nlist=128, ivf_nprobe=16,
                          exact_subset_limit=200)  # fmt: skip
     index = VectorIndex(DIM, config)

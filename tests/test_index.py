@@ -198,16 +198,19 @@ def test_the_matrix_of_every_row_is_shared_read_only_and_a_subset_is_its_own(sma
         small.matrix(["nope"])
 
 
-def test_hnsw_keeps_the_vectors_once_in_memory_and_on_disk(tmp_path):
-    """The graph's flat storage is the only copy of the vectors (issue 18): the index file
-    holds them once, and a loaded index answers as the saved one did."""
+@pytest.mark.parametrize("stored", ["fp32", "fp16"])
+def test_hnsw_keeps_the_vectors_once_in_memory_and_on_disk(tmp_path, stored):
+    """The graph's storage is the only copy of the vectors (issue 18), in float32 or float16:
+    the index file holds them once, and a loaded index answers as the saved one did."""
     import zipfile
 
     vectors = clustered(3000, seed=4)
-    index = VectorIndex(32, IndexConfig(exact_threshold=1000))
+    index = VectorIndex(32, IndexConfig(exact_threshold=1000, hnsw_vectors=stored))
     index.add([str(i) for i in range(3000)], vectors, [{"i": i} for i in range(3000)])
     assert index.kind == "hnsw"
-    np.testing.assert_array_equal(index.matrix(index.ids), vectors)  # read from the graph
+    tolerance = 2**-11 if stored == "fp16" else 0  # float16 keeps 11 bits of each value
+    np.testing.assert_allclose(index.matrix(index.ids), vectors, rtol=tolerance, atol=1e-7)
+    assert index.matrix(index.ids).dtype == np.float32
     path = tmp_path / "hnsw.npz"
     index.save(path)
     with zipfile.ZipFile(path) as archive:
@@ -217,8 +220,12 @@ def test_hnsw_keeps_the_vectors_once_in_memory_and_on_disk(tmp_path):
 
     graph = faiss.serialize_index(index._structure()).nbytes  # the graph with its vectors
     assert path.stat().st_size < graph + 0.5 * vectors.nbytes  # not a second copy of them
+    if stored == "fp16":  # half the bytes of the float32 vectors, and the graph
+        fp32 = VectorIndex(32, IndexConfig(exact_threshold=1000))
+        fp32.add([str(i) for i in range(3000)], vectors)
+        assert graph < faiss.serialize_index(fp32._structure()).nbytes - 0.45 * vectors.nbytes
     loaded = VectorIndex.load(path)
-    np.testing.assert_array_equal(loaded.matrix(loaded.ids), vectors)
+    np.testing.assert_array_equal(loaded.matrix(loaded.ids), index.matrix(index.ids))
     assert [ids(h) for h in loaded.search(vectors[:20], 5)] == [
         ids(h) for h in index.search(vectors[:20], 5)
     ]
@@ -253,10 +260,10 @@ def _same(a: VectorIndex, b: VectorIndex, queries: np.ndarray) -> None:
     assert [ids(h) for h in a.search(queries, 5)] == [ids(h) for h in b.search(queries, 5)]
 
 
-@pytest.mark.parametrize("threshold", [10**6, 1000])  # exact, and HNSW
-def test_a_save_after_a_few_changes_writes_only_those_changes(tmp_path, threshold):
-    vectors = clustered(3000, seed=6)
-    index = VectorIndex(32, IndexConfig(exact_threshold=threshold))
+@pytest.mark.parametrize(("threshold", "stored"), [(10**6, "fp32"), (1000, "fp32"), (1000, "fp16")])
+def test_a_save_after_a_few_changes_writes_only_those_changes(tmp_path, threshold, stored):
+    vectors = clustered(3000, seed=6)  # exact, HNSW, HNSW with float16 vectors
+    index = VectorIndex(32, IndexConfig(exact_threshold=threshold, hnsw_vectors=stored))
     index.add([str(i) for i in range(2000)], vectors[:2000], [{"i": i} for i in range(2000)])
     path = tmp_path / "jobs.npz"
     index.save(path)

@@ -28,6 +28,9 @@ class IndexConfig(BaseModel):
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 64
+    #: How an HNSW index keeps its vectors (once, in the graph's storage): ``fp32``, or
+    #: ``fp16`` for half the memory (docs/scaling.md has the recall and latency of each).
+    hnsw_vectors: Literal["fp32", "fp16"] = "fp32"
     ivf_nlist: int = 1024
     ivf_nprobe: int = 64
     #: A filtered search that allows at most this many rows is exact over them; one that
