@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -27,7 +28,7 @@ from api.routes import (
     recommendations,
     taxonomy,
 )
-from matcher.services import ACKNOWLEDGEMENT, MatcherService, hash_secret, load_demo
+from matcher.services import ACKNOWLEDGEMENT, MatcherService, Worker, hash_secret, load_demo
 from matcher.settings import Settings, get_settings
 
 logger = logging.getLogger("matcher.api")
@@ -52,8 +53,17 @@ on an admin route). Errors are JSON `{{"error": {{"code", "message"}}}}`; create
 """
 
 
-def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastAPI:
-    """The app. With ``demo``, the synthetic demo set is loaded at start-up (once per state)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    demo: bool = False,
+    worker: Worker | None = None,
+    on_ready: Callable[[], object] | None = None,
+) -> FastAPI:
+    """The app. With ``demo``, the synthetic demo set is loaded at start-up (once per state).
+    ``worker``: this process is one of several serving the same store (``matcher serve
+    --workers N``, :mod:`api.serve`); its responses name it in ``X-Matcher-Worker``.
+    ``on_ready``: called once the app is ready to serve."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -64,7 +74,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         def progress(name: str, done: int, total: int) -> None:
             logger.info("indexing %s: %d/%d", name, done, total)
 
-        report = await run_in_threadpool(service.start, progress)
+        report = await run_in_threadpool(partial(service.start, progress, worker=worker))
         logger.info("index reconciled with the store: %s", report)
         if settings.env == "production":
             revoked = await run_in_threadpool(service.revoke_demo_keys)
@@ -79,6 +89,8 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
                 summary["example_candidate_token"], settings.state_dir / "demo.json",
             )  # fmt: skip
         app.state.ready = True
+        if on_ready is not None:
+            on_ready()
         try:
             yield
         finally:
@@ -160,6 +172,8 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         app.state.metrics.observe(
             request.method, path, response.status_code, time.perf_counter() - started
         )
+        if worker is not None:
+            response.headers["X-Matcher-Worker"] = str(worker.number)
         return response
 
     for router in (

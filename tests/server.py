@@ -20,7 +20,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(state: Path, caches: Path, port: int, **extra: str) -> subprocess.Popen:
+def start_server(state: Path, caches: Path, port: int, *args: str, **extra: str) -> subprocess.Popen:
+    """``matcher serve`` on 127.0.0.1:``port`` with ``args`` (e.g. ``--workers 2``) and the
+    environment ``extra``; returns once ``/readyz`` answers 200."""
     env = {**os.environ, "MATCHER_STATE_DIR": str(state), "MATCHER_CACHE_DIR": str(caches),
            "MATCHER_SERVE_CHAMPIONS": "false", **extra}  # fmt: skip
     matcher = str(Path(sys.executable).with_name("matcher"))
@@ -28,7 +30,7 @@ def start_server(state: Path, caches: Path, port: int, **extra: str) -> subproce
     log_path = Path(state).parent / f"server-{port}.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [matcher, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [matcher, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     process.log_path = log_path  # type: ignore[attr-defined]

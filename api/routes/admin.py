@@ -32,11 +32,9 @@ def reload_models(service: Service, principal: Admin) -> JSONResponse:
     """Switch to the registered champions (``matcher-encoder@champion``,
     ``matcher-ranker@champion``). A new encoder re-embeds every posting and profile in the
     background while requests keep being answered; the new index is swapped in at once when it
-    is complete. Follow it with ``GET /v1/admin/reload``. 409 while one is running."""
-    try:
-        service.begin_reload(principal)
-    except ConflictError as error:
-        raise ConflictError(f"{error} at GET /v1/admin/reload") from None
+    is complete. Follow it with ``GET /v1/admin/reload``. 409 while one is running, and on a
+    server of several workers (``matcher serve --workers N``: restart it instead)."""
+    service.begin_reload(principal)  # 409: one is running, or several workers serve
 
     def run() -> None:
         def progress(name: str, done: int, total: int) -> None:

@@ -66,12 +66,13 @@ def _service():  # type: ignore[no-untyped-def]
     return MatcherService(Settings())
 
 
-def _http_app():  # type: ignore[no-untyped-def]
-    """The HTTP app's factory, found through the ``matcher.app`` entry point: the library does
-    not import the API (it is an edge over the library, like this CLI)."""
+def _serve():  # type: ignore[no-untyped-def]
+    """The HTTP server (:func:`api.serve.serve`), found through the ``matcher.app`` entry
+    point: the library does not import the API (it is an edge over the library, like this
+    CLI)."""
     from importlib.metadata import entry_points
 
-    found = entry_points(group="matcher.app", name="http")
+    found = entry_points(group="matcher.app", name="serve")
     if not found:
         raise MatcherError("the HTTP app is not installed; run `make install` (pip install -e .)")
     return next(iter(found)).load()
@@ -446,10 +447,17 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Load the synthetic demo set at start-up (once).")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processes serving one listening socket and one store; each keeps its own "
+            "copy of the indexes (memory × N). See docs/scaling.md.",
+        ),
+    ] = 1,
 ) -> None:
-    """Serve the HTTP API (docs at /docs). One worker: see docs/benchmarks.md."""
-    import uvicorn
-
+    """Serve the HTTP API (docs at /docs)."""
     settings = Settings()
     if settings.env == "production":
         if demo:
@@ -459,8 +467,7 @@ def serve(
                 f"refusing to listen on {host} in production without "
                 "MATCHER_ALLOW_PUBLIC_BIND=true (put a TLS proxy in front of it)"
             )
-    app = _http_app()(settings, demo=demo)
-    uvicorn.run(app, host=host, port=port, workers=1, log_level="info")
+    _serve()(settings, host, port, workers=workers, demo=demo)
 
 
 @keys_app.command("create")

@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     #: address for requests without one; past it, 429 with Retry-After. 0 turns a limit off.
     rate_limit_per_key: int = Field(600, ge=0)
     rate_limit_per_address: int = Field(120, ge=0)
+    #: ``matcher serve --workers N``: how often each worker applies the index changes the
+    #: others made (a write is searchable on the other workers within about this delay; at
+    #: most 1 s), and how often the worker that writes the index files saves them (a segment
+    #: with the changes, so a worker that starts later has little of the log to apply).
+    follow_interval_ms: int = Field(200, ge=10, le=1000)
+    index_save_seconds: int = Field(60, ge=1)
 
     @property
     def caches(self) -> Path:

@@ -38,6 +38,8 @@ EMBED_TEXT_CHARS = 1_200
 EMBED_SKILLS = 12
 #: what :func:`candidate_text` is; a change re-embeds every profile (a new index file)
 CANDIDATE_TEXT_VERSION = 2
+#: Changes of the log read at a time by :meth:`Catalog.follow`.
+FOLLOW_BATCH = 500
 Progress = Callable[[str, int, int], None]
 
 
@@ -112,6 +114,12 @@ class Catalog:
         self.candidates_path = self.index_dir / f"candidates-v{CANDIDATE_TEXT_VERSION}-{key}.npz"
         self.jobs = self._load(self.jobs_path)
         self.candidates = self._load(self.candidates_path)
+        #: several workers on one store (:meth:`share`): this worker's name in the change log,
+        #: whether it writes the index files, and the last change of the log it has applied
+        self.writer: str | None = None
+        self.saves = True
+        self.followed = 0
+        self._follow_lock = threading.Lock()
 
     def _load(self, path: Path) -> VectorIndex:
         if path.exists():
@@ -136,12 +144,15 @@ class Catalog:
         if not jobs:
             return
         vectors = self.job_vectors(jobs) if vectors is None else vectors
+        ids, metadata = [job.id for job in jobs], [job_metadata(j) for j in jobs]
         with self.lock:
-            self.jobs.upsert([job.id for job in jobs], vectors, [job_metadata(j) for j in jobs])
+            self.jobs.upsert(ids, vectors, metadata)
+        self._log(self.jobs_path, ids, vectors, metadata)
 
     def drop_job(self, job_id: str) -> None:
         with self.lock:
             self.jobs.remove([job_id])
+        self._log(self.jobs_path, [job_id])
 
     def index_candidates(
         self, candidates: list[Candidate], vectors: npt.NDArray[np.float32] | None = None
@@ -149,19 +160,66 @@ class Catalog:
         if not candidates:
             return
         vectors = self.candidate_vectors(candidates) if vectors is None else vectors
+        ids, metadata = [c.id for c in candidates], [candidate_metadata(c) for c in candidates]
         with self.lock:
-            self.candidates.upsert(
-                [c.id for c in candidates], vectors, [candidate_metadata(c) for c in candidates]
-            )
+            self.candidates.upsert(ids, vectors, metadata)
+        self._log(self.candidates_path, ids, vectors, metadata)
 
     def drop_candidate(self, candidate_id: str) -> None:
         with self.lock:
             self.candidates.remove([candidate_id])
+        self._log(self.candidates_path, [candidate_id])
 
     def save(self) -> None:
+        """Write the index files (in proportion to the changes); a worker that shares the
+        store with others leaves that to the one that ``saves``."""
+        if not self.saves:
+            return
         with self.lock:
             self.jobs.save(self.jobs_path)
             self.candidates.save(self.candidates_path)
+
+    # ------------------------------------------------------------------ several workers
+    def share(self, writer: str, *, saves: bool) -> None:
+        """Serve beside other worker processes on the same store (``matcher serve --workers
+        N``): from now on each change to these indexes also goes into the store's change log,
+        named ``writer``, for the others to :meth:`follow`; ``saves``: this worker writes
+        the index files (one of them does). Call it after :meth:`reconcile`."""
+        self.writer, self.saves = writer, saves
+
+    def follow(self) -> int:
+        """Apply the changes the other workers logged since the last call, in the log's
+        order; returns how many were applied. Writes hold a lock across workers and call this
+        first (see :class:`matcher.services.runtime.WriteLock`), so each worker's own
+        changes come after every change it has applied."""
+        indexes = {self.jobs_path.name: self.jobs, self.candidates_path.name: self.candidates}
+        applied = 0
+        with self._follow_lock:
+            while True:
+                changes = self.store.index_changes(self.followed, limit=FOLLOW_BATCH)
+                for change in changes:
+                    self.followed = change.seq
+                    index = indexes.get(change.index)
+                    if index is None or change.writer == self.writer:
+                        continue  # another model's index, or this worker's own change
+                    with self.lock:
+                        if change.vectors is None:
+                            index.remove(change.ids)
+                        else:
+                            vectors = np.frombuffer(change.vectors, dtype=np.float32)
+                            _upsert_changed(index, change.ids,
+                                            vectors.reshape(len(change.ids), -1),
+                                            change.metadata_ or [{}] * len(change.ids))  # fmt: skip
+                    applied += 1
+                if len(changes) < FOLLOW_BATCH:
+                    return applied
+
+    def _log(self, path: Path, ids: list[str], vectors: npt.NDArray[np.float32] | None = None,
+             metadata: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
+        if self.writer is None:
+            return
+        blob = None if vectors is None else np.ascontiguousarray(vectors, np.float32).tobytes()
+        self.store.log_index_change(path.name, self.writer, ids, blob, metadata)
 
     # ------------------------------------------------------------------ start-up
     def reconcile(self, progress: Progress | None = None, batch: int = 256) -> ReconcileReport:
@@ -204,6 +262,17 @@ class Catalog:
         if report.added or report.updated or report.removed:
             self.save()
         return report
+
+
+def _upsert_changed(index: VectorIndex, ids: list[str], vectors: npt.NDArray[np.float32],
+                    metadata: list[dict[str, Any]]) -> None:  # fmt: skip
+    """Upsert the rows whose content hash the index does not already hold (a worker that
+    starts applies the log its files may already contain)."""
+    keep = [i for i, (item_id, meta) in enumerate(zip(ids, metadata))
+            if item_id not in index or meta.get("hash") is None
+            or index.metadata(item_id).get("hash") != meta["hash"]]  # fmt: skip
+    if keep:
+        index.upsert([ids[i] for i in keep], vectors[keep], [metadata[i] for i in keep])
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:

@@ -43,7 +43,7 @@ from matcher.services import (
     screening,
 )
 from matcher.services import programmes as programme_cases
-from matcher.services.runtime import Parts, ReloadStatus, Runtime
+from matcher.services.runtime import Parts, ReloadStatus, Runtime, Worker
 from matcher.settings import Settings
 from matcher.store import DuplicateRequestError, Principal, Remember, Store, hash_secret
 
@@ -67,6 +67,7 @@ __all__ = [
     "Runtime",
     "Signal",
     "Source",
+    "Worker",
     "body_digest",
     "hash_secret",
     "parse_job_rows",
@@ -176,8 +177,8 @@ class MatcherService:
     def prepare(self) -> dict[str, int]:
         return self.runtime.prepare()
 
-    def start(self, progress: Progress | None = None) -> object:
-        return self.runtime.start(progress)
+    def start(self, progress: Progress | None = None, *, worker: Worker | None = None) -> object:
+        return self.runtime.start(progress, worker=worker)
 
     def stop(self) -> None:
         self.runtime.stop()

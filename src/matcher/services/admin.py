@@ -14,8 +14,11 @@ from matcher.store import Principal
 def begin_reload(rt: Runtime, principal: Principal) -> None:
     """Mark a reload as queued (the caller runs :meth:`Runtime.reload` in the background);
     :class:`ConflictError` if one is already running."""
+    rt.check_can_reload()
     if rt.reload_status.as_dict().get("state") == "running":
-        raise ConflictError("a reload is already running; follow its status")
+        raise ConflictError(
+            "a reload is already running; follow its status at GET /v1/admin/reload"
+        )
     rt.reload_status.update(state="running", phase="queued")
     rt.store.audit(principal.actor, "reload")
 

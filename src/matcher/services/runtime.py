@@ -16,12 +16,16 @@ Nothing heavy is loaded at construction, so commands that need only part of it s
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -183,6 +187,54 @@ class Models:
         _ = self.occupations, self.skills, self.transitions, self.catalog
 
 
+@dataclass(frozen=True)
+class Worker:
+    """This process is worker ``number`` of several on one store (``matcher serve --workers
+    N``); the ``primary`` one writes the index files."""
+
+    number: int
+    primary: bool
+
+
+class WriteLock:
+    """What every store-and-index write holds (``with runtime.writes:``).
+
+    In one process it is a re-entrant thread lock. With several workers on one store
+    (:meth:`share`) it is also an exclusive lock on a file in the state directory, so one
+    worker writes at a time, and taking it first applies what the other workers logged
+    (``catch_up``): this worker's change then lands in the change log after theirs, and every
+    worker applies the changes in the order the store took them."""
+
+    def __init__(self) -> None:
+        self._thread = threading.RLock()
+        self._depth = 0  # changed only by the thread holding _thread
+        self._file: Any = None
+        self._catch_up: Callable[[], object] | None = None
+
+    def share(self, path: Path, catch_up: Callable[[], object]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file, self._catch_up = path.open("a"), catch_up
+
+    def __enter__(self) -> Self:
+        self._thread.acquire()
+        self._depth += 1
+        if self._depth == 1 and self._file is not None:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+                if self._catch_up is not None:
+                    self._catch_up()
+            except BaseException:
+                self.__exit__()
+                raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._depth == 1 and self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._depth -= 1
+        self._thread.release()
+
+
 @dataclass(frozen=True, eq=False)
 class Parts:
     """What is being served: the specs, the models and the ranker. Never changed in place."""
@@ -218,7 +270,10 @@ class Runtime:
         self._load_encoder = load_encoder
         self.reference = Reference(settings)
         #: store-and-index writes, and the final catch-up and swap of a reload
-        self.writes = threading.RLock()
+        self.writes = WriteLock()
+        #: set by start() when this process is one of several workers on the store
+        self.worker: Worker | None = None
+        self._stopping = threading.Event()
         self.reload_status = ReloadStatus()
         self._reloading = threading.Lock()
         self._building = threading.RLock()  # the parts need the store, built under it too
@@ -317,19 +372,52 @@ class Runtime:
         models.encoder.warm_up()  # the fast query path's graph, so no request waits for it
         return counts
 
-    def start(self, progress: Progress | None = None) -> ReconcileReport:
+    def start(
+        self, progress: Progress | None = None, *, worker: Worker | None = None
+    ) -> ReconcileReport:
         """Load everything the service needs, bring the indexes in line with the store, start
         the inference workers, and run every inference path once (short and long query,
-        passage, skills), so the first requests find nothing left to build."""
+        passage, skills), so the first requests find nothing left to build.
+
+        ``worker``: this process is one of several on the store. It first applies the change
+        log the others wrote (what the index files it read may lack), reconciles without
+        writing the files unless it is the primary, then logs its own changes, applies the
+        others' every ``follow_interval_ms``, and (the primary) saves the index files every
+        ``index_save_seconds``."""
         self.prepare()
         models = self.parts.models
-        report = models.catalog.reconcile(progress)
+        catalog = models.catalog
+        if worker is not None:
+            self.worker = worker
+            catalog.saves = worker.primary
+            catalog.follow()
+        report = catalog.reconcile(progress)
+        if worker is not None:
+            catalog.share(f"{worker.number}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
+                          saves=worker.primary)  # fmt: skip
+            self.writes.share(self.settings.state_dir / "writes.lock", catalog.follow)
+            self._every(self.settings.follow_interval_ms / 1000, "follow", catalog.follow)
+            if worker.primary:
+                self._every(self.settings.index_save_seconds, "save", catalog.save)
         self._serve_inference(models.encoder)
         _run_every_path(models)
         return report
 
+    def _every(self, seconds: float, name: str, task: Callable[[], object]) -> None:
+        """Run ``task`` every ``seconds`` on a thread of its own until :meth:`stop`."""
+
+        def loop() -> None:
+            while not self._stopping.wait(seconds):
+                try:
+                    task()
+                except Exception:  # logged, and tried again at the next tick
+                    logger.exception("index %s failed; retrying in %.1f s", name, seconds)
+
+        threading.Thread(target=loop, name=f"index-{name}", daemon=True).start()
+
     def stop(self) -> None:
         """Stop the inference workers (what is queued is finished first)."""
+        self._stopping.set()
         self._serving = False
         if self._parts is not None:
             self._parts.encoder.stop_workers()
@@ -386,6 +474,15 @@ class Runtime:
         return result
 
     # ------------------------------------------------------------------ reload
+    def check_can_reload(self) -> None:
+        """Raises :class:`ConflictError` where a reload cannot run: a server of several
+        workers, each with its own models, would swap them in one worker only."""
+        if self.worker is not None:
+            raise ConflictError(
+                "this server runs several workers, each with its own models: restart it "
+                "(matcher serve --workers N) to serve the new champions"
+            )
+
     def reload(self, progress: Progress | None = None) -> dict[str, Any]:
         """Switch to the models :meth:`served_models` names now (the current champions).
 
@@ -393,6 +490,7 @@ class Runtime:
         the background while requests are answered by the current parts; a final catch-up of
         writes made meanwhile and the swap happen under the write lock, so no acknowledged
         write is missed. Raises :class:`ConflictError` if a reload is already running."""
+        self.check_can_reload()
         if not self._reloading.acquire(blocking=False):
             raise ConflictError("a reload is already running; follow its status")
         status = self.reload_status

@@ -52,6 +52,7 @@ from matcher.store.tables import (
     EmployerRow,
     FeedbackRow,
     IdempotencyRow,
+    IndexChangeRow,
     JobRow,
     ProgrammeOperatorRow,
     QuarantineRow,
@@ -515,6 +516,35 @@ class Store(Reviews):
                     QuarantineRow.kind == kind, QuarantineRow.record_id.not_in(keep)
                 )
             )
+
+    # ------------------------------------------------------------------ index change log
+    def log_index_change(self, index: str, writer: str, ids: list[str],
+                         vectors: bytes | None = None,
+                         metadata: list[dict[str, Any]] | None = None) -> int:  # fmt: skip
+        """Record a change to ``index`` made by ``writer`` (see :class:`IndexChangeRow`);
+        returns its number. Changes older than an hour are pruned now and then."""
+        with self.session() as session, session.begin():
+            row = IndexChangeRow(index=index, writer=writer, ids=ids, vectors=vectors,
+                                 metadata_=metadata, created_at=now())  # fmt: skip
+            session.add(row)
+            session.flush()
+            if row.seq % 1000 == 0:
+                old = now() - dt.timedelta(hours=1)
+                session.execute(delete(IndexChangeRow).where(IndexChangeRow.created_at < old))
+            return row.seq
+
+    def index_changes(self, after: int, limit: int = 500) -> list[IndexChangeRow]:
+        """The changes numbered above ``after``, oldest first."""
+        with self.session() as session:
+            return list(session.scalars(
+                select(IndexChangeRow).where(IndexChangeRow.seq > after)
+                .order_by(IndexChangeRow.seq).limit(limit)
+            ))  # fmt: skip
+
+    def last_index_change(self) -> int:
+        """The number of the latest change (0: none yet)."""
+        with self.session() as session:
+            return int(session.scalar(select(func.max(IndexChangeRow.seq))) or 0)
 
     def quarantined(self) -> list[dict[str, Any]]:
         with self.session() as session:

@@ -133,3 +133,21 @@ class JobReviewRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class IndexChangeRow(Base):
+    """A change one server worker made to a job or candidate index, for the other workers
+    to apply (``matcher serve --workers N``; :meth:`matcher.search.catalog.Catalog.follow`):
+    ids with their vectors and metadata (added or replaced), or ids alone (removed). Written
+    after the records themselves; pruned after an hour."""
+
+    __tablename__ = "index_changes"
+    # numbers never reused: followers go by them
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy's
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    index: Mapped[str] = mapped_column(String(200))  # the index file's name (model and kind)
+    writer: Mapped[str] = mapped_column(String(64))  # the worker that made the change
+    ids: Mapped[list[str]] = mapped_column(JSON)
+    metadata_: Mapped[list[dict[str, Any]] | None] = mapped_column("metadata", JSON, nullable=True)
+    vectors: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # float32 rows
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
