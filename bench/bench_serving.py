@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/bench_serving.py [--jobs 20000] [--workers 1,2] [--clients 1,8,32]
                                              [--requests 64] [--rounds 3]
-     .venv/bin/python bench/bench_serving.py --smoke    (CI: 2,000 postings, proves it runs)
+     .venv/bin/python bench/bench_serving.py --smoke    (CI: 300 postings, proves it runs)
 
 The store is built once under ``.state/bench-serving-<jobs>``: the demo set (2,000 postings with
 the full pipeline, 200 consenting profiles), then each posting stored again under new ids in
@@ -198,7 +198,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     if args.smoke:
-        args.jobs, args.clients, args.requests, args.rounds, args.ingest = 2_000, "1,4", 8, 1, 10
+        args.jobs, args.clients, args.requests, args.rounds, args.ingest = 300, "1,4", 8, 1, 10
     state = ROOT / ".state" / f"bench-serving-{args.jobs}"
     env = {**os.environ, "MATCHER_STATE_DIR": str(state),
            "MATCHER_CACHE_DIR": str(ROOT / ".state" / "cache"),
