@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from tests.api.conftest import ACCOUNTING_JOB, bearer
@@ -118,6 +120,28 @@ def test_bulk_jsonl_imports_good_rows_and_reports_bad_ones(client, employer):
     assert [e["line"] for e in report["errors"]] == [2, 3]
     for job_id in report["ids"]:
         assert client.get(f"/v1/jobs/{job_id}").status_code == 200
+
+
+def test_a_bulk_import_finds_each_postings_skills_as_if_it_came_alone(client, employer):
+    """The descriptions of a small import go through the model together (batched passes,
+    issue 18); each posting still gets the skills its own text yields."""
+    rows = [
+        {"title": "Kế toán kho", "description": "Lập báo cáo tài chính, kiểm kê hàng tồn kho, "
+         "sử dụng phần mềm kế toán và Excel, đối chiếu công nợ với nhà cung cấp."},
+        {"title": "Điều dưỡng", "description": "Chăm sóc người bệnh, theo dõi dấu hiệu sinh "
+         "tồn, tiêm truyền theo y lệnh, ghi chép hồ sơ bệnh án."},
+        {"title": "Welder", "description": "Weld steel pipes and structures, read technical "
+         "drawings, operate cutting torches and follow safety rules in the shipyard."},
+    ]  # fmt: skip
+    body = "\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
+    response = client.post("/v1/jobs/bulk", content=body.encode(),
+                           headers={**employer, "content-type": "application/x-ndjson"})  # fmt: skip
+    assert response.status_code == 201, response.text
+    skills = client.app.state.service.parts.models.skills
+    for row, job_id in zip(rows, response.json()["ids"], strict=True):
+        stored = {s["uri"] for s in client.get(f"/v1/jobs/{job_id}").json()["skills"]}
+        alone = skills.extract(f"{row['title']}\n{row['description']}", k=12)  # one text, one pass
+        assert alone and {match.uri for match in alone} <= stored
 
 
 def test_bulk_csv_with_lists_and_languages(client, employer):

@@ -12,7 +12,7 @@ from matcher.ingest import parse_job_rows
 from matcher.schemas import JobPosting, JobPostingIn
 from matcher.services import programmes, screening
 from matcher.services.access import employer_of, owned_job
-from matcher.services.analysis import record_skills
+from matcher.services.analysis import extract_ahead, record_skills
 from matcher.services.places import settle
 from matcher.services.runtime import Runtime
 from matcher.store import Principal, Remember, now
@@ -52,9 +52,7 @@ def build_job(
         occupation = given.uri
     elif occupation is None:
         occupation = rt.parts.models.occupations.match(data.title, k=1)[0].uri
-    # the title comes on top of a description that may be as long as the text limit
-    room = rt.settings.max_text_chars - len(data.title) - 1
-    text = f"{data.title}\n{data.description[:room]}" if data.description.strip() else ""
+    text = _skills_text(rt, data)
     skills = record_skills(rt, data.required_skills, text, found_essential=False,
                            k=EXTRACTED_JOB_SKILLS, thorough=thorough)  # fmt: skip
     stamp = now()
@@ -69,6 +67,13 @@ def build_job(
         created_at=created_at or stamp,
         updated_at=stamp,
     )
+
+
+def _skills_text(rt: Runtime, data: JobPostingIn) -> str:
+    """What skills are looked for in: the title on top of a description that may be as long
+    as the text limit."""
+    room = rt.settings.max_text_chars - len(data.title) - 1
+    return f"{data.title}\n{data.description[:room]}" if data.description.strip() else ""
 
 
 def create_jobs(
@@ -88,6 +93,8 @@ def create_jobs(
     unknown = [i for i, item in enumerate(items) if not item.occupation]
     found = rt.parts.models.occupations.match_many([items[i].title for i in unknown], k=1)
     occupations = {i: matches[0].uri for i, matches in zip(unknown, found, strict=True)}
+    if thorough and len(items) > 1:  # the skills of every description in batched passes
+        extract_ahead(rt, [_skills_text(rt, item) for item in items], k=EXTRACTED_JOB_SKILLS)
     jobs = [
         build_job(rt, item, employer_id=employer_id, thorough=thorough,
                   occupation=occupations.get(i))
