@@ -41,4 +41,4 @@ def test_bench_serving_smoke_serves_every_cell_with_one_and_two_workers() -> Non
     assert {(w, name) for w, name, _ in cells} == {
         (w, name) for w in "12" for name in ("recommendations", "candidate search")
     }
-    assert len(re.findall(r"bulk ingest of 10 200-word postings", run.stdout)) == 2
+    assert len(re.findall(r"bulk ingest of 50 200-word postings", run.stdout)) == 3
