@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.errors import ForbiddenError, InvalidInputError, NotFoundError, UnauthorizedError
+from matcher.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    UnauthorizedError,
+)
 from matcher.schemas import CandidateProfileIn, FeedbackIn, JobPostingIn, check_k
 from matcher.services import MatcherService, Principal
 from tests.fast.fakes import FakeEncoder
@@ -242,3 +248,32 @@ def test_the_demo_set_loads_once_with_working_keys(fresh_settings) -> None:  # t
         service.authenticate(summary["employer_key"])
     service.stop()
     service.store.close()
+
+
+def test_workers_on_one_store_apply_each_others_changes_in_the_stores_order(fresh_settings) -> None:  # type: ignore[no-untyped-def]
+    """Two workers (``matcher serve --workers 2``) as two services on one store. A posting
+    made on one is found on the other once it follows the log; deleted on the second before
+    it followed, it stays deleted on both: taking the write lock applies the first's change
+    first, so the removal enters the log after it (else the second would bring it back)."""
+    from matcher.services import Worker
+
+    settings = fresh_settings.model_copy(update={"follow_interval_ms": 1000})
+    first, second = (MatcherService(settings, encoder=FakeEncoder())  # type: ignore[arg-type]
+                     for _ in range(2))  # fmt: skip
+    first.start(worker=Worker(0, primary=True))
+    second.start(worker=Worker(1, primary=False))
+    try:
+        [job] = first.create_jobs([ACCOUNTING], ADMIN)
+        assert job.id in first.catalog.jobs and job.id not in second.catalog.jobs
+        second.delete_job(job.id, ADMIN)  # before its follower ran: the lock catches up first
+        first.catalog.follow()
+        second.catalog.follow()
+        assert job.id not in first.catalog.jobs and job.id not in second.catalog.jobs
+        [kept] = second.create_jobs([ACCOUNTING], ADMIN)
+        assert first.catalog.follow() == 1 and kept.id in first.catalog.jobs
+        assert second.catalog.follow() == 0  # its own change is not applied twice
+        with pytest.raises(ConflictError, match="restart"):
+            second.begin_reload(ADMIN)
+    finally:
+        for service in (first, second):
+            service.close()
