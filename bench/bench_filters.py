@@ -86,8 +86,13 @@ def make_rows(rows: int, seed: int, noise: float = 0.01, source: str = "labels"
         chunk = base[np.arange(start, end) % len(base)]
         chunk = chunk + rng.normal(0, noise, chunk.shape).astype(np.float32)
         vectors[start:end] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
-    if base_metadata is not None:  # each copy keeps its posting's province, country, salary
-        return vectors, [_posting_row(base_metadata[i % len(base)]) for i in range(rows)]
+    if base_metadata is not None:  # each copy keeps its posting's country, salary, occupation
+        # and draws a province from the postings' own distribution: ten copies of a posting
+        # that all sat in one province would make a province filter a search for the few
+        # copies of other postings near the query
+        domestic = [p["province"] for p in base_metadata if p["province"]]
+        drawn = rng.choice(domestic, rows).tolist()
+        return vectors, [_posting_row(base_metadata[i % len(base)], drawn[i]) for i in range(rows)]
     weights = 1.0 / np.arange(1, len(PROVINCES) + 1) ** 0.8
     province = rng.choice(len(PROVINCES), rows, p=weights / weights.sum()).tolist()
     abroad = rng.random(rows) < 0.1
@@ -103,8 +108,8 @@ def make_rows(rows: int, seed: int, noise: float = 0.01, source: str = "labels"
     return vectors, metadata
 
 
-def _posting_row(posting: dict) -> dict:
-    return {"province": posting["province"] or None, "country": posting["country"],
+def _posting_row(posting: dict, province: str) -> dict:
+    return {"province": province if posting["province"] else None, "country": posting["country"],
             "remote": posting["remote"], "salary_max": posting["salary"],
             "occupation": posting["occupation"]}  # fmt: skip
 
@@ -153,14 +158,17 @@ def main() -> None:
     sizes = Counter(row["province"] for row in metadata if row["province"])
     (big, _), (small, _) = sizes.most_common()[0], sizes.most_common()[-1]
     countries = sorted({row["country"] for row in metadata})
+    salaries = np.array([row["salary_max"] for row in metadata])
+    high = float(np.percentile(salaries, 90))
+    korea = float(np.median([row["salary_max"] for row in metadata if row["country"] == "KR"]))
     filters = {
         "none": None,
         f"every row (country in {', '.join(countries)})": one_of("country", countries),
         f"province {big} (the biggest)": folded_equals("province", big),
         f"province {small} (the smallest)": folded_equals("province", small),
         "in Nghệ An or remote, VN": nearby("Nghệ An"),
-        "salary ≥ 40M": at_least("salary_max", 40_000_000),
-        "KR and salary ≥ 40M": equals("country", "KR") & at_least("salary_max", 40_000_000),
+        f"salary ≥ {high / 1e6:.0f}M (the top tenth)": at_least("salary_max", high),
+        f"KR and salary ≥ {korea / 1e6:.0f}M": equals("country", "KR") & at_least("salary_max", korea),
     }
     print(f"\nrows {args.rows:,} ({args.vectors}), {vectors.shape[1]} dims, noise σ {args.noise}, {index.kind} "
           f"(M {index.config.hnsw_m}, efSearch {index.config.hnsw_ef_search}, "

@@ -28,13 +28,15 @@ PROVINCES = ["Hà Nội", "Nghệ An", "Bắc Ninh", "Đà Nẵng", "Cần Thơ"
 def _data(seed: int = 3) -> tuple[np.ndarray, list[dict]]:
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(60, DIM))
-    vectors = centres[rng.integers(0, 60, N)] + 0.3 * rng.normal(size=(N, DIM))
+    centre = rng.integers(0, 60, N)
+    vectors = centres[centre] + 0.3 * rng.normal(size=(N, DIM))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     weights = 1.0 / np.arange(1, len(PROVINCES) + 1)  # a few big provinces, many small
     province = rng.choice(len(PROVINCES), N, p=weights / weights.sum())
     metadata = [
         {"u": float(rng.random()), "province": PROVINCES[p], "country": "VN",
-         "remote": bool(rng.random() < 0.1), "salary_max": None if i % 7 == 0 else int(i % 50)}
+         "remote": bool(rng.random() < 0.1), "salary_max": None if i % 7 == 0 else int(i % 50),
+         "band": int(centre[i]) < 6}  # follows the vectors, as a salary band follows occupations
         for i, p in enumerate(province.tolist())
     ]  # fmt: skip
     return vectors, metadata
@@ -83,6 +85,22 @@ def test_filtered_search_finds_the_exact_filtered_neighbours_at_every_selectivit
         assert all(where(hit.metadata) for hit in hits)  # nothing outside the filter
         recalls.append(len({int(h.id) for h in hits} & expected) / len(expected))
     assert np.mean(recalls) >= 0.95, (ann.kind, share, np.mean(recalls))
+
+
+def test_a_filter_that_follows_the_vectors_still_finds_the_exact_neighbours(ann: VectorIndex, data) -> None:  # type: ignore[no-untyped-def]
+    """A tenth of the rows, all in 6 of the 60 clusters, searched from the other clusters:
+    the query's own neighbours are all refused, and the graph must look much further than the
+    overall share (10%) suggests (a salary band among postings; issue 18's benchmark found
+    recall 0.52 at a million postings before the index looked at the query's neighbours)."""
+    vectors, metadata = data
+    where = equals("band", True)
+    allowed = np.array([where(m) for m in metadata])
+    assert 0.05 < allowed.mean() < 0.15
+    outside = np.flatnonzero(~allowed)[::500][:40]
+    truth = _truth(vectors, allowed, vectors[outside], 10)
+    found = ann.search(vectors[outside], 10, where=where)
+    recall = np.mean([len({int(h.id) for h in hits} & t) / 10 for hits, t in zip(found, truth)])
+    assert recall >= 0.95, (ann.kind, recall)
 
 
 def test_a_province_and_remote_filter_equals_the_same_predicate_row_by_row(ann: VectorIndex, data) -> None:  # type: ignore[no-untyped-def]
