@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -91,21 +92,22 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run_clients(base: str, bodies: list[dict], concurrency: int) -> tuple[float, list[float]]:
-    """Send every body once from ``concurrency`` clients; returns (requests/s, latencies)."""
+def run_clients(base: str, send: Callable[[httpx.Client, int], httpx.Response], requests: int,
+                concurrency: int) -> tuple[float, list[float]]:  # fmt: skip
+    """``requests`` calls of ``send`` spread over ``concurrency`` keep-alive clients."""
     latencies: list[float] = []
     lock = threading.Lock()
-    queue = list(bodies)
+    todo = list(range(requests))
 
     def worker() -> None:
-        with httpx.Client(base_url=base, timeout=60) as client:
+        with httpx.Client(base_url=base, timeout=120) as client:
             while True:
                 with lock:
-                    if not queue:
+                    if not todo:
                         return
-                    body = queue.pop()
+                    number = todo.pop()
                 started = time.perf_counter()
-                client.post("/v1/recommendations/jobs", json=body).raise_for_status()
+                send(client, number).raise_for_status()
                 with lock:
                     latencies.append(time.perf_counter() - started)
 
@@ -224,7 +226,10 @@ def serve_and_measure(
         for round_ in range(rounds):
             for cell, seed, concurrency in (("new, 1 client", 1, 1), ("new, 4 clients", 2, 4),
                                             ("sent again, 1 client", 1, 1)):  # fmt: skip
-                qps, latencies = run_clients(base, bodies(100 * round_ + seed), concurrency)
+                sent = bodies(100 * round_ + seed)
+                qps, latencies = run_clients(
+                    base, lambda c, n, sent=sent: c.post("/v1/recommendations/jobs", json=sent[n]),
+                    len(sent), concurrency)  # fmt: skip
                 out.setdefault(cell, []).append(
                     (qps, statistics.median(latencies), percentile(latencies, 0.99))
                 )

@@ -33,10 +33,8 @@ import random
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -46,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
-from bench_recommend import percentile, profile_text
+from bench_recommend import percentile, profile_text, run_clients
 
 DISTINCT = 2_000
 #: Rows per bulk request: up to 50, an import gets the full skill extraction (services/jobs.py)
@@ -114,34 +112,6 @@ def _vectors() -> np.ndarray | None:
     if not (CACHE / "manifest.json").exists():
         return None
     return load_postings()[0]
-
-
-def run_clients(base: str, send: Callable[[httpx.Client, int], httpx.Response], requests: int,
-                concurrency: int) -> tuple[float, list[float]]:  # fmt: skip
-    """``requests`` calls of ``send`` spread over ``concurrency`` keep-alive clients."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    todo = list(range(requests))
-
-    def worker() -> None:
-        with httpx.Client(base_url=base, timeout=120) as client:
-            while True:
-                with lock:
-                    if not todo:
-                        return
-                    number = todo.pop()
-                started = time.perf_counter()
-                send(client, number).raise_for_status()
-                with lock:
-                    latencies.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(latencies) / (time.perf_counter() - started), latencies
 
 
 def start(command: list[str], env: dict[str, str], base: str, workers: int) -> tuple[subprocess.Popen, float]:
