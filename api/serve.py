@@ -16,6 +16,8 @@ waits ~40 ms for a delayed ACK (Kludex/uvicorn#3149; ``docs/benchmarks.md`` meas
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import os
@@ -30,6 +32,7 @@ from matcher.settings import Settings
 
 logger = logging.getLogger("matcher.serve")
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
 #: How long the primary may take to become ready (the first start embeds ESCO and the demo).
 PRIMARY_READY_SECONDS = 1800
 
@@ -111,7 +114,21 @@ def _run_worker(listener: socket.socket, host: str, port: int, number: int, demo
     from api.main import create_app
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops workers with SIGTERM
+    _stop_with_parent()
     app = create_app(Settings(), demo=demo, worker=Worker(number, primary=number == 0),
                      on_ready=ready.set)  # fmt: skip
     config = uvicorn.Config(app, host=host, port=port, log_level="info")
     uvicorn.Server(config).run(sockets=[listener])
+
+
+def _stop_with_parent() -> None:
+    """SIGTERM this worker when the supervisor dies, even by SIGKILL (Linux's
+    ``PR_SET_PDEATHSIG``): an orphaned worker would go on holding the port, and the next
+    ``matcher serve`` could not bind it."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the supervisor's own shutdown stops them
+        return
+    if os.getppid() == 1:  # the supervisor died before the call
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -1,6 +1,7 @@
 """``matcher serve --workers 2``: two processes on one port and one store (issue 18). A write
 is searchable at once on the worker that accepted it and within 1 s on the other; a removal
-too; the index files the primary saves bring both back after a restart."""
+too; the index files the primary saves bring both back after a restart; and the workers stop
+when their supervisor is killed."""
 
 from __future__ import annotations
 
@@ -102,5 +103,16 @@ def test_two_workers_share_every_write_within_a_second(settings, tmp_path):  # t
             assert _found(client, kept.json()["id"]) == (True, worker)
             assert not _found(client, job_id)[0]
             client.close()
+        server.kill()  # the supervisor dies without a word: its workers stop with it
+        server.wait()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{base}/readyz", timeout=2)
+            except httpx.ConnectError:
+                break  # nobody holds the port: the next `matcher serve` can bind it
+            time.sleep(0.5)
+        else:
+            raise AssertionError("the workers went on serving after their supervisor died")
     finally:
         stop_server(server)
