@@ -85,6 +85,8 @@ class VectorIndex:
         self._removed_since_save: list[int] = []
         self._faiss: faiss.Index | None = None
         self._faiss_rows = 0  # rows of _vectors already inside _faiss
+        #: a coarse partition of the rows (HNSW only), for filters the graph walks badly
+        self._lists: _Lists | None = None
         #: the rows recent filters allowed, by filter key, valid until the next change
         self._selections: OrderedDict[Hashable, _Selection] = OrderedDict()
         self._selection_lock = threading.Lock()
@@ -264,6 +266,8 @@ class VectorIndex:
         if self._in_faiss and sync and self._faiss is not None and self._fits(self._faiss):
             self._faiss.add(array)  # FAISS's storage grows by itself, amortised
             self._faiss_rows = end
+            if self._lists is not None:
+                self._lists.extend(self._vectors)
             return
         self._own_vectors(end, start)
         self._buffer[start:end] = array
@@ -303,6 +307,8 @@ class VectorIndex:
         self._live_buffer = np.ones(len(live), dtype=bool)
         self._ids = [self._ids[row] for row in live.tolist()]
         self._columns.keep(live)
+        if self._lists is not None:
+            self._lists.keep(live)
         self._row_of = {item_id: row for row, item_id in enumerate(self._ids) if item_id}
         self._faiss = None
         self._faiss_rows = 0
@@ -343,7 +349,7 @@ class VectorIndex:
             self._buffer = np.zeros((0, self.dimension), dtype=np.float32)
             self._live_buffer = np.zeros(0, dtype=bool)
             self._ids, self._columns, self._in_faiss = [], Columns(), False
-            self._faiss, self._faiss_rows = None, 0
+            self._faiss, self._faiss_rows, self._lists = None, 0, None
             self._on_disk, self._removed_since_save = None, []
             return
         if self._faiss is not None and not self._fits(self._faiss):
@@ -361,6 +367,17 @@ class VectorIndex:
             # the structure holds the vectors now: keep them there only
             self._buffer = np.zeros((0, self.dimension), dtype=np.float32)
             self._in_faiss = True
+        self._sync_lists()
+
+    def _sync_lists(self) -> None:
+        """Keep the coarse partition over every row: trained once the index is an HNSW graph
+        (k-means, seconds at a million rows), extended with each change, none otherwise."""
+        if not isinstance(self._faiss, faiss.IndexHNSW):
+            self._lists = None
+            return
+        if self._lists is None:
+            self._lists = _Lists.train(self._vectors, self._live)
+        self._lists.extend(self._vectors)
 
     def _structure(self) -> faiss.Index:
         """The FAISS structure over every row (read-only: the changes keep it built)."""
@@ -394,7 +411,9 @@ class VectorIndex:
         The plan follows from how many rows the filter allows: none, then nothing; all of
         them, the unfiltered search; at most ``config.exact_subset_limit`` or under
         ``config.ann_min_share`` of them, exact over those rows (a graph search finds too few
-        of so few); more, the ANN structure restricted to them (a FAISS ``IDSelectorBitmap``).
+        of so few); more, the ANN structure restricted to them (a FAISS ``IDSelectorBitmap``),
+        unless few of the query's own neighbours are allowed: then exact over the allowed rows
+        of the lists nearest the query (an HNSW index keeps a k-means partition for this).
 
         Returns:
             Q lists of at most ``k`` hits, each with the id, the inner-product score and the
@@ -463,14 +482,19 @@ class VectorIndex:
     def _exact_subset(
         self, queries: npt.NDArray[np.float32], k: int, selection: _Selection
     ) -> list[list[Hit]]:
-        """Exact over the allowed rows, in time proportional to how many there are: FAISS
-        computes the inner products of just those rows where the structure has the flat
-        vectors (exact or HNSW; 2.1 ms for 9,000 of a million rows, where a flat scan with a
-        bitmap selector tests every row: 5.3 ms), else numpy over a copy of them (IVF)."""
-        if selection.count == 0:
+        """Exact over the allowed rows, in time proportional to how many there are."""
+        return self._exact_rows(queries, k, selection.rows)
+
+    def _exact_rows(
+        self, queries: npt.NDArray[np.float32], k: int, subset: npt.NDArray[np.int64]
+    ) -> list[list[Hit]]:
+        """The best ``k`` of the rows ``subset``, exactly: FAISS computes the inner products of
+        just those rows where the structure has the flat vectors (exact or HNSW; 2.1 ms for
+        9,000 of a million rows, where a flat scan with a bitmap selector tests every row:
+        5.3 ms), else numpy over a copy of them (IVF)."""
+        if len(subset) == 0:
             return [[] for _ in range(len(queries))]
-        want = min(k, selection.count)
-        subset = selection.rows
+        want = min(k, len(subset))
         storage = self._storage() if self._faiss_rows == len(self._ids) else None
         if isinstance(storage, faiss.IndexFlat):
             labels = np.ascontiguousarray(np.broadcast_to(subset, (len(queries), len(subset))))
@@ -489,6 +513,29 @@ class VectorIndex:
         for query_scores, candidates in zip(scores, best):
             ordered = candidates[np.argsort(-query_scores[candidates], kind="stable")]
             results.append([self._hit(int(subset[c]), float(query_scores[c])) for c in ordered])
+        return results
+
+    def _search_lists(
+        self, queries: npt.NDArray[np.float32], k: int, selection: _Selection, lists: _Lists
+    ) -> list[list[Hit]]:
+        """Exact over the allowed rows of the partition's lists nearest each query: lists in
+        order of their centroid, skipping those the filter empties, until
+        :data:`LIST_PROBES` lists and :data:`LIST_ROWS` rows. It finds the allowed rows
+        wherever they are, where a graph walk stays among the query's own neighbours: a
+        filter that follows the vectors (a salary band) refuses all of those."""
+        grouped, offsets = selection.grouped(lists)
+        counts = np.diff(offsets)
+        present = np.flatnonzero(counts)
+        with one_blas_thread():
+            similarity = queries @ lists.centroids[present].T
+        results: list[list[Hit]] = []
+        for query, similarities in zip(queries, similarity):
+            order = present[np.argsort(-similarities)]
+            reached = np.cumsum(counts[order])
+            probes = max(LIST_PROBES, int(np.searchsorted(reached, LIST_ROWS)) + 1)
+            rows = np.concatenate([grouped[offsets[chosen] : offsets[chosen + 1]]
+                                   for chosen in order[:probes].tolist()])  # fmt: skip
+            results.extend(self._exact_rows(query[None, :], k, rows))
         return results
 
     def _storage(self) -> faiss.IndexFlat | faiss.IndexScalarQuantizer | None:
@@ -511,8 +558,11 @@ class VectorIndex:
     ) -> list[list[Hit]]:
         """The ANN structure, visiting only the ``allowed`` rows. With few allowed rows an
         HNSW search must look further to find ``k`` of them: efSearch grows as 1 / the share
-        (at most the allowed rows); a query still short of ``k`` is tried again with 4x that,
-        then answered exactly."""
+        of the query's own neighbours the filter allows; a query still short of ``k`` is tried
+        again with 4x that, then answered exactly. Where that share is under a
+        :data:`LOCAL_SHARE_FLOOR`-th of the overall share (the allowed rows are elsewhere), or
+        the walk would cost more than scoring them, no walk: the partition's lists or exact
+        (:meth:`_without_graph`)."""
         structure = self._structure()
         count, bits = selection.count, selection.bits  # bits: kept alive during the search
         selector = faiss.IDSelectorBitmap(len(selection.mask), faiss.swig_ptr(bits))
@@ -522,11 +572,15 @@ class VectorIndex:
         if isinstance(structure, faiss.IndexHNSW):
             # how many of the query's own neighbours the filter allows: a filter that follows
             # the vectors (a salary band, an occupation) allows far fewer near the query than
-            # overall, and the graph must look that much further (or the other way round)
+            # overall, and a walk restricted to it stays among refused rows: the allowed ones
+            # are found by the partition's lists instead (or the other way round: a walk
+            # needs less room)
             _, near = structure.search(queries, base)
             allowed_near = selection.mask[near.clip(0)] & (near >= 0)
             local = float(allowed_near.mean(axis=1).min())
-            share = min(1.0, max(local, share / LOCAL_SHARE_FLOOR))
+            if local * LOCAL_SHARE_FLOOR < share or base / max(local, 1e-9) * GRAPH_COST > count:
+                return self._without_graph(queries, k, selection)
+            share = min(1.0, local)
         ef = int(min(count, base / share))
         if ef * GRAPH_COST > count:  # a walk that long costs more than scoring every row
             return self._exact_subset(queries, k, selection)
@@ -559,6 +613,15 @@ class VectorIndex:
             for position, hits in zip(short, exact):
                 results[position] = hits
         return results
+
+    def _without_graph(
+        self, queries: npt.NDArray[np.float32], k: int, selection: _Selection
+    ) -> list[list[Hit]]:
+        """Where a graph walk would not find a filter's rows, or costs more than scoring them:
+        the partition's lists when the filter allows many rows, else all of them exactly."""
+        if self._lists is not None and selection.count > LIST_MIN_ROWS:
+            return self._search_lists(queries, k, selection, self._lists)
+        return self._exact_subset(queries, k, selection)
 
     def _search_structure(self, queries: npt.NDArray[np.float32], k: int) -> list[list[Hit]]:
         """Every live row. Removed rows stay in the structure until a compaction: then the
@@ -635,6 +698,9 @@ class VectorIndex:
             arrays["structure"] = faiss.serialize_index(self._structure())
         if self._faiss is None or self._storage() is None:
             arrays["vectors"] = self._vectors
+        if self._lists is not None:  # its k-means is seconds at a million rows: not at load
+            arrays["list_centroids"] = self._lists.centroids
+            arrays["list_of_row"] = self._lists.of_row
         _write_atomically(path, arrays)
         for segment in _segments(path):
             segment.unlink(missing_ok=True)
@@ -681,6 +747,8 @@ class VectorIndex:
                 if structure is not None and structure.ntotal != len(ids):
                     raise ValueError(f"{structure.ntotal} vectors in the structure, {len(ids)} ids")
                 index._faiss = structure
+                if "list_centroids" in data.files and isinstance(structure, faiss.IndexHNSW):
+                    index._lists = _Lists(data["list_centroids"], data["list_of_row"])
                 if structure is not None and index._storage() is not None:
                     index._load_rows(ids, metadata)  # the vectors are in the structure only
                     index._faiss_rows, index._in_faiss = len(ids), True
@@ -737,6 +805,18 @@ class _Selection:
     def __init__(self, mask: npt.NDArray[np.bool_]) -> None:
         self.mask = mask
         self.count = int(np.count_nonzero(mask))
+        self._grouped: tuple[_Lists, npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+
+    def grouped(self, lists: _Lists) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The allowed rows ordered by their list in ``lists``, and where each list starts
+        among them (``offsets[l]:offsets[l + 1]``); made once per filter and partition."""
+        made = self._grouped
+        if made is None or made[0] is not lists:
+            of_row = lists.of_row[self.rows]
+            order = np.argsort(of_row, kind="stable")
+            offsets = np.searchsorted(of_row[order], np.arange(len(lists.centroids) + 1))
+            made = self._grouped = (lists, self.rows[order], offsets.astype(np.int64))
+        return made[1], made[2]
 
     @functools.cached_property
     def rows(self) -> npt.NDArray[np.int64]:
@@ -745,6 +825,63 @@ class _Selection:
     @functools.cached_property
     def bits(self) -> npt.NDArray[np.uint8]:
         return np.packbits(self.mask, bitorder="little")
+
+
+class _Lists:
+    """A coarse partition of the rows: k-means centroids (about √rows of them, like an IVF
+    index's lists) and the nearest one of each row. Filtered searches that a graph walk would
+    miss score the allowed rows of the lists nearest the query (:meth:`VectorIndex._search_lists`).
+    """
+
+    def __init__(
+        self, centroids: npt.NDArray[np.float32], of_row: npt.NDArray[np.int32] | None = None
+    ) -> None:
+        self.centroids = np.ascontiguousarray(centroids, dtype=np.float32)
+        self._nearest = faiss.IndexFlatIP(self.centroids.shape[1])
+        self._nearest.add(self.centroids)
+        self._buffer = np.zeros(0, dtype=np.int32) if of_row is None else of_row.astype(np.int32)
+        self._rows = len(self._buffer)
+
+    @property
+    def of_row(self) -> npt.NDArray[np.int32]:
+        """Each row's list (rows in index order, removed ones too until a compaction)."""
+        return self._buffer[: self._rows]
+
+    @classmethod
+    def train(cls, vectors: npt.NDArray[Any], live: npt.NDArray[np.bool_]) -> _Lists:
+        rows = np.flatnonzero(live)
+        count = min(LIST_MAX_COUNT, max(1, round(len(rows) ** 0.5)),
+                    max(1, len(rows) // LIST_TRAIN_POINTS))  # fmt: skip
+        sample = rows
+        if len(rows) > count * LIST_TRAIN_POINTS:
+            chosen = np.random.default_rng(0).choice(len(rows), count * LIST_TRAIN_POINTS,
+                                                     replace=False)  # fmt: skip
+            sample = rows[np.sort(chosen)]
+        kmeans = faiss.Kmeans(vectors.shape[1], count, niter=10, spherical=True, seed=1,
+                              max_points_per_centroid=LIST_TRAIN_POINTS)  # fmt: skip
+        kmeans.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+        return cls(np.asarray(kmeans.centroids, dtype=np.float32))
+
+    def extend(self, vectors: npt.NDArray[Any]) -> None:
+        """Assign the rows of ``vectors`` past those assigned already (amortised growth)."""
+        start, end = self._rows, len(vectors)
+        if end <= start:
+            return
+        if end > len(self._buffer):
+            grown = np.zeros(max(end, len(self._buffer) * 3 // 2, 1024), dtype=np.int32)
+            grown[:start] = self._buffer[:start]
+            self._buffer = grown
+        for begin in range(start, end, 65_536):
+            chunk = np.ascontiguousarray(vectors[begin : min(end, begin + 65_536)],
+                                         dtype=np.float32)  # fmt: skip
+            _, nearest = self._nearest.search(chunk, 1)
+            self._buffer[begin : begin + len(chunk)] = nearest[:, 0]
+        self._rows = end
+
+    def keep(self, rows: npt.NDArray[np.int64]) -> None:
+        """Keep only ``rows``, renumbered in that order (a compaction)."""
+        self._buffer = self.of_row[rows].copy()
+        self._rows = len(self._buffer)
 
 
 @dataclass
@@ -761,11 +898,23 @@ class _OnDisk:
 
 
 #: A filtered graph search looks as far as the share of the query's neighbours the filter
-#: allows asks for, but no further than this many times what the overall share asks for.
+#: allows asks for; where that share is under the overall share / this, the allowed rows lie
+#: elsewhere and no walk is tried (a million postings, the top salary tenth: recall 0.59).
 LOCAL_SHARE_FLOOR = 4
 #: One step of an HNSW walk (efSearch 1) costs about as much as scoring this many rows
 #: exactly (1M rows: 2.2 µs a step, 0.22 µs a row; docs/benchmarks.md).
 GRAPH_COST = 10
+
+#: The partition's lists: about √rows of them, at most this many ...
+LIST_MAX_COUNT = 4096
+#: ... trained on this many sampled rows each (k-means; a million rows: ~40k rows, seconds).
+LIST_TRAIN_POINTS = 40
+#: A search by lists probes at least this many lists that hold allowed rows ...
+LIST_PROBES = 32
+#: ... and at least this many allowed rows.
+LIST_ROWS = 4096
+#: Filters that allow fewer rows are scored exactly rather than by lists.
+LIST_MIN_ROWS = 4 * LIST_ROWS
 
 #: Segments written before a save rewrites the whole file.
 MAX_SEGMENTS = 16
