@@ -176,14 +176,14 @@ def main() -> None:
           f"resident memory added by the index {added:,.0f} MiB "
           f"(the vectors alone: {vectors.nbytes / 2**20:,.0f} MiB); "
           f"{args.queries} queries × {args.rounds} rounds, one at a time\n")  # fmt: skip
-    print("| filter | rows allowed | plan | p50 ms (median, min–max) | p99 ms | "
+    print("| filter | rows allowed | plans used (share of queries) | p50 ms (median, min–max) | p99 ms | "
           "p50 / p99 ms, rows found anew each query | recall@10 |")
     print("|---|---|---|---|---|---|---|")
     remembered, anew = index.config, index.config.model_copy(update={"filter_cache": 0})
     for name, where in filters.items():
         allowed = np.ones(args.rows, dtype=bool) if where is None else where.mask(index._columns)
         count = int(allowed.sum())
-        plan = _plan(index, count)
+        index.plans.clear()
         timed: dict[str, tuple[list[float], list[float]]] = {"kept": ([], []), "anew": ([], [])}
         for _ in range(args.rounds):
             for label, config in (("kept", remembered), ("anew", anew)):
@@ -196,6 +196,7 @@ def main() -> None:
                 timed[label][0].append(float(np.percentile(times, 50)))
                 timed[label][1].append(float(np.percentile(times, 99)))
         index.config = remembered
+        plan = _plans(index.plans)
         recall = _recall(index, vectors, allowed, queries[:50], where)
         (p50s, p99s), (cold50, cold99) = timed["kept"], timed["anew"]
         print(f"| {name} | {count:,} ({count / args.rows:.1%}) | {plan} | {_span(p50s)} | "
@@ -249,9 +250,11 @@ def persistence(index: VectorIndex, vectors: np.ndarray, rows: int) -> None:
               f"| {name} | {seconds:.2f} | |")  # fmt: skip
 
 
-def _plan(index: VectorIndex, count: int) -> str:
-    return {"all": f"{index.kind}, no filter", "exact": "exact over the allowed rows",
-            "selector": f"{index.kind} with a bitmap selector"}[index.plan(count)]  # fmt: skip
+def _plans(plans: Counter[str]) -> str:
+    """How the queries were answered (``VectorIndex.plans``): the graph unfiltered, a walk
+    restricted to the allowed rows, the partition's nearest lists, or exact."""
+    total = sum(plans.values())
+    return ", ".join(f"{name} {count / total:.0%}" for name, count in plans.most_common())
 
 
 def _recall(index: VectorIndex, vectors: np.ndarray, allowed: np.ndarray, queries: np.ndarray,

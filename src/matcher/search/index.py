@@ -25,7 +25,7 @@ import tempfile
 import threading
 import uuid
 import zipfile
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +90,9 @@ class VectorIndex:
         #: the rows recent filters allowed, by filter key, valid until the next change
         self._selections: OrderedDict[Hashable, _Selection] = OrderedDict()
         self._selection_lock = threading.Lock()
+        #: how many queries each plan answered: ``unfiltered``, ``walk`` (the graph restricted
+        #: to the allowed rows), ``lists`` (the partition's nearest lists), ``exact``
+        self.plans: Counter[str] = Counter()
 
     @property
     def _vectors(self) -> npt.NDArray[np.float32] | npt.NDArray[np.float16]:
@@ -483,6 +486,7 @@ class VectorIndex:
         self, queries: npt.NDArray[np.float32], k: int, selection: _Selection
     ) -> list[list[Hit]]:
         """Exact over the allowed rows, in time proportional to how many there are."""
+        self.plans["exact"] += len(queries)
         return self._exact_rows(queries, k, selection.rows)
 
     def _exact_rows(
@@ -523,6 +527,7 @@ class VectorIndex:
         :data:`LIST_PROBES` lists and :data:`LIST_ROWS` rows. It finds the allowed rows
         wherever they are, where a graph walk stays among the query's own neighbours: a
         filter that follows the vectors (a salary band) refuses all of those."""
+        self.plans["lists"] += len(queries)
         grouped, offsets = selection.grouped(lists)
         counts = np.diff(offsets)
         present = np.flatnonzero(counts)
@@ -590,7 +595,7 @@ class VectorIndex:
         # filter refuses): once more with 4x the frontier, then exactly (~0.2 µs a row)
         for widen in (1, 4):
             if not short:
-                return results
+                break
             if isinstance(structure, faiss.IndexHNSW):
                 params = faiss.SearchParametersHNSW(sel=selector, efSearch=min(count, ef * widen))  # type: ignore[attr-defined]
             elif isinstance(structure, faiss.IndexIVF):
@@ -608,6 +613,7 @@ class VectorIndex:
                 if len(hits) < want:
                     still.append(position)
             short = still
+        self.plans["walk"] += len(queries) - len(short)
         if short:
             exact = self._exact_subset(np.ascontiguousarray(queries[short]), k, selection)
             for position, hits in zip(short, exact):
@@ -628,6 +634,7 @@ class VectorIndex:
         live rows are a filter like any other."""
         if len(self._row_of) < len(self._ids):
             return self._search_selected(queries, k, self._select(everything()))
+        self.plans["unfiltered"] += len(queries)
         scores, rows = self._structure().search(queries, min(k, len(self._ids)))
         return [
             [self._hit(int(row), float(score)) for score, row in zip(query_scores, query_rows)
