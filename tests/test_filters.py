@@ -4,6 +4,8 @@ structures (HNSW and IVF) and the exact plan."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -158,6 +160,20 @@ def test_columns_give_back_each_rows_metadata_as_it_was_given() -> None:
     assert [columns.row(i) for i in range(2)] == [rows[2], rows[0]]
 
 
+def test_columns_come_back_from_their_arrays_with_every_value_and_type() -> None:
+    rows = [{"a": 1, "b": None}, {"a": True}, {"a": 1.0, "c": ["x", "y"]}, {}, {"d": "Nghệ An"}]
+    columns = Columns()
+    columns.extend(rows)
+    back = Columns.from_arrays(columns.to_arrays(), len(rows))
+    assert [back.row(i) for i in range(len(rows))] == rows
+    assert [type(back.row(i).get("a")) for i in range(3)] == [int, bool, float]
+    assert back.values("a") == [1, True, 1.0, None, None]
+    back.extend([{"a": 1, "c": ["x", "y"]}])  # codes of values it already holds are reused
+    assert one_of("a", [1]).mask(back).tolist() == [True, True, True, False, False, True]
+    assert equals("c", "x").mask(back).tolist() == [False, False, True, False, False, True]
+    assert folded_equals("d", "nghệ an").mask(back).tolist() == [False] * 4 + [True, False]
+
+
 def test_adding_one_at_a_time_gives_the_same_index_as_adding_at_once(data) -> None:  # type: ignore[no-untyped-def]
     vectors, metadata = data
     config = IndexConfig(exact_threshold=10**9)
@@ -268,3 +284,29 @@ def test_the_lists_come_back_from_a_save_and_follow_changes(tmp_path, monkeypatc
     assert len(loaded) == len(kept)
     assert _recall(loaded, vectors[kept], [metadata[i] for i in kept], queries,
                    equals("band", True)) >= 0.95  # fmt: skip
+
+
+def test_an_index_saved_by_the_previous_version_loads_with_its_metadata(data, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A file of format 3 (a JSON record per row, no lists) is read as it was: a deployment's
+    index is not rebuilt (re-embedding a million postings takes hours) by an upgrade."""
+    vectors, metadata = data
+    index = VectorIndex(DIM, IndexConfig(exact_threshold=1_000, exact_subset_limit=200))
+    index.add([str(i) for i in range(5_000)], vectors[:5_000], metadata[:5_000])
+    index.remove(["3"])
+    path = tmp_path / "jobs.npz"
+    index.save(path)
+    with np.load(path) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    header = json.loads(arrays["header"].tobytes())
+    columns = Columns.from_arrays(arrays, len(json.loads(arrays["ids"].tobytes())))
+    np.savez(path, header=np.frombuffer(json.dumps({**header, "format": 3}).encode(), np.uint8),
+             ids=arrays["ids"], structure=arrays["structure"],
+             metadata=np.frombuffer(json.dumps([columns.row(r) for r in range(len(columns))],
+                                               ensure_ascii=False).encode(), np.uint8))  # fmt: skip
+    loaded = VectorIndex.load(path)
+    assert len(loaded) == 4_999 and "3" not in loaded
+    assert loaded.metadata("7") == metadata[7]
+    where = folded_equals("province", "Nghệ An") | equals("remote", True)
+    assert [[h.id for h in hits] for hits in loaded.search(vectors[:5], 10, where=where)] == [
+        [h.id for h in hits] for hits in index.search(vectors[:5], 10, where=where)
+    ]

@@ -233,11 +233,9 @@ class Catalog:
             stale = [i for i in index.ids if i not in hashes]
             with self.lock:
                 report.removed += index.remove(stale)
-            todo = {
-                record_id
-                for record_id, digest in hashes.items()
-                if record_id not in index or index.metadata(record_id).get("hash") != digest
-            }
+            held = index.values("hash")  # one pass over the column, not a dict per row
+            todo = {record_id for record_id, digest in hashes.items()
+                    if record_id not in held or held[record_id] != digest}  # fmt: skip
             report.updated += sum(record_id in index for record_id in todo)
             report.added += sum(record_id not in index for record_id in todo)
             done = 0

@@ -46,13 +46,17 @@ class _Column:
     def __init__(self, capacity: int) -> None:
         self.codes = np.zeros(capacity, dtype=np.int32)
         self.values: list[Any] = [None]
-        self.lookup: dict[Any, int] = {}
+        #: code of each value's key; made on first use after a load (a million content
+        #: hashes: a second, that a start-up that adds nothing need not spend)
+        self._lookup: dict[Any, int] | None = {}
 
     def code(self, value: Any) -> int:
+        if self._lookup is None:
+            self._lookup = {_key(v): code for code, v in enumerate(self.values) if code}
         key = _key(value)
-        found = self.lookup.get(key)
+        found = self._lookup.get(key)
         if found is None:
-            found = self.lookup[key] = len(self.values)
+            found = self._lookup[key] = len(self.values)
             self.values.append(value)
         return found
 
@@ -92,6 +96,45 @@ class Columns:
             grown[: self._rows] = column.codes[: self._rows]
             column.codes = grown
         self._capacity = capacity
+
+    def to_arrays(self) -> dict[str, npt.NDArray[Any]]:
+        """Every column as two arrays, its codes and its values (JSON): a file's metadata in
+        a few arrays, read back by :meth:`from_arrays` in about a second for a million rows
+        (a JSON record per row took 12 s)."""
+        names = list(self._fields)
+        arrays = {"column_names": _json_bytes(names)}
+        for number, name in enumerate(names):
+            column = self._fields[name]
+            arrays[f"column{number}_codes"] = column.codes[: self._rows]
+            arrays[f"column{number}_values"] = _json_bytes(column.values)
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, npt.NDArray[Any]], rows: int) -> Columns:
+        """The ``rows`` rows :meth:`to_arrays` wrote (``arrays``: a mapping such as an open
+        npz)."""
+        columns = cls()
+        columns._rows = columns._capacity = rows
+        for number, name in enumerate(json.loads(arrays["column_names"].tobytes())):
+            codes = np.asarray(arrays[f"column{number}_codes"], dtype=np.int32)
+            column = _Column(0)
+            column.codes = codes.copy()
+            column.values = json.loads(arrays[f"column{number}_values"].tobytes())
+            column._lookup = None
+            if len(codes) != rows:
+                raise ValueError(f"{len(codes)} rows in column {name!r}, {rows} ids")
+            columns._fields[name] = column
+        return columns
+
+    def values(self, name: str) -> list[Any]:
+        """Each row's value of field ``name`` (``None`` where absent), in one pass."""
+        column = self._fields.get(name)
+        if column is None:
+            return [None] * self._rows
+        table = np.empty(len(column.values), dtype=object)  # None where absent
+        for code, value in enumerate(column.values[1:], start=1):
+            table[code] = value  # one by one: a list value stays one value
+        return table[column.codes[: self._rows]].tolist()  # type: ignore[no-any-return]
 
     def row(self, row: int) -> dict[str, Any]:
         """The metadata of ``row`` as it was given (absent fields stay absent)."""
@@ -134,6 +177,10 @@ class Columns:
                             count=len(column.values))  # fmt: skip
         table[ABSENT] = bool(check(None))
         return table[column.codes[: self._rows]]
+
+
+def _json_bytes(value: Any) -> npt.NDArray[np.uint8]:
+    return np.frombuffer(json.dumps(value, ensure_ascii=False).encode(), dtype=np.uint8)
 
 
 # ---------------------------------------------------------------------- filters

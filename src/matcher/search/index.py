@@ -43,8 +43,9 @@ from matcher.settings import IndexConfig
 
 #: 2: the vectors are left out of the file where the saved structure holds them (HNSW).
 #: 3: removed rows keep their place (id ``null``), a generation, and segments beside the file.
-FORMAT_VERSION = 3
-READABLE_FORMATS = (1, 2, 3)
+#: 4: the metadata as columns (codes and distinct values), and the partition's lists.
+FORMAT_VERSION = 4
+READABLE_FORMATS = (1, 2, 3, 4)
 #: A filter: a :class:`~matcher.search.columns.Where` (evaluated over whole columns), a mapping
 #: (``{"field": value}``, the same), or a predicate on one row's metadata (called per row: slow
 #: at scale, kept for one-off callers).
@@ -136,6 +137,12 @@ class VectorIndex:
 
     def metadata(self, item_id: str) -> Mapping[str, Any]:
         return self._columns.row(self._row(item_id))
+
+    def values(self, name: str) -> dict[str, Any]:
+        """Each item's value of metadata field ``name`` (``None`` where absent), in one pass
+        over its column (a million content hashes at start-up: not a million dicts)."""
+        return {item_id: value for item_id, value in zip(self._ids, self._columns.values(name))
+                if item_id is not None}  # fmt: skip
 
     def vector(self, item_id: str) -> npt.NDArray[np.float32]:
         return self._vectors[self._row(item_id)].astype(np.float32)  # a copy
@@ -277,11 +284,11 @@ class VectorIndex:
         if sync:
             self._sync_structure()
 
-    def _load_rows(self, ids: list[str | None], metadata: list[dict[str, Any]]) -> None:
+    def _load_rows(self, ids: list[str | None], columns: Columns) -> None:
         """Ids (``None``: a removed row) and metadata of rows whose vectors are already in the
         structure."""
         self._live_buffer = np.array([item_id is not None for item_id in ids], dtype=bool)
-        self._columns.extend(metadata)
+        self._columns = columns
         self._ids = list(ids)
         self._row_of = {item_id: row for row, item_id in enumerate(ids) if item_id is not None}
 
@@ -700,7 +707,8 @@ class VectorIndex:
             "generation": generation,
         }
         arrays = {"header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
-                  **self._rows_arrays(0, len(self._ids))}  # fmt: skip
+                  "ids": np.frombuffer(json.dumps(self._ids).encode(), np.uint8),
+                  **self._columns.to_arrays()}  # fmt: skip
         if self._faiss is not None:  # with its removed rows, in place: no rebuild at load
             arrays["structure"] = faiss.serialize_index(self._structure())
         if self._faiss is None or self._storage() is None:
@@ -745,7 +753,11 @@ class VectorIndex:
                     )
                 index = cls(header["dimension"], IndexConfig(**header["config"]))
                 ids = json.loads(data["ids"].tobytes())
-                metadata = json.loads(data["metadata"].tobytes())
+                if "column_names" in data.files:
+                    columns = Columns.from_arrays(data, len(ids))
+                else:  # format 3 and before: a record per row
+                    columns = Columns()
+                    columns.extend(json.loads(data["metadata"].tobytes()))
                 structure = (
                     faiss.deserialize_index(data["structure"])
                     if "structure" in data.files
@@ -757,11 +769,12 @@ class VectorIndex:
                 if "list_centroids" in data.files and isinstance(structure, faiss.IndexHNSW):
                     index._lists = _Lists(data["list_centroids"], data["list_of_row"])
                 if structure is not None and index._storage() is not None:
-                    index._load_rows(ids, metadata)  # the vectors are in the structure only
+                    index._load_rows(ids, columns)  # the vectors are in the structure only
                     index._faiss_rows, index._in_faiss = len(ids), True
                 else:
                     index._faiss = None
-                    index._append(ids, data["vectors"].astype(np.float32), metadata, sync=False)
+                    index._append(ids, data["vectors"].astype(np.float32), None, sync=False)
+                    index._columns = columns
                     index._faiss = structure
                     index._faiss_rows = len(ids) if structure is not None else 0
             generation = header.get("generation")
