@@ -102,7 +102,7 @@ class Columns:
         a few arrays, read back by :meth:`from_arrays` in about a second for a million rows
         (a JSON record per row took 12 s)."""
         names = list(self._fields)
-        arrays = {"column_names": _json_bytes(names)}
+        arrays: dict[str, npt.NDArray[Any]] = {"column_names": _json_bytes(names)}
         for number, name in enumerate(names):
             column = self._fields[name]
             arrays[f"column{number}_codes"] = column.codes[: self._rows]
