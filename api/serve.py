@@ -112,7 +112,9 @@ def _run_worker(listener: socket.socket, host: str, port: int, number: int, demo
     import uvicorn
 
     from api.main import create_app
+    from matcher.cli import configure_logging
 
+    configure_logging(f"[worker {number}] ")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops workers with SIGTERM
     _stop_with_parent()
     app = create_app(Settings(), demo=demo, worker=Worker(number, primary=number == 0),

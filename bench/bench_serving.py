@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -114,10 +115,13 @@ def _vectors() -> np.ndarray | None:
     return load_postings()[0]
 
 
-def start(command: list[str], env: dict[str, str], base: str, workers: int) -> tuple[subprocess.Popen, float]:
-    """Start a server; returns it and the seconds until every worker answered."""
+def start(command: list[str], env: dict[str, str], base: str, workers: int,
+          log: Path | None = None) -> tuple[subprocess.Popen, float]:
+    """Start a server (its log to ``log``); returns it and the seconds until every worker
+    answered."""
     started = time.monotonic()
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    errors = log.open("w") if log is not None else subprocess.DEVNULL
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
     seen: set[str] = set()
     while time.monotonic() - started < 1800:
         if server.poll() is not None:
@@ -169,6 +173,8 @@ def main() -> None:
     parser.add_argument("--ingest", type=int, default=100, help="postings in the bulk import")
     parser.add_argument("--port", type=int, default=8777)
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--startup-only", action="store_true",
+                        help="only start-up, --rounds times per worker count, with its phases")
     args = parser.parse_args()
     if args.smoke:
         args.jobs, args.clients, args.requests, args.rounds, args.ingest = 300, "1,4", 8, 1, 50
@@ -197,6 +203,9 @@ def main() -> None:
         "candidate search": lambda c, n: c.post(f"/v1/jobs/{own[n % len(own)]}/candidates",
                                                  json={"k": 10}, headers=employer),
     }  # fmt: skip
+    if args.startup_only:
+        startup(matcher, env, base, args, state)
+        return
     clients = [int(c) for c in args.clients.split(",")]
     rows, facts = [], []
     offset = 0
@@ -259,6 +268,37 @@ def main() -> None:
     print("\n| workers | measure | value |\n|---|---|---|")
     for workers, name, value in facts:
         print(f"| {workers} | {name} | {value} |")
+
+
+def startup(matcher: str, env: dict[str, str], base: str, args: argparse.Namespace,
+            state: Path) -> None:  # fmt: skip
+    """Start-up, ``--rounds`` times per worker count, and its phases from the server's log:
+    the jobs index file read, everything loaded (models, taxonomy, indexes), the store
+    reconciled, every inference path run once."""
+    phases = {"index file read": r"loaded jobs-\S+: \d+ rows in ([\d.]+) s",
+              "loaded (models, taxonomy, indexes)": r"indexes loaded in ([\d.]+) s",
+              "store reconciled": r"store reconciled in ([\d.]+) s",
+              "inference paths run once": r"every inference path run in ([\d.]+) s"}  # fmt: skip
+    print(f"\n{args.jobs:,} postings in the store; start-up to every worker answering /readyz, "
+          f"{args.rounds} rounds: median (min–max) in seconds; the phases are worker 0's\n")
+    print("| workers | to ready | " + " | ".join(phases) + " |")
+    print("|---|---|" + "---|" * len(phases))
+    log = state / "bench-startup.log"
+    for workers in [int(w) for w in args.workers.split(",")]:
+        ready, found = [], {name: [] for name in phases}
+        for _ in range(args.rounds):
+            server, seconds = start([matcher, "serve", "--host", "127.0.0.1", "--port",
+                                     str(args.port), "--workers", str(workers)], env, base,
+                                    workers, log)  # fmt: skip
+            stop(server)
+            ready.append(seconds)
+            text = log.read_text()
+            for name, pattern in phases.items():
+                match = re.search(pattern, text)
+                if match:
+                    found[name].append(float(match.group(1)))
+        cells = [_span(found[name], 1) if found[name] else "–" for name in phases]
+        print(f"| {workers} | {_span(ready, 1)} | " + " | ".join(cells) + " |", flush=True)
 
 
 def _span(values: list[float], scale: float) -> str:

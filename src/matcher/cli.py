@@ -694,13 +694,19 @@ def models_import(
     typer.echo(f"{name} ready at {path}")
 
 
+def configure_logging(prefix: str = "") -> None:
+    """INFO and above to stderr, each line after ``prefix``; the libraries' chatter at WARNING.
+    The CLI calls it, and so does each worker of ``matcher serve --workers N`` (a spawned
+    process starts with no logging set up, and its INFO lines were lost)."""
+    logging.basicConfig(level=logging.INFO, format=f"{prefix}%(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def main(args: list[str] | None = None) -> None:
     """Entry point: run the app on ``args`` (default: the command line), turning library
     errors into one line and an exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-
-    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging()
     try:
         # Without standalone mode click returns the exit code of typer.Exit instead of exiting.
         code = app(args=args, standalone_mode=False)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import bearer
-from tests.server import create_key, free_port, start_server, stop_server
+from tests.server import create_key, free_port, server_log, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -95,6 +95,8 @@ def test_two_workers_share_every_write_within_a_second(settings, tmp_path):  # t
             client.close()
     finally:
         stop_server(server)
+    log = server_log(server)  # each worker's own log lines, with its number (they were lost)
+    assert "[worker 0] start-up:" in log and "[worker 1] start-up:" in log, log[-2000:]
     assert any(state.glob("indexes/jobs-*.npz"))  # the primary saved the index files
     server = start_server(state, settings.caches, port, "--workers", "2")
     try:

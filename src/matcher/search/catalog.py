@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,7 +125,11 @@ class Catalog:
     def _load(self, path: Path) -> VectorIndex:
         if path.exists():
             try:
-                return VectorIndex.load(path)
+                started = time.perf_counter()
+                index = VectorIndex.load(path)
+                logger.info("loaded %s: %d rows in %.1f s", path.name, len(index),
+                            time.perf_counter() - started)  # fmt: skip
+                return index
             except IndexStateError:  # a damaged derived file is rebuilt from the store
                 logger.warning("index %s is unreadable; rebuilding it from the store", path)
         return VectorIndex(self.encoder.dimension, self.config)

@@ -20,10 +20,12 @@ import fcntl
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Self
 
@@ -384,14 +386,17 @@ class Runtime:
         writing the files unless it is the primary, then logs its own changes, applies the
         others' every ``follow_interval_ms``, and (the primary) saves the index files every
         ``index_save_seconds``."""
+        ticks = [time.perf_counter()]
         self.prepare()
         models = self.parts.models
         catalog = models.catalog
+        ticks.append(time.perf_counter())
         if worker is not None:
             self.worker = worker
             catalog.saves = worker.primary
             catalog.follow()
         report = catalog.reconcile(progress)
+        ticks.append(time.perf_counter())
         if worker is not None:
             catalog.share(f"{worker.number}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
                           saves=worker.primary)  # fmt: skip
@@ -401,6 +406,11 @@ class Runtime:
                 self._every(self.settings.index_save_seconds, "save", catalog.save)
         self._serve_inference(models.encoder)
         _run_every_path(models)
+        ticks.append(time.perf_counter())
+        prepared, reconciled, warmed = (after - before for before, after in pairwise(ticks))
+        logger.info("start-up: models, taxonomy and indexes loaded in %.1f s, store reconciled "
+                    "in %.1f s, every inference path run in %.1f s", prepared, reconciled,
+                    warmed)  # fmt: skip
         return report
 
     def _every(self, seconds: float, name: str, task: Callable[[], object]) -> None:
