@@ -15,7 +15,7 @@ cosine 0.42, and plain FAISS HNSW finds 38% of the true top 10) until there are 
 posting's: one of 34 provinces (skewed: a few big, many small), country (90% VN), remote
 (10%), a salary, an occupation. The index is ``VectorIndex`` with the default settings
 (``IndexConfig``: HNSW M 32 above 50,000 rows). For each filter: the share of rows it allows,
-the plan the index picks, latency per query (one query at a time; p50 and p99 within a round,
+the plans the index used (the share of queries each answered), latency per query (one query at a time; p50 and p99 within a round,
 then the median, min and max over rounds) with the allowed rows remembered between searches
 (``filter_cache``, as a server sees the same filters again) and found anew for each query,
 and recall@10 against numpy's exact search over the
@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from embed_postings import load_postings
 
+import matcher.search.index as index_module
 from matcher.search.columns import at_least, equals, folded_equals, one_of
 from matcher.search.filters import nearby
 from matcher.search.index import VectorIndex
@@ -128,8 +129,13 @@ def main() -> None:
     parser.add_argument("--hnsw-m", type=int, default=IndexConfig().hnsw_m)
     parser.add_argument("--hnsw-vectors", choices=["fp32", "fp16"],
                         default=IndexConfig().hnsw_vectors)  # fmt: skip
+    parser.add_argument("--list-probes", type=int, default=index_module.LIST_PROBES,
+                        help="lists a search by lists probes at least (tuning)")
+    parser.add_argument("--list-rows", type=int, default=index_module.LIST_ROWS,
+                        help="allowed rows a search by lists scores at least (tuning)")
     parser.add_argument("--smoke", action="store_true", help="20,000 rows, 10 queries, 1 round")
     args = parser.parse_args()
+    index_module.LIST_PROBES, index_module.LIST_ROWS = args.list_probes, args.list_rows
     if args.smoke:
         args.rows, args.queries, args.rounds = 20_000, 10, 1
     os.environ.setdefault("OMP_NUM_THREADS", "1")
