@@ -33,6 +33,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +46,7 @@ from matcher.schemas import Candidate, JobPosting
 from matcher.screening.signals import JobReview
 from matcher.store.reviews import Reviews, visible_hashes, write_review
 from matcher.store.tables import (
+    HASH_INDEXES,
     ApiKeyRow,
     AuditRow,
     Base,
@@ -120,6 +122,10 @@ class Store(Reviews):
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
+        with self.engine.begin() as connection:  # a store made before these indexes
+            for table, name in HASH_INDEXES.items():
+                connection.execute(text(f"CREATE INDEX IF NOT EXISTS {name} "
+                                        f"ON {table} (id, content_hash)"))  # fmt: skip
         #: rate counters need no fsync per request: a separate pool without synchronous=FULL
         self._counter_engine: Engine = self.engine
         if self.engine.dialect.name == "sqlite":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from matcher.errors import NotFoundError
@@ -25,11 +25,16 @@ def write_review(session: Session, job_id: str, review: JobReview | None, at: dt
                                  data=review.model_dump(mode="json"), updated_at=at))  # fmt: skip
 
 
+def visible_hashes_query() -> Select[str, str]:
+    """The ids and content hashes of the postings candidates may see (what the job index
+    holds): answered from the ``ix_jobs_id_hash`` index, not the records."""
+    hidden = select(JobReviewRow.job_id).where(JobReviewRow.status.in_(HIDDEN))
+    return select(JobRow.id, JobRow.content_hash).where(JobRow.id.not_in(hidden))
+
+
 def visible_hashes(session: Session) -> dict[str, str]:
     """``{id: content hash}`` of the postings candidates may see (what the job index holds)."""
-    hidden = select(JobReviewRow.job_id).where(JobReviewRow.status.in_(HIDDEN))
-    rows = session.execute(select(JobRow.id, JobRow.content_hash).where(JobRow.id.not_in(hidden)))
-    return {row[0]: row[1] for row in rows}
+    return {row[0]: row[1] for row in session.execute(visible_hashes_query())}
 
 
 class Reviews:
