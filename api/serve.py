@@ -28,7 +28,7 @@ import time
 from typing import Any
 
 from matcher.services import Worker
-from matcher.settings import Settings
+from matcher.settings import Settings, configure_logging
 
 logger = logging.getLogger("matcher.serve")
 
@@ -112,7 +112,6 @@ def _run_worker(listener: socket.socket, host: str, port: int, number: int, demo
     import uvicorn
 
     from api.main import create_app
-    from matcher.cli import configure_logging
 
     configure_logging(f"[worker {number}] ")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops workers with SIGTERM

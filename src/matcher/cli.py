@@ -12,7 +12,6 @@ so one module of about 500 lines.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import threading
@@ -26,7 +25,7 @@ import typer
 from pydantic import BaseModel
 
 from matcher.errors import InvalidEncodingError, InvalidInputError, MatcherError
-from matcher.settings import Settings
+from matcher.settings import Settings, configure_logging
 from matcher.text import decode_utf8
 
 app = typer.Typer(
@@ -692,15 +691,6 @@ def models_import(
 
     name, path = admin.import_default_model(Settings().models_dir, force=force)
     typer.echo(f"{name} ready at {path}")
-
-
-def configure_logging(prefix: str = "") -> None:
-    """INFO and above to stderr, each line after ``prefix``; the libraries' chatter at WARNING.
-    The CLI calls it, and so does each worker of ``matcher serve --workers N`` (a spawned
-    process starts with no logging set up, and its INFO lines were lost)."""
-    logging.basicConfig(level=logging.INFO, format=f"{prefix}%(message)s", stream=sys.stderr)
-    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(args: list[str] | None = None) -> None:

@@ -6,6 +6,8 @@ arguments.
 
 from __future__ import annotations
 
+import logging
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -169,3 +171,12 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def configure_logging(prefix: str = "") -> None:
+    """INFO and above to stderr, each line after ``prefix``; the libraries' chatter at WARNING.
+    The CLI calls it, and so does each worker of ``matcher serve --workers N`` (a spawned
+    process starts with no logging set up, and its INFO lines were lost)."""
+    logging.basicConfig(level=logging.INFO, format=f"{prefix}%(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
