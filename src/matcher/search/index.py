@@ -141,8 +141,7 @@ class VectorIndex:
     def values(self, name: str) -> dict[str, Any]:
         """Each item's value of metadata field ``name`` (``None`` where absent), in one pass
         over its column (a million content hashes at start-up: not a million dicts)."""
-        return {item_id: value for item_id, value in zip(self._ids, self._columns.values(name))
-                if item_id is not None}  # fmt: skip
+        return _without_removed(dict(zip(self._ids, self._columns.values(name))))
 
     def vector(self, item_id: str) -> npt.NDArray[np.float32]:
         return self._vectors[self._row(item_id)].astype(np.float32)  # a copy
@@ -290,7 +289,7 @@ class VectorIndex:
         self._live_buffer = np.array([item_id is not None for item_id in ids], dtype=bool)
         self._columns = columns
         self._ids = list(ids)
-        self._row_of = {item_id: row for row, item_id in enumerate(ids) if item_id is not None}
+        self._row_of = _without_removed(dict(zip(ids, range(len(ids)))))  # 3x a comprehension
 
     def _own_vectors(self, rows: int, valid: int) -> None:
         """Keep the vectors in ``_buffer`` (copied out of FAISS if they were there), with room
@@ -804,6 +803,13 @@ class VectorIndex:
             index._on_disk = _OnDisk(path, generation, base_rows, rows, applied, changed)
         index._removed_since_save = []
         return index
+
+
+def _without_removed(by_id: dict[str | None, Any]) -> dict[str, Any]:
+    """``by_id`` less the entry of the removed rows (id ``None``): made by ``dict(zip(...))``,
+    in C, where a comprehension that skips them took 1.7 s for a million rows."""
+    by_id.pop(None, None)
+    return by_id  # type: ignore[return-value]
 
 
 def _read_structure(path: Path) -> faiss.Index:

@@ -415,7 +415,7 @@ class Store(Reviews):
 
     def _hashes(self, table: type[Any]) -> dict[str, str]:
         with self.session() as session:
-            return {row[0]: row[1] for row in session.execute(select(table.id, table.content_hash))}
+            return dict(session.execute(select(table.id, table.content_hash)).all())
 
     def iter_candidates(self, ids: set[str] | None = None, batch: int = 500) -> Iterator[Candidate]:
         """Every profile, or those in ``ids``, read ``batch`` rows at a time."""

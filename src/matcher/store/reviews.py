@@ -34,7 +34,7 @@ def visible_hashes_query() -> Select[str, str]:
 
 def visible_hashes(session: Session) -> dict[str, str]:
     """``{id: content hash}`` of the postings candidates may see (what the job index holds)."""
-    return {row[0]: row[1] for row in session.execute(visible_hashes_query())}
+    return dict(session.execute(visible_hashes_query()).all())
 
 
 class Reviews:
