@@ -592,12 +592,12 @@ class VectorIndex:
             _, near = structure.search(queries, base)
             allowed_near = selection.mask[near.clip(0)] & (near >= 0)
             local = float(allowed_near.mean(axis=1).min())
-            if local * LOCAL_SHARE_FLOOR < share or base / max(local, 1e-9) * GRAPH_COST > count:
+            if local * LOCAL_SHARE_FLOOR < share:
                 return self._without_graph(queries, k, selection)
             share = min(1.0, local)
         ef = int(min(count, base / share))
         if ef * GRAPH_COST > count:  # a walk that long costs more than scoring every row
-            return self._exact_subset(queries, k, selection)
+            return self._without_graph(queries, k, selection)
         results: list[list[Hit]] = [[] for _ in range(len(queries))]
         short = list(range(len(queries)))
         # a graph search can end short of k allowed rows (its frontier closed among rows the

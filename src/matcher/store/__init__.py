@@ -33,11 +33,11 @@ from sqlalchemy import (
     event,
     func,
     select,
-    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.schema import CreateIndex
 
 from matcher import faults
 from matcher.errors import ConflictError, NotFoundError
@@ -46,7 +46,6 @@ from matcher.schemas import Candidate, JobPosting
 from matcher.screening.signals import JobReview
 from matcher.store.reviews import Reviews, visible_hashes, write_review
 from matcher.store.tables import (
-    HASH_INDEXES,
     ApiKeyRow,
     AuditRow,
     Base,
@@ -122,10 +121,10 @@ class Store(Reviews):
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
-        with self.engine.begin() as connection:  # a store made before these indexes
-            for table, name in HASH_INDEXES.items():
-                connection.execute(text(f"CREATE INDEX IF NOT EXISTS {name} "
-                                        f"ON {table} (id, content_hash)"))  # fmt: skip
+        with self.engine.begin() as connection:  # indexes added since a store was made
+            for table in Base.metadata.sorted_tables:
+                for index in table.indexes:
+                    connection.execute(CreateIndex(index, if_not_exists=True))
         #: rate counters need no fsync per request: a separate pool without synchronous=FULL
         self._counter_engine: Engine = self.engine
         if self.engine.dialect.name == "sqlite":

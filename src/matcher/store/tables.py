@@ -49,22 +49,18 @@ class _Record:
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-#: Start-up compares every record's content hash with the index's (``Catalog.reconcile``):
-#: this index holds both, so that query reads it alone, not a million records of ~4 KB each.
-#: Stores made before it get it when opened (:class:`matcher.store.Store`).
-HASH_INDEXES = {"jobs": "ix_jobs_id_hash", "candidates": "ix_candidates_id_hash"}
-
-
 class JobRow(_Record, Base):
     __tablename__ = "jobs"
-    __table_args__ = (Index(HASH_INDEXES["jobs"], "id", "content_hash"),)
+    #: start-up compares every record's content hash with the index's (``Catalog.reconcile``):
+    #: this index holds both, so that query reads it alone, not a million records of ~4 KB
+    __table_args__ = (Index("ix_jobs_id_hash", "id", "content_hash"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     employer_id: Mapped[str | None] = mapped_column(ForeignKey("employers.id"), index=True)
 
 
 class CandidateRow(_Record, Base):
     __tablename__ = "candidates"
-    __table_args__ = (Index(HASH_INDEXES["candidates"], "id", "content_hash"),)
+    __table_args__ = (Index("ix_candidates_id_hash", "id", "content_hash"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), index=True)
     consent: Mapped[bool] = mapped_column(Boolean, index=True)
