@@ -9,6 +9,7 @@ import pytest
 
 from matcher.errors import NotFoundError
 from matcher.schemas import Candidate, JobPosting, SkillRef
+from matcher.screening.signals import JobReview
 from matcher.store import Store, now
 from matcher.store.reviews import visible_hashes_query
 from tests import postgres
@@ -114,6 +115,44 @@ def test_candidate_token_and_deletion_erase_feedback(store):
     assert all(row["candidate_id"] != candidate.id for row in store.feedback())
     with pytest.raises(NotFoundError):
         store.get_candidate(candidate.id)
+
+
+def test_the_stamp_changes_with_every_write_to_what_the_indexes_hold(store):
+    """Start-up skips comparing a million records when the store's stamp is the one the
+    index files were saved with: every write that changes what they hold must change it,
+    committed by anyone (here a second store, as another process would), and a write
+    rolled back must not."""
+    other = Store(store.url)
+    stamps = [store.stamp()]
+
+    def changed() -> bool:
+        stamps.append(store.stamp())
+        return stamps[-1] != stamps[-2]
+
+    job, candidate = a_job(None, "Thợ điện"), a_candidate()
+    other.add_jobs([job])
+    assert changed()
+    other.replace_job(job.model_copy(update={"title": "Thợ điện công nghiệp"}))
+    assert changed()
+    other.set_review(job.id, JobReview(status="held"), now())  # hidden from candidates
+    assert changed()
+    other.add_candidate(candidate)
+    assert changed()
+    other.add_feedback(job.id, candidate.id, "viewed", "candidate")
+    other.audit("admin:x", "test")
+    assert not changed()  # neither is in an index
+    with pytest.raises(Exception):  # noqa: B017 - the duplicate key error differs by backend
+        other.add_jobs([a_job(None), job])
+    assert not changed()
+    other.delete_candidate(candidate.id)
+    assert changed()
+    other.delete_job(job.id)
+    assert changed()
+    assert len({stamp.split("-")[0] for stamp in stamps}) == 1  # one store, one id
+    reopened = Store(store.url)
+    assert reopened.stamp() == stamps[-1]  # reopening adds no second row or trigger
+    reopened.close()
+    other.close()
 
 
 def test_feedback_needs_existing_records(store):

@@ -12,6 +12,7 @@ listed to admins, and start-up carries on.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -26,7 +27,7 @@ import numpy.typing as npt
 from matcher.errors import IndexStateError, InvalidInputError
 from matcher.nlp.encoder import Encoder
 from matcher.schemas import Candidate, JobPosting
-from matcher.search.index import VectorIndex
+from matcher.search.index import VectorIndex, write_atomically
 from matcher.settings import IndexConfig
 from matcher.store import Store, content_hash
 from matcher.text import without_personal_fields
@@ -92,6 +93,9 @@ class ReconcileReport:
     added: int = 0
     updated: int = 0
     removed: int = 0
+    #: the index files were saved holding the store as it is now (same stamp): nothing was
+    #: compared or embedded
+    in_step: bool = False
     #: ids of stored records that could not be embedded, by kind ("job", "candidate")
     quarantined: dict[str, list[str]] = field(default_factory=dict)
 
@@ -113,6 +117,8 @@ class Catalog:
         # v2: profiles are embedded without the personal fields of a CV header (a new file, so
         # an index of the old text is rebuilt from the store at start-up, not mixed with it)
         self.candidates_path = self.index_dir / f"candidates-v{CANDIDATE_TEXT_VERSION}-{key}.npz"
+        #: the store's stamp the saved files hold (see :meth:`save`)
+        self.stamp_path = self.index_dir / f"stamp-{key}.json"
         self.jobs = self._load(self.jobs_path)
         self.candidates = self._load(self.candidates_path)
         #: several workers on one store (:meth:`share`): this worker's name in the change log,
@@ -175,14 +181,34 @@ class Catalog:
             self.candidates.remove([candidate_id])
         self._log(self.candidates_path, [candidate_id])
 
-    def save(self) -> None:
+    def save(self, stamp: str | None = None) -> None:
         """Write the index files (in proportion to the changes); a worker that shares the
-        store with others leaves that to the one that ``saves``."""
+        store with others leaves that to the one that ``saves``.
+
+        ``stamp``: :meth:`Store.stamp` read when every write it counts was in these indexes
+        (under the write lock: :meth:`matcher.services.runtime.Runtime.save_indexes`). It is
+        saved with the files' generations, and a start-up that finds the same stamp in the
+        store and the same files skips comparing every record (:meth:`reconcile`)."""
         if not self.saves:
             return
         with self.lock:
             self.jobs.save(self.jobs_path)
             self.candidates.save(self.candidates_path)
+            if stamp is not None:
+                held = {"store": stamp, "jobs": self.jobs.saved_as,
+                        "candidates": self.candidates.saved_as}  # fmt: skip
+                write_atomically(self.stamp_path, json.dumps(held).encode())
+
+    def in_step(self) -> bool:
+        """Whether the indexes hold exactly what the store holds, by the saved stamp: the
+        store counted no change since, and both indexes are the files saved with it."""
+        try:
+            held = json.loads(self.stamp_path.read_bytes())
+        except (OSError, ValueError):
+            return False
+        now = {"store": self.store.stamp(), "jobs": self.jobs.saved_as,
+               "candidates": self.candidates.saved_as}  # fmt: skip
+        return None not in now.values() and held == now
 
     # ------------------------------------------------------------------ several workers
     def share(self, writer: str, *, saves: bool) -> None:
@@ -229,6 +255,10 @@ class Catalog:
     # ------------------------------------------------------------------ start-up
     def reconcile(self, progress: Progress | None = None, batch: int = 256) -> ReconcileReport:
         """Make the indexes hold exactly what the store holds; returns what changed."""
+        if self.in_step():
+            logger.info("indexes saved at store stamp %s, unchanged since: no comparison",
+                        self.store.stamp())  # fmt: skip
+            return ReconcileReport(in_step=True)
         report = ReconcileReport()
         for name, index, hashes, load, add in (
             ("jobs", self.jobs, self.store.job_hashes(), self.store.iter_jobs, self.index_jobs),

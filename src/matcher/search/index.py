@@ -131,6 +131,17 @@ class VectorIndex:
         return [item_id for item_id in self._ids if item_id is not None]
 
     @property
+    def saved_as(self) -> str | None:
+        """The file state this index holds exactly: its file, generation and segments, as
+        last saved or loaded; ``None`` when it changed since (or was never saved)."""
+        on_disk = self._on_disk
+        if on_disk is None and not self._ids:
+            return "no rows, no file"  # see save
+        if on_disk is None or self._changes():
+            return None
+        return f"{on_disk.path.name}:{on_disk.generation}:{on_disk.segments}:{on_disk.rows_written}"
+
+    @property
     def kind(self) -> str:
         """``exact``, ``hnsw`` or ``ivf``: what a search would use now."""
         return "exact" if len(self) < self.config.exact_threshold else self.config.ann
@@ -676,6 +687,8 @@ class VectorIndex:
         on_disk = self._on_disk
         if on_disk is not None and on_disk.path == path and path.exists() and not self._changes():
             return  # the file already holds exactly this
+        if on_disk is None and not self._ids and not path.exists():
+            return  # it never held a row: there is nothing to keep
         if (on_disk is not None and on_disk.path == path and path.exists()
                 and on_disk.segments < MAX_SEGMENTS
                 and on_disk.changed + self._changes() <= COMPACT_SHARE * max(on_disk.rows, 1)):  # fmt: skip
@@ -718,7 +731,7 @@ class VectorIndex:
         if self._lists is not None:  # its k-means is seconds at a million rows: not at load
             arrays["list_centroids"] = self._lists.centroids
             arrays["list_of_row"] = self._lists.of_row
-        _write_atomically(path, arrays)
+        write_atomically(path, arrays, fault="index-save")
         for segment in _segments(path):
             segment.unlink(missing_ok=True)
         rows = len(self._ids)
@@ -735,7 +748,7 @@ class VectorIndex:
             "vectors": np.ascontiguousarray(self._vectors[start:end]),
             **self._rows_arrays(start, end),
         }
-        _write_atomically(_segment_path(path, on_disk.segments + 1), arrays)
+        write_atomically(_segment_path(path, on_disk.segments + 1), arrays, fault="index-save")
         changed = on_disk.changed + self._changes()
         self._on_disk = _OnDisk(path, on_disk.generation, on_disk.rows, end, on_disk.segments + 1,
                                 changed)  # fmt: skip
@@ -972,7 +985,11 @@ def _segments(path: Path) -> list[Path]:
     return sorted(path.parent.glob(f"{path.name}.seg[0-9][0-9][0-9][0-9][0-9].npz"))
 
 
-def _write_atomically(path: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
+def write_atomically(path: Path, content: bytes | dict[str, npt.NDArray[Any]], *,
+                     fault: str | None = None) -> None:  # fmt: skip
+    """Write ``content`` (bytes, or arrays as ``.npz``) next to ``path``, flush it to disk,
+    then rename it over ``path``: a crash leaves the old file or the new one. ``fault``: the
+    crash tests' point (:mod:`matcher.faults`) between the flush and the rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{path.name}.*"):  # left by a save that was killed
         stale.unlink(missing_ok=True)
@@ -980,10 +997,14 @@ def _write_atomically(path: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
     try:
         os.fchmod(descriptor, 0o644)
         with os.fdopen(descriptor, "wb") as handle:
-            np.savez(handle, **arrays)  # type: ignore[arg-type]
+            if isinstance(content, bytes):
+                handle.write(content)
+            else:
+                np.savez(handle, **content)  # type: ignore[arg-type]
             handle.flush()
             os.fsync(handle.fileno())
-        faults.point("index-save")
+        if fault is not None:
+            faults.point(fault)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -40,7 +40,7 @@ def load_demo(rt: Runtime, *, jobs: int = 2000, candidates: int = 500, seed: int
     tokens = dict(
         zip((p.id for p in profiles), candidates_cases.add_built(rt, profiles), strict=True)
     )
-    rt.parts.catalog.save()
+    rt.save_indexes()
     first = profiles[0]
     summary = {
         "jobs": jobs,

@@ -207,11 +207,16 @@ class WriteLock:
     (``catch_up``): this worker's change then lands in the change log after theirs, and every
     worker applies the changes in the order the store took them."""
 
-    def __init__(self) -> None:
+    def __init__(self, stamp: Callable[[], str] | None = None) -> None:
         self._thread = threading.RLock()
         self._depth = 0  # changed only by the thread holding _thread
         self._file: Any = None
         self._catch_up: Callable[[], object] | None = None
+        #: the store's stamp (:meth:`Store.stamp`), read as a write begins
+        self._stamp, self._entered = stamp, ""
+        #: a write failed after the store took it (the stamp moved): the indexes may miss
+        #: it until a full comparison, so no stamp is saved with them (Runtime.save_indexes)
+        self.behind = False
 
     def share(self, path: Path, catch_up: Callable[[], object]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -228,9 +233,21 @@ class WriteLock:
             except BaseException:
                 self.__exit__()
                 raise
+        if self._depth == 1 and self._stamp is not None:
+            try:
+                self._entered = self._stamp()
+            except BaseException:
+                self.__exit__()
+                raise
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def __exit__(self, failed: type[BaseException] | None = None, *_: object) -> None:
+        if self._depth == 1 and failed is not None and self._stamp is not None:
+            try:
+                moved = self._stamp() != self._entered
+            except Exception:  # noqa: BLE001 - the store is unreachable: assume the worst
+                moved = True
+            self.behind = self.behind or moved
         if self._depth == 1 and self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
         self._depth -= 1
@@ -272,7 +289,7 @@ class Runtime:
         self._load_encoder = load_encoder
         self.reference = Reference(settings)
         #: store-and-index writes, and the final catch-up and swap of a reload
-        self.writes = WriteLock()
+        self.writes = WriteLock(stamp=lambda: self.store.stamp())
         #: set by start() when this process is one of several workers on the store
         self.worker: Worker | None = None
         self._stopping = threading.Event()
@@ -403,7 +420,8 @@ class Runtime:
             self.writes.share(self.settings.state_dir / "writes.lock", catalog.follow)
             self._every(self.settings.follow_interval_ms / 1000, "follow", catalog.follow)
             if worker.primary:
-                self._every(self.settings.index_save_seconds, "save", catalog.save)
+                self._every(self.settings.index_save_seconds, "save", self.save_indexes)
+        self.save_indexes()  # the files with the stamp they hold: the next start-up may skip
         self._serve_inference(models.encoder)
         _run_every_path(models)
         ticks.append(time.perf_counter())
@@ -412,6 +430,18 @@ class Runtime:
                     "in %.1f s, every inference path run in %.1f s", prepared, reconciled,
                     warmed)  # fmt: skip
         return report
+
+    def save_indexes(self) -> None:
+        """Save the index files with the store's stamp (:meth:`Store.stamp`), read under
+        the write lock: every write it counts is in the indexes then, and later ones only
+        raise the store's count. A start-up that finds the store at that stamp, and these
+        files, skips comparing every record (:meth:`Catalog.reconcile`)."""
+        if not self.parts.catalog.saves:
+            return  # another worker writes the files
+        with self.writes:
+            catalog = self.parts.catalog
+            stamp = None if self.writes.behind else self.store.stamp()
+        catalog.save(stamp)
 
     def _every(self, seconds: float, name: str, task: Callable[[], object]) -> None:
         """Run ``task`` every ``seconds`` on a thread of its own until :meth:`stop`."""
@@ -437,7 +467,7 @@ class Runtime:
         nothing that was not loaded."""
         self.stop()
         if self._parts is not None:
-            self._parts.catalog.save()
+            self.save_indexes()
         if self._store is not None:
             self._store.close()
 

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import (
+    Connection,
     Text,
     cast,
     create_engine,
@@ -46,6 +47,7 @@ from matcher.schemas import Candidate, JobPosting
 from matcher.screening.signals import JobReview
 from matcher.store.reviews import Reviews, visible_hashes, write_review
 from matcher.store.tables import (
+    INDEXED_TABLES,
     ApiKeyRow,
     AuditRow,
     Base,
@@ -58,6 +60,7 @@ from matcher.store.tables import (
     ProgrammeOperatorRow,
     QuarantineRow,
     RateCounterRow,
+    StoreStampRow,
 )
 
 RecordT = TypeVar("RecordT", JobPosting, Candidate)
@@ -125,6 +128,7 @@ class Store(Reviews):
             for table in Base.metadata.sorted_tables:
                 for index in table.indexes:
                     connection.execute(CreateIndex(index, if_not_exists=True))
+            _count_changes(connection)
         #: rate counters need no fsync per request: a separate pool without synchronous=FULL
         self._counter_engine: Engine = self.engine
         if self.engine.dialect.name == "sqlite":
@@ -412,6 +416,15 @@ class Store(Reviews):
     def candidate_hashes(self) -> dict[str, str]:
         return self._hashes(CandidateRow)
 
+    def stamp(self) -> str:
+        """This store's id and its count of changes to postings, reviews and profiles: equal
+        stamps mean that nothing the vector indexes hold changed in between (counted by
+        triggers in the writing transaction, whoever writes: a worker, a script, SQL)."""
+        with self.session() as session:
+            row = session.get(StoreStampRow, 1)
+            assert row is not None, "Store() creates the stamp row"
+            return f"{row.store_id}-{row.changes}"
+
     def _hashes(self, table: type[Any]) -> dict[str, str]:
         with self.session() as session:
             return dict(session.execute(select(table.id, table.content_hash)).all())
@@ -581,6 +594,39 @@ def _key_row(role: str, employer_id: str | None, key: str) -> ApiKeyRow:
         id=str(uuid.uuid4()), role=role, employer_id=employer_id, key_hash=hash_secret(key),
         created_at=now(),
     )  # fmt: skip
+
+
+def _count_changes(connection: Connection) -> None:
+    """Create the stamp row and the triggers that count each write to the indexed tables (a
+    store made before them gets them now)."""
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:  # several workers may open a new store at once
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7162534)")
+    if connection.execute(select(StoreStampRow.id)).first() is None:
+        connection.execute(StoreStampRow.__table__.insert().values(  # type: ignore[attr-defined]
+            id=1, store_id=uuid.uuid4().hex, changes=0))  # fmt: skip
+    count = f"UPDATE {StoreStampRow.__tablename__} SET changes = changes + 1"
+    if not postgresql:
+        for table in INDEXED_TABLES:
+            for event_name in ("INSERT", "UPDATE", "DELETE"):
+                connection.exec_driver_sql(
+                    f"CREATE TRIGGER IF NOT EXISTS count_{table}_{event_name.lower()} "
+                    f"AFTER {event_name} ON {table} BEGIN {count}; END"
+                )
+        return
+    connection.exec_driver_sql(
+        "CREATE OR REPLACE FUNCTION matcher_count_change() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $$ BEGIN {count}; RETURN NULL; END $$"
+    )
+    for table in INDEXED_TABLES:
+        exists = connection.exec_driver_sql(
+            "SELECT 1 FROM pg_trigger WHERE tgname = %(name)s", {"name": f"count_{table}"}
+        ).first()
+        if exists is None:  # one per statement: a bulk insert counts once
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER count_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE PROCEDURE matcher_count_change()"
+            )
 
 
 def _sqlite_counter_pragmas(connection: Any, _record: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -64,6 +65,22 @@ class CandidateRow(_Record, Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), index=True)
     consent: Mapped[bool] = mapped_column(Boolean, index=True)
+
+
+class StoreStampRow(Base):
+    """One row: this store's id, and how many changes were made to what the vector indexes
+    hold (postings, their reviews, profiles). Triggers count them in the writing
+    transaction (:meth:`matcher.store.Store.stamp`), so an index saved with the stamp it
+    holds need not be compared record by record at the next start-up."""
+
+    __tablename__ = "store_stamp"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[int] = mapped_column(BigInteger)
+
+
+#: The tables whose writes change what the vector indexes hold (counted in ``store_stamp``).
+INDEXED_TABLES = ("jobs", "job_reviews", "candidates")
 
 
 class FeedbackRow(Base):
