@@ -4,8 +4,10 @@ Several workers share the store (SQLite or PostgreSQL) and each keeps its own co
 and candidate indexes, kept in line through the store's change log
 (:meth:`matcher.search.catalog.Catalog.follow`): a write is searchable at once on the worker
 that accepted it and on the others within ``follow_interval_ms`` (200 ms; at most 1 s).
-Worker 0 is the primary: it starts first (the start-up reconcile, the demo set), writes the
-index files, and the others start once it is ready. A worker that dies is started again.
+Worker 0 is the primary: it writes the index files, and it starts first (the start-up
+reconcile, the demo set); the others start once it is ready, or with it when the store holds
+the stamp the index files were saved with (nothing to compare, embed or write at start-up).
+A worker that dies is started again.
 ``/metrics`` sums the request counts of every worker (``PROMETHEUS_MULTIPROC_DIR``, set to
 ``<state>/metrics`` unless given).
 
@@ -27,7 +29,7 @@ import socket
 import time
 from typing import Any
 
-from matcher.services import Worker
+from matcher.services import Worker, store_as_saved
 from matcher.settings import Settings, configure_logging
 
 logger = logging.getLogger("matcher.serve")
@@ -58,10 +60,12 @@ def serve(settings: Settings, host: str, port: int, *, workers: int = 1, demo: b
     stopping = False
 
     def start(number: int) -> Any:
-        ready = spawn.Event()
+        # a pipe, not an Event: an Event's semaphores were reported leaked at every shutdown
+        ready, told = spawn.Pipe(duplex=False)
         process = spawn.Process(target=_run_worker, name=f"matcher-worker-{number}",
-                                args=(listener, host, port, number, demo and number == 0, ready))  # fmt: skip
+                                args=(listener, host, port, number, demo and number == 0, told))  # fmt: skip
         process.start()
+        told.close()  # the worker's end: EOF here once it exits
         return process, ready
 
     def stop(*_: object) -> None:
@@ -70,14 +74,18 @@ def serve(settings: Settings, host: str, port: int, *, workers: int = 1, demo: b
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    processes = [start(0)]
+    together = not demo and store_as_saved(settings)
+    processes = [start(number) for number in range(workers if together else 1)]
+    if together:
+        logger.info("the store is as the index files were saved: %d workers start together",
+                    workers)  # fmt: skip
     deadline = time.monotonic() + PRIMARY_READY_SECONDS
-    while not stopping and not processes[0][1].wait(0.5):  # the primary first, alone
+    while not stopping and not _told_ready(processes[0][1], 0.5):  # the primary first
         if not processes[0][0].is_alive() or time.monotonic() > deadline:
             logger.error("worker 0 did not start; stopping")
             stopping = True
     if not stopping:
-        processes += [start(number) for number in range(1, workers)]
+        processes += [start(number) for number in range(len(processes), workers)]
         logger.info("serving on http://%s:%d with %d workers", host, port, workers)
     while not stopping:
         time.sleep(0.5)
@@ -107,6 +115,18 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return listener
 
 
+def _told_ready(ready: Any, seconds: float) -> bool:
+    """Whether the worker at the other end of ``ready`` said it is ready (within
+    ``seconds``); a worker that exited only closes its end."""
+    if not ready.poll(seconds):
+        return False
+    try:
+        return bool(ready.recv())
+    except EOFError:
+        time.sleep(seconds)  # it exited: the caller sees it is not alive
+        return False
+
+
 def _run_worker(listener: socket.socket, host: str, port: int, number: int, demo: bool,
                 ready: Any) -> None:  # fmt: skip
     import uvicorn
@@ -117,7 +137,7 @@ def _run_worker(listener: socket.socket, host: str, port: int, number: int, demo
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops workers with SIGTERM
     _stop_with_parent()
     app = create_app(Settings(), demo=demo, worker=Worker(number, primary=number == 0),
-                     on_ready=ready.set)  # fmt: skip
+                     on_ready=lambda: ready.send(True))  # fmt: skip
     config = uvicorn.Config(app, host=host, port=port, log_level="info")
     uvicorn.Server(config).run(sockets=[listener])
 

@@ -97,10 +97,13 @@ def test_two_workers_share_every_write_within_a_second(settings, tmp_path):  # t
         stop_server(server)
     log = server_log(server)  # each worker's own log lines, with its number (they were lost)
     assert "[worker 0] start-up:" in log and "[worker 1] start-up:" in log, log[-2000:]
+    assert "leaked semaphore" not in log, log[-2000:]
     assert any(state.glob("indexes/jobs-*.npz"))  # the primary saved the index files
     server = start_server(state, settings.caches, port, "--workers", "2")
     try:
         clients = _one_client_per_worker(base)
+        # stopped cleanly: the store is as the files were saved, and nothing waits for worker 0
+        assert "2 workers start together" in server_log(server)
         for worker, client in clients.items():
             assert _found(client, kept.json()["id"]) == (True, worker)
             assert not _found(client, job_id)[0]

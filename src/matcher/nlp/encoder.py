@@ -108,6 +108,11 @@ def _load_sentence_transformer(source: ModelSource) -> SentenceTransformer:
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # a bar per weight file is noise, not progress
+    from tqdm import tqdm
+
+    # encode() makes a (disabled) bar, whose default lock holds a multiprocessing semaphore
+    # per process, never released: `serve --workers N` reported them leaked at every shutdown
+    tqdm.set_lock(threading.RLock())
     if source.uri is not None:
         import mlflow.sentence_transformers
 

@@ -199,6 +199,17 @@ class Catalog:
                         "candidates": self.candidates.saved_as}  # fmt: skip
                 write_atomically(self.stamp_path, json.dumps(held).encode())
 
+    @staticmethod
+    def saved_stamps(index_dir: Path) -> set[str]:
+        """The store stamps the index files in ``index_dir`` were saved with (any model)."""
+        stamps = set()
+        for path in Path(index_dir).glob("stamp-*.json"):
+            try:
+                stamps.add(json.loads(path.read_bytes())["store"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return stamps
+
     def in_step(self) -> bool:
         """Whether the indexes hold exactly what the store holds, by the saved stamp: the
         store counted no change since, and both indexes are the files saved with it."""

@@ -43,7 +43,7 @@ from matcher.services import (
     screening,
 )
 from matcher.services import programmes as programme_cases
-from matcher.services.runtime import Parts, ReloadStatus, Runtime, Worker
+from matcher.services.runtime import Parts, ReloadStatus, Runtime, Worker, store_as_saved
 from matcher.settings import Settings
 from matcher.store import DuplicateRequestError, Principal, Remember, Store, hash_secret
 
@@ -71,6 +71,7 @@ __all__ = [
     "body_digest",
     "hash_secret",
     "parse_job_rows",
+    "store_as_saved",
 ]  # fmt: skip
 
 P = ParamSpec("P")

@@ -182,7 +182,7 @@ class Models:
     @cached_property
     def catalog(self) -> Catalog:
         s = self._settings
-        return Catalog(self.store, self.encoder, s.state_dir / "indexes", s.index)
+        return Catalog(self.store, self.encoder, index_dir(s), s.index)
 
     def build(self) -> None:
         """Build every part now (so no request thread builds one lazily)."""
@@ -196,6 +196,24 @@ class Worker:
 
     number: int
     primary: bool
+
+
+def index_dir(settings: Settings) -> Path:
+    return settings.state_dir / "indexes"
+
+
+def store_as_saved(settings: Settings) -> bool:
+    """Whether the store holds a stamp the index files were saved with: nothing changed since
+    (:meth:`Catalog.in_step`), so no worker of ``matcher serve --workers N`` will compare,
+    embed or write at start-up, and they may all start at once."""
+    saved = Catalog.saved_stamps(index_dir(settings))
+    if not saved:
+        return False
+    store = Store(settings.database_url)
+    try:
+        return store.stamp() in saved
+    finally:
+        store.close()
 
 
 class WriteLock:
