@@ -14,18 +14,34 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-def test_bench_filters_smoke_prints_its_tables_with_exact_recall() -> None:
+def _smoke(script: str) -> subprocess.CompletedProcess[str]:
+    """``bench/<script> --smoke``, which must exit 0."""
     run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_filters.py"), "--smoke"],
+        [sys.executable, str(ROOT / "bench" / script), "--smoke"],
         capture_output=True, text=True, timeout=600, cwd=ROOT, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
+    return run
+
+
+def test_bench_filters_smoke_prints_its_tables_with_exact_recall() -> None:
+    run = _smoke("bench_filters.py")
     rows = [line for line in run.stdout.splitlines() if line.startswith("| ") and "%" in line]
     assert len(rows) >= 6  # one per filter
     recalls = [float(line.rstrip(" |").rsplit("|", 1)[-1]) for line in rows]
     # every filter that allows rows finds its exact neighbours (recall@10 against numpy)
     assert all(r >= 0.95 for r, line in zip(recalls, rows) if not re.search(r"\| 0 \(", line))
     assert "save after 1,000 changes (1 segment)" in run.stdout
+
+
+def test_bench_compressed_smoke_measures_each_structure_against_exact_search() -> None:
+    run = _smoke("bench_compressed.py")
+    rows = [line for line in run.stdout.splitlines() if line.startswith("| ") and "nprobe" in line
+            or line.startswith("| HNSW")]  # fmt: skip
+    assert len(rows) == 4, run.stdout
+    recalls = [float(line.rstrip(" |").rsplit("|", 1)[-1]) for line in rows]
+    # compressed codes lose little at 20,000 rows: a broken structure or truth scores ~0
+    assert all(r >= 0.9 for r in recalls), rows
 
 
 def test_bench_serving_smoke_serves_every_cell_with_one_and_two_workers() -> None:
