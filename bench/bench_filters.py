@@ -133,6 +133,8 @@ def main() -> None:
                         help="lists a search by lists probes at least (tuning)")
     parser.add_argument("--list-rows", type=int, default=index_module.LIST_ROWS,
                         help="allowed rows a search by lists scores at least (tuning)")
+    parser.add_argument("--batch", type=int, default=50_000,
+                        help="rows per addition (the lists are trained at the first ANN build)")
     parser.add_argument("--smoke", action="store_true", help="20,000 rows, 10 queries, 1 round")
     args = parser.parse_args()
     index_module.LIST_PROBES, index_module.LIST_ROWS = args.list_probes, args.list_rows
@@ -148,8 +150,8 @@ def main() -> None:
                          ann_min_share=args.ann_min_share, hnsw_m=args.hnsw_m,
                          hnsw_vectors=args.hnsw_vectors)  # fmt: skip
     index = VectorIndex(vectors.shape[1], config)
-    for start in range(0, args.rows, 50_000):  # in batches, as an import would
-        end = min(args.rows, start + 50_000)
+    for start in range(0, args.rows, args.batch):  # in batches, as an import would
+        end = min(args.rows, start + args.batch)
         index.add([str(i) for i in range(start, end)], vectors[start:end], metadata[start:end])
         print(f"  added {end:,}/{args.rows:,} ({time.perf_counter() - started:.0f} s)",
               file=sys.stderr, flush=True)  # fmt: skip

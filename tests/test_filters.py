@@ -310,3 +310,27 @@ def test_an_index_saved_by_the_previous_version_loads_with_its_metadata(data, tm
     assert [[h.id for h in hits] for hits in loaded.search(vectors[:5], 10, where=where)] == [
         [h.id for h in hits] for hits in index.search(vectors[:5], 10, where=where)
     ]
+
+
+def test_the_lists_are_trained_again_as_the_index_grows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An index that grows by imports gets its lists when it first becomes a graph (here at
+    2,000 rows): at 30 times that size, lists that coarse would make a filtered search score
+    several times the rows it needs. They are trained again at 4x the rows, the far filter
+    still finds its exact neighbours, and the next save keeps the new lists."""
+    vectors, metadata, queries = _far_band()
+    ids = [str(i) for i in range(len(vectors))]
+    index = VectorIndex(DIM, IndexConfig(exact_threshold=1_000))
+    index.add(ids[:2_000], vectors[:2_000], metadata[:2_000])
+    first = len(index._lists.centroids)
+    index.save(tmp_path / "jobs.npz")
+    for start in range(2_000, len(vectors), 2_000):  # as bulk imports would
+        index.add(ids[start : start + 2_000], vectors[start : start + 2_000],
+                  metadata[start : start + 2_000])  # fmt: skip
+    grown = len(index._lists.centroids)
+    # trained at 2,000 rows (45 lists), again at 8,000 and at 32,000 (179 lists)
+    assert first == _Lists.count_for(2_000) and grown == _Lists.count_for(32_000), (first, grown)
+    assert _recall(index, vectors, metadata, queries, equals("band", True)) >= 0.95
+    index.save(tmp_path / "jobs.npz")
+    loaded = VectorIndex.load(tmp_path / "jobs.npz")
+    assert len(loaded._lists.centroids) == grown
+    assert np.array_equal(loaded._lists.of_row, index._lists.of_row)
