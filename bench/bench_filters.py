@@ -31,6 +31,7 @@ import argparse
 import gc
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -126,6 +127,8 @@ def main() -> None:
                         "(bench/embed_postings.py)")  # fmt: skip
     parser.add_argument("--exact-subset-limit", type=int, default=IndexConfig().exact_subset_limit)
     parser.add_argument("--ann-min-share", type=float, default=IndexConfig().ann_min_share)
+    parser.add_argument("--ann", choices=["hnsw", "ivf", "compressed"], default=IndexConfig().ann,
+                        help="compressed: IVF of 8-bit codes, the vectors kept as codes only")  # fmt: skip
     parser.add_argument("--hnsw-m", type=int, default=IndexConfig().hnsw_m)
     parser.add_argument("--hnsw-vectors", choices=["fp32", "fp16"],
                         default=IndexConfig().hnsw_vectors)  # fmt: skip
@@ -148,7 +151,7 @@ def main() -> None:
     started = time.perf_counter()
     config = IndexConfig(exact_subset_limit=args.exact_subset_limit,
                          ann_min_share=args.ann_min_share, hnsw_m=args.hnsw_m,
-                         hnsw_vectors=args.hnsw_vectors)  # fmt: skip
+                         hnsw_vectors=args.hnsw_vectors, ann=args.ann)  # fmt: skip
     index = VectorIndex(vectors.shape[1], config)
     for start in range(0, args.rows, args.batch):  # in batches, as an import would
         end = min(args.rows, start + args.batch)
@@ -179,8 +182,7 @@ def main() -> None:
         f"KR and salary ≥ {korea / 1e6:.0f}M": equals("country", "KR") & at_least("salary_max", korea),
     }
     print(f"\nrows {args.rows:,} ({args.vectors}), {vectors.shape[1]} dims, noise σ {args.noise}, {index.kind} "
-          f"(M {index.config.hnsw_m}, efSearch {index.config.hnsw_ef_search}, "
-          f"vectors {index.config.hnsw_vectors}); build {built:.0f} s; "
+          f"({_structure(index)}); build {built:.0f} s; "
           f"resident memory added by the index {added:,.0f} MiB "
           f"(the vectors alone: {vectors.nbytes / 2**20:,.0f} MiB); "
           f"{args.queries} queries × {args.rounds} rounds, one at a time\n")  # fmt: skip
@@ -237,6 +239,7 @@ def persistence(index: VectorIndex, vectors: np.ndarray, rows: int) -> None:
         loaded = VectorIndex.load(path)
         timed["load, whole file"] = (time.perf_counter() - tick, 0)
         del loaded
+        resident = loaded_resident_mib(path)
         gc.collect()
         extra = vectors[:900] + np.float32(0.01)
         extra /= np.linalg.norm(extra, axis=1, keepdims=True)
@@ -256,6 +259,27 @@ def persistence(index: VectorIndex, vectors: np.ndarray, rows: int) -> None:
     for name, (seconds, size) in timed.items():
         print(f"| {name} | {seconds:.2f} | {size / 2**20:,.1f} MiB |" if size else
               f"| {name} | {seconds:.2f} | |")  # fmt: skip
+    print(f"\nresident memory of the index loaded from its file in a fresh process (what a "
+          f"server holds after start-up): {resident:,.0f} MiB")  # fmt: skip
+
+
+def loaded_resident_mib(path: Path) -> float:
+    """The resident memory a fresh process adds by loading the index at ``path``: everything
+    it keeps (structure, ids, columns, lists), without what a build leaves in the allocator."""
+    script = ("import gc, sys; sys.path.insert(0, sys.argv[2]); from bench_filters import rss_mib; "
+              "from matcher.search.index import VectorIndex; gc.collect(); before = rss_mib(); "
+              "index = VectorIndex.load(sys.argv[1]); gc.collect(); print(rss_mib() - before)")
+    done = subprocess.run([sys.executable, "-c", script, str(path), str(ROOT / "bench")],
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
+    return float(done.stdout.split()[-1])
+
+
+def _structure(index: VectorIndex) -> str:
+    if index.kind == "compressed":
+        return f"IVF{index._faiss.nlist},SQ8, nprobe {index._faiss.nprobe}"
+    return (f"M {index.config.hnsw_m}, efSearch {index.config.hnsw_ef_search}, "
+            f"vectors {index.config.hnsw_vectors}")  # fmt: skip
 
 
 def _plans(plans: Counter[str]) -> str:

@@ -50,7 +50,7 @@ def data() -> tuple[np.ndarray, list[dict]]:
     return _data()
 
 
-@pytest.fixture(scope="module", params=["hnsw", "hnsw-fp16", "ivf"])
+@pytest.fixture(scope="module", params=["hnsw", "hnsw-fp16", "ivf", "compressed"])
 def ann(request: pytest.FixtureRequest, data) -> VectorIndex:  # type: ignore[no-untyped-def]
     vectors, metadata = data
     # ef 256: on these isotropic synthetic clusters the graph itself needs it to reach 0.95
@@ -244,7 +244,7 @@ def _recall(index: VectorIndex, vectors: np.ndarray, metadata: list[dict], queri
                           for hits, t in zip(found, truth)]))  # fmt: skip
 
 
-@pytest.mark.parametrize("stored", ["fp32", "fp16"])
+@pytest.mark.parametrize("stored", ["fp32", "fp16", "compressed"])
 def test_a_filter_whose_rows_are_far_from_the_query_is_found_at_default_settings(
     stored: str,
 ) -> None:
@@ -253,19 +253,26 @@ def test_a_filter_whose_rows_are_far_from_the_query_is_found_at_default_settings
     refused neighbours (recall 0.86 at the default efSearch; 0.59 for the top salary tenth
     at a million postings); the partition's lists find them wherever they are."""
     vectors, metadata, queries = _far_band()
-    index = VectorIndex(DIM, IndexConfig(exact_threshold=1_000, hnsw_vectors=stored))
+    index = VectorIndex(DIM, _config(stored))
     index.add([str(i) for i in range(len(vectors))], vectors, metadata)
     where = equals("band", True)
     assert _recall(index, vectors, metadata, queries, where) >= 0.95
 
 
-def test_the_lists_come_back_from_a_save_and_follow_changes(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def _config(stored: str) -> IndexConfig:
+    if stored == "compressed":
+        return IndexConfig(exact_threshold=1_000, ann="compressed")
+    return IndexConfig(exact_threshold=1_000, hnsw_vectors=stored)
+
+
+@pytest.mark.parametrize("stored", ["fp32", "compressed"])
+def test_the_lists_come_back_from_a_save_and_follow_changes(tmp_path, monkeypatch, stored) -> None:  # type: ignore[no-untyped-def]
     """After a restart (load), segments and a compaction, the same far filter still finds the
     exact neighbours, and the loaded index did not train its lists again."""
     vectors, metadata, queries = _far_band()
     half = len(vectors) // 2
     ids = [str(i) for i in range(len(vectors))]
-    index = VectorIndex(DIM, IndexConfig(exact_threshold=1_000))
+    index = VectorIndex(DIM, _config(stored))
     index.add(ids[:half], vectors[:half], metadata[:half])
     index.save(tmp_path / "jobs.npz")
     index.add(ids[half:], vectors[half:], metadata[half:])  # a segment, assigned to the lists
@@ -312,14 +319,15 @@ def test_an_index_saved_by_the_previous_version_loads_with_its_metadata(data, tm
     ]
 
 
-def test_the_lists_are_trained_again_as_the_index_grows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("stored", ["fp32", "compressed"])
+def test_the_lists_are_trained_again_as_the_index_grows(tmp_path, stored) -> None:  # type: ignore[no-untyped-def]
     """An index that grows by imports gets its lists when it first becomes a graph (here at
     2,000 rows): at 30 times that size, lists that coarse would make a filtered search score
     several times the rows it needs. They are trained again at 4x the rows, the far filter
     still finds its exact neighbours, and the next save keeps the new lists."""
     vectors, metadata, queries = _far_band()
     ids = [str(i) for i in range(len(vectors))]
-    index = VectorIndex(DIM, IndexConfig(exact_threshold=1_000))
+    index = VectorIndex(DIM, _config(stored))
     index.add(ids[:2_000], vectors[:2_000], metadata[:2_000])
     first = len(index._lists.centroids)
     index.save(tmp_path / "jobs.npz")
@@ -334,3 +342,35 @@ def test_the_lists_are_trained_again_as_the_index_grows(tmp_path) -> None:  # ty
     loaded = VectorIndex.load(tmp_path / "jobs.npz")
     assert len(loaded._lists.centroids) == grown
     assert np.array_equal(loaded._lists.of_row, index._lists.of_row)
+
+
+def test_a_compressed_index_keeps_its_vectors_as_codes_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``ann="compressed"`` keeps each vector as 8-bit codes only (FAISS IVF-SQ8), in memory
+    and on disk: a million postings in under 0.6 GiB (docs/scaling.md). What it gives back is
+    the vector to the codes' precision, after a restart and after changes saved as segments."""
+    vectors, metadata, queries = _far_band()
+    ids = [str(i) for i in range(len(vectors))]
+    sizes = {}
+    for stored in ("fp32", "compressed"):
+        index = VectorIndex(DIM, _config(stored))
+        index.add(ids[:50_000], vectors[:50_000], metadata[:50_000])
+        index.save(tmp_path / f"{stored}.npz")
+        sizes[stored] = (tmp_path / f"{stored}.npz").stat().st_size
+    assert index.kind == "compressed"
+    # 48 bytes of codes a row against 192 of float32 and the graph's links
+    assert sizes["compressed"] < 0.4 * sizes["fp32"], sizes
+    index.add(ids[50_000:], vectors[50_000:], metadata[50_000:])
+    index.remove(ids[:100])
+    index.save(tmp_path / "compressed.npz")  # a segment: the new rows, decoded
+    assert len(list(tmp_path.glob("compressed.npz.seg*"))) == 1
+    loaded = VectorIndex.load(tmp_path / "compressed.npz")
+    assert loaded._buffer.nbytes == 0 and loaded._in_faiss  # no float32 copy
+    assert len(loaded) == len(ids) - 100 and ids[0] not in loaded
+    assert np.abs(loaded.matrix(ids[100:200]) - vectors[100:200]).max() < 0.01
+    assert np.abs(loaded.vector(ids[-1]) - vectors[-1]).max() < 0.01
+    # the same results as before the restart, filtered or not
+    where = equals("band", True)
+    for filtered in (None, where):
+        assert [[h.id for h in hits] for hits in loaded.search(queries, 10, where=filtered)] == [
+            [h.id for h in hits] for hits in index.search(queries, 10, where=filtered)]
+    assert _recall(loaded, vectors[100:], metadata[100:], queries, where) >= 0.95

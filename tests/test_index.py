@@ -123,7 +123,7 @@ def clustered(n: int, dimension: int = 32, seed: int = 0) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize("ann", ["hnsw", "ivf"])
+@pytest.mark.parametrize("ann", ["hnsw", "ivf", "compressed"])
 def test_large_indexes_switch_to_ann_and_still_find_the_neighbours(ann, tmp_path):
     vectors = clustered(4000)
     config = IndexConfig(exact_threshold=1000, ann=ann, ivf_nlist=32, ivf_nprobe=16)
@@ -157,7 +157,7 @@ def test_exact_index_over_random_vectors_matches_brute_force():
     assert ids(index.search(query, k=10)[0]) == expected
 
 
-@pytest.mark.parametrize("kind", ["exact", "hnsw", "ivf"])
+@pytest.mark.parametrize("kind", ["exact", "hnsw", "ivf", "compressed"])
 def test_first_searches_from_many_threads_on_a_loaded_index_agree(tmp_path, kind):
     """Searches only read: the structure is built by load and by each change, never by a
     search. Two first searches that built it lazily crashed the server (SIGSEGV in faiss add)."""
@@ -167,7 +167,7 @@ def test_first_searches_from_many_threads_on_a_loaded_index_agree(tmp_path, kind
     vectors = rng.normal(size=(3000, 32)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     threshold = 10**9 if kind == "exact" else 100
-    config = IndexConfig(exact_threshold=threshold, ann="ivf" if kind == "ivf" else "hnsw",
+    config = IndexConfig(exact_threshold=threshold, ann="hnsw" if kind == "exact" else kind,
                          ivf_nlist=16, ivf_nprobe=16)  # fmt: skip
     built = VectorIndex(32, config)
     built.add([str(i) for i in range(3000)], vectors, [{"n": i % 7} for i in range(3000)])

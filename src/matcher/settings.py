@@ -26,7 +26,10 @@ class IndexConfig(BaseModel):
 
     #: Below this many vectors search is exact (inner product); above it, ``ann``.
     exact_threshold: int = 50_000
-    ann: Literal["hnsw", "ivf"] = "hnsw"
+    #: ``compressed``: an IVF index of 8-bit codes (FAISS IVF-SQ8), the vectors kept only as
+    #: codes (a quarter of float32): a million postings in under 0.6 GiB, everything resident
+    #: included, at some cost in recall and in filtered latency (docs/scaling.md)
+    ann: Literal["hnsw", "ivf", "compressed"] = "hnsw"
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 64

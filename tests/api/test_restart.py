@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from matcher.settings import IndexConfig
 from matcher.store import Store
 from tests.api.conftest import ACCOUNTING_JOB, api_settings, bearer
 from tests.server import create_key, free_port, start_server, stop_server
@@ -81,6 +82,36 @@ def test_a_restart_compares_the_records_only_when_the_store_changed(settings, tm
     assert not in_step and set(ids) == {kept["id"], added.id}
     in_step, ids = restarted()  # compared once, saved with the new stamp
     assert in_step and set(ids) == {kept["id"], added.id}
+
+
+def test_the_compressed_index_serves_filtered_recommendations_across_a_restart(settings,
+                                                                             tmp_path):  # fmt: skip
+    """``MATCHER_INDEX__ANN=compressed`` through the service: postings kept as 8-bit codes
+    only are recommended under the service's filters (open, visible, province), by their
+    lists, and again the same after a restart that loads the codes from the file."""
+    state = tmp_path / "state"
+    config = api_settings(settings, state).model_copy(
+        update={"index": IndexConfig(exact_threshold=4, ann="compressed")})  # fmt: skip
+    query = {"profile": {"text": "kế toán thuế"}, "k": 3, "filters": {"province": "Đà Nẵng"}}
+    with TestClient(create_app(config)) as client:
+        _, key = client.app.state.service.store.create_employer_key("Codes Co")
+        posted = {}
+        for title, province in [("Kế toán thuế", "Đà Nẵng"), ("Kế toán kho", "Đà Nẵng"),
+                                ("Kế toán tổng hợp", "Hà Nội"), ("Điều dưỡng viên", "Đà Nẵng"),
+                                ("Thợ hàn", "Đà Nẵng"), ("Kế toán thuế", "Huế")]:  # fmt: skip
+            job = dict(ACCOUNTING_JOB, title=title, province=province)
+            posted[title, province] = client.post("/v1/jobs", json=job,
+                                                  headers=bearer(key)).json()["id"]  # fmt: skip
+        jobs = client.app.state.service.catalog.jobs
+        assert jobs.kind == "compressed" and jobs._buffer.nbytes == 0  # the codes only
+        before = client.post("/v1/recommendations/jobs", json=query).json()["results"]
+    ids = [r["job"]["id"] for r in before]
+    assert ids[0] == posted["Kế toán thuế", "Đà Nẵng"]
+    assert {r["job"]["province"] for r in before} == {"Đà Nẵng"}
+    with TestClient(create_app(config)) as client:
+        assert client.app.state.service.catalog.jobs.kind == "compressed"
+        after = client.post("/v1/recommendations/jobs", json=query).json()["results"]
+    assert [r["job"]["id"] for r in after] == ids
 
 
 def test_lost_index_files_are_rebuilt_from_the_store(settings, tmp_path):
