@@ -24,6 +24,10 @@ class IndexConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    #: Where the job and candidate vectors live: ``faiss``, index files beside each server
+    #: (the embedded default); ``pgvector``, tables in the PostgreSQL store that every replica
+    #: shares (needs a PostgreSQL ``MATCHER_STORE_URL`` with the ``vector`` extension)
+    backend: Literal["faiss", "pgvector"] = "faiss"
     #: Below this many vectors search is exact (inner product); above it, ``ann``.
     exact_threshold: int = 50_000
     #: ``compressed``: an IVF index of 8-bit codes (FAISS IVF-SQ8), the vectors kept only as

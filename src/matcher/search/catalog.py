@@ -28,6 +28,7 @@ from matcher.errors import IndexStateError, InvalidInputError
 from matcher.nlp.encoder import Encoder
 from matcher.schemas import Candidate, JobPosting
 from matcher.search.index import VectorIndex, write_atomically
+from matcher.search.pgvector import PgVectorIndex, table_name
 from matcher.settings import IndexConfig
 from matcher.store import Store, content_hash
 from matcher.text import without_personal_fields
@@ -129,6 +130,9 @@ class Catalog:
         self._follow_lock = threading.Lock()
 
     def _load(self, path: Path) -> VectorIndex:
+        if self.config.backend == "pgvector":  # a table in the store, shared by every replica
+            return PgVectorIndex(self.store.engine, table_name(path), self.encoder.dimension,
+                                 self.config)  # type: ignore[return-value]  # fmt: skip
         if path.exists():
             try:
                 started = time.perf_counter()
@@ -258,8 +262,8 @@ class Catalog:
 
     def _log(self, path: Path, ids: list[str], vectors: npt.NDArray[np.float32] | None = None,
              metadata: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
-        if self.writer is None:
-            return
+        if self.writer is None or isinstance(self.jobs, PgVectorIndex):
+            return  # one worker; or every worker reads the same tables
         blob = None if vectors is None else np.ascontiguousarray(vectors, np.float32).tobytes()
         self.store.log_index_change(path.name, self.writer, ids, blob, metadata)
 

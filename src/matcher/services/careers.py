@@ -72,10 +72,10 @@ def open_postings_by_occupation(rt: Runtime) -> dict[str, int]:
     catalog = rt.parts.catalog
     counts: dict[str, int] = {}
     with catalog.lock:
-        for job_id in catalog.jobs.ids:
-            uri = catalog.jobs.metadata(job_id).get("occupation")
-            if uri:
-                counts[uri] = counts.get(uri, 0) + 1
+        occupations = catalog.jobs.values("occupation")  # one pass (one query in PostgreSQL)
+    for uri in occupations.values():
+        if uri:
+            counts[uri] = counts.get(uri, 0) + 1
     return counts
 
 
