@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast lint fuzz soak bench-inference bench-filters bench-compressed install prepare demo-data cli-demo evaluate train train-quick mlflow-ui clean
+.PHONY: run test test-fast lint fuzz soak bench-inference bench-filters bench-compressed bench-pgvector install prepare demo-data cli-demo evaluate train train-quick mlflow-ui clean
 
 # The whole product on http://127.0.0.1:8000 (API docs at /docs), with the demo data loaded.
 # One process: the first start embeds the ESCO labels and the demo data (minutes, logged);
@@ -52,6 +52,11 @@ bench-filters: prepare
 # needs the embedded postings of bench/embed_postings.py, ~35 minutes once).
 bench-compressed: prepare
 	$(BIN)/python bench/bench_compressed.py --rows 1000000 --rounds 3
+
+# PostgreSQL + pgvector beside FAISS: which plan PostgreSQL runs, latency, recall (issue 19;
+# 20,000 embedded postings, ~3 minutes).
+bench-pgvector: prepare
+	$(BIN)/python bench/bench_pgvector.py --rows 20000 --rounds 3
 
 install: $(STAMP)
 

@@ -44,6 +44,16 @@ def test_bench_compressed_smoke_measures_each_structure_against_exact_search() -
     assert all(r >= 0.9 for r in recalls), rows
 
 
+def test_bench_pgvector_smoke_reports_each_filter_in_postgresql_beside_faiss() -> None:
+    run = _smoke("bench_pgvector.py")
+    rows = [line for line in run.stdout.splitlines() if line.startswith("| ") and "%" in line]
+    assert len(rows) == 6, run.stdout  # one per filter
+    for line in rows:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        assert cells[2] in {"HNSW index (iterative scan)", "scan and sort"}, line  # EXPLAIN read
+        assert float(cells[5]) >= 0.9, line  # recall@10 against the exact plan
+
+
 def test_bench_serving_smoke_serves_every_cell_with_one_and_two_workers() -> None:
     """A real ``matcher serve`` with 1 and 2 workers: every recommendation, candidate search
     and bulk import of the run is answered 2xx (the bench stops at the first error)."""
