@@ -128,6 +128,8 @@ def _time(search, queries: np.ndarray, rounds: int) -> tuple[list[float], list[f
 def _plan(explained: str) -> str:
     if "_hnsw" in explained:
         return "HNSW index (iterative scan)"
+    if "Bitmap Index Scan" in explained:
+        return "its rows by the GIN index, sorted"
     if "Seq Scan" in explained:
         return "scan and sort"
     return explained.splitlines()[0][:60]

@@ -50,6 +50,11 @@ judged_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(judged_app, name="judged")
+batch_app = typer.Typer(
+    help="Batch work over the whole store: embed into shards (one process or Ray), build an index.",
+    no_args_is_help=True,
+)
+app.add_typer(batch_app, name="batch")
 
 T = TypeVar("T", bound=BaseModel)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -691,6 +696,52 @@ def models_import(
 
     name, path = admin.import_default_model(Settings().models_dir, force=force)
     typer.echo(f"{name} ready at {path}")
+
+
+KindOption = Annotated[
+    str, typer.Option("--kind", help="jobs (the postings candidates may see) or candidates")
+]
+
+
+@batch_app.command("embed")
+def batch_embed(
+    out: Annotated[Path, typer.Argument(help="the job's directory: shards and manifest.json")],
+    kind: KindOption = "jobs",
+    engine: Annotated[
+        str,
+        typer.Option(help="local (one process) or ray (RAY_ADDRESS: a cluster; else this machine)"),
+    ] = "local",
+    model: Annotated[str | None, typer.Option(help="the encoder (default: the one served)")] = None,
+    shard_rows: Annotated[int, typer.Option(min=1, help="records per shard")] = 1024,
+    as_json: JsonFlag = False,
+) -> None:
+    """Embed every posting or profile into shards; run it again to resume a stopped job."""
+    from matcher.batch import embed_store
+
+    if kind not in ("jobs", "candidates") or engine not in ("local", "ray"):
+        raise InvalidInputError("--kind is jobs or candidates; --engine is local or ray")
+    manifest = embed_store(
+        Settings(), kind, out, engine=engine, model=model, shard_rows=shard_rows,  # type: ignore[arg-type]
+        progress=lambda done, total: typer.echo(f"shard {done}/{total}", err=True),
+    )  # fmt: skip
+    summary = {"kind": manifest.kind, "model": manifest.model, "rows": manifest.rows,
+               "shards": manifest.shard_count, "complete": manifest.complete}  # fmt: skip
+    typer.echo(json.dumps(summary) if as_json else
+               f"{manifest.rows} {kind} in {manifest.shard_count} shards under {out}")  # fmt: skip
+
+
+@batch_app.command("index")
+def batch_index(
+    out: Annotated[Path, typer.Argument(help="a complete `matcher batch embed` directory")],
+    kind: KindOption = "jobs",
+) -> None:
+    """Put a job's vectors into the index the server reads (stop the server first, or use
+    MATCHER_INDEX__BACKEND=pgvector), with the store's metadata."""
+    from matcher.batch import build_index
+
+    if kind not in ("jobs", "candidates"):
+        raise InvalidInputError("--kind is jobs or candidates")
+    typer.echo(f"{build_index(Settings(), kind, out)} {kind} indexed")  # type: ignore[arg-type]
 
 
 def main(args: list[str] | None = None) -> None:
