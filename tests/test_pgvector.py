@@ -127,3 +127,24 @@ def test_table_names_are_made_from_the_index_file() -> None:
     assert table_name("indexes/jobs-abc123-256.npz") == "vectors_jobs_abc123_256"
     long = table_name(f"candidates-v2-{'f' * 80}.npz")
     assert len(long) <= 63 and long.startswith("vectors_candidates_v2_")
+
+
+def test_a_filter_whose_rows_lie_away_from_the_query_is_scored_exactly(engine) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL's statistics cannot see that a filter's rows lie away from the query (as
+    foreign postings lie away from most profiles): the index counts how many of the query's
+    nearest rows pass, and where almost none do it reads the filter's rows through the GIN
+    index and scores them exactly instead of walking the graph far."""
+    vectors, _ = _data(3_000, seed=7)
+    far = vectors[:, 0] < -0.3  # a band of the space, like a country's postings
+    metadata = [{"far": bool(f), "n": i} for i, f in enumerate(far.tolist())]
+    pg = PgVectorIndex(engine, "vectors_test_far", DIM)
+    pg.upsert([f"r-{i}" for i in range(3_000)], vectors, metadata)
+    queries = vectors[vectors[:, 0] > 0.4][:20]
+    pg.plans.clear()
+    found = pg.search(queries, 10, where=equals("far", True))
+    assert pg.plans == {"exact": 20}, pg.plans
+    exact = pg.search(queries, 10, where=equals("far", True), plan="exact")
+    assert [[h.id for h in hits] for hits in found] == [[h.id for h in hits] for hits in exact]
+    pg.plans.clear()
+    pg.search(queries, 10, where=equals("far", False))  # the query's own neighbours: a walk
+    assert pg.plans == {"auto": 20}, pg.plans
