@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from api.main import create_app
+from matcher.settings import IndexConfig
 from matcher.store import Store
-from tests.api.conftest import ACCOUNTING_JOB
+from tests.api.conftest import ACCOUNTING_JOB, api_settings, bearer
 from tests.pgvector_server import pgvector_server
 from tests.server import free_port, server_log, start_server, stop_server
 
@@ -60,3 +63,35 @@ def test_two_replicas_serve_each_others_writes_at_once(settings, tmp_path) -> No
         finally:
             for server in servers:
                 stop_server(server)
+
+
+def test_a_write_the_pgvector_index_missed_is_repaired_at_the_next_start(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The store and the vector table are two transactions: a posting stored whose vector
+    write failed (a crash between them) is embedded at the next start, and one removed from
+    the store but not from the table is dropped; searches then agree with the store."""
+    query = {"profile": {"text": "kế toán thuế"}, "k": 10}
+    with pgvector_server() as url:
+        config = api_settings(settings, tmp_path / "state").model_copy(update={
+            "store_url": url, "index": IndexConfig(backend="pgvector")})  # fmt: skip
+        with TestClient(create_app(config)) as client:
+            service = client.app.state.service
+            _, key = service.store.create_employer_key("Crash Co")
+            kept = client.post("/v1/jobs", json=ACCOUNTING_JOB, headers=bearer(key)).json()
+            gone = client.post("/v1/jobs", json=dict(ACCOUNTING_JOB, title="Kế toán kho"),
+                               headers=bearer(key)).json()  # fmt: skip
+            missed = service.build_job(
+                service.store.get_job(kept["id"]).model_copy(update={"title": "Kế toán thuế"}),
+                employer_id=kept["employer_id"],
+            )
+            with pytest.raises(RuntimeError), service.runtime.writes:
+                service.store.delete_job(gone["id"])
+                service.store.add_jobs([missed])
+                raise RuntimeError("the vector write failed")
+            jobs = service.catalog.jobs
+            assert gone["id"] in jobs and missed.id not in jobs  # the table lags the store
+        with TestClient(create_app(config)) as client:
+            jobs = client.app.state.service.catalog.jobs
+            assert jobs.kind == "pgvector" and sorted(jobs.ids) == sorted([kept["id"], missed.id])
+            found = client.post("/v1/recommendations/jobs", json=query).json()["results"]
+            ids = [r["job"]["id"] for r in found]
+            assert missed.id in ids and gone["id"] not in ids
