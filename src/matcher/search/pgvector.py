@@ -265,14 +265,20 @@ class PgVectorIndex:
             _settings(connection, self.config.hnsw_ef_search, exact=plan == "exact")
             checks = (plan == "auto" and where is not None
                       and self._indexed(connection, statement, params))  # fmt: skip
+            walking = plan != "exact"  # whether the HNSW walk is allowed now
             for query in array:
                 literal = _literal(query)
                 exact = plan == "exact"
                 if checks:
+                    if not walking:  # the count walks the graph, unfiltered
+                        _index_scans(connection, on=True)
+                        walking = True
                     allowed = connection.execute(near, {**params, "query": literal,
                                                         "near": NEAR_ROWS}).scalar()  # fmt: skip
                     exact = int(allowed or 0) < NEAR_MIN
-                    _index_scans(connection, on=not exact)
+                    if exact:
+                        _index_scans(connection, on=False)
+                        walking = False
                 rows = connection.execute(statement, {**params, "query": literal})
                 hits = [Hit(item_id, float(score), meta) for item_id, score, meta in rows]
                 # relaxed_order: a filtered scan may return rows slightly out of order
