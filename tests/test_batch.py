@@ -11,9 +11,16 @@ import time
 import numpy as np
 import pytest
 
-from matcher.batch import BatchError, Manifest, build_index, embed_store, pool_size, read_shards
 from matcher.schemas import JobPosting
 from matcher.search.catalog import Catalog, job_text
+from matcher.services.batch import (
+    BatchError,
+    Manifest,
+    build_index,
+    embed_store,
+    pool_size,
+    read_shards,
+)
 from matcher.services.runtime import Runtime, index_dir
 from matcher.settings import Settings
 from matcher.store import Store

@@ -716,7 +716,7 @@ def batch_embed(
     as_json: JsonFlag = False,
 ) -> None:
     """Embed every posting or profile into shards; run it again to resume a stopped job."""
-    from matcher.batch import embed_store
+    from matcher.services.batch import embed_store
 
     if kind not in ("jobs", "candidates") or engine not in ("local", "ray"):
         raise InvalidInputError("--kind is jobs or candidates; --engine is local or ray")
@@ -737,7 +737,7 @@ def batch_index(
 ) -> None:
     """Put a job's vectors into the index the server reads (stop the server first, or use
     MATCHER_INDEX__BACKEND=pgvector), with the store's metadata."""
-    from matcher.batch import build_index
+    from matcher.services.batch import build_index
 
     if kind not in ("jobs", "candidates"):
         raise InvalidInputError("--kind is jobs or candidates")
