@@ -53,6 +53,7 @@ SMALL_SCAN_COST = 1_000.0
 #: ``PgVectorIndex._settled``), and counted again every RECOUNT_EVERY queries.
 SETTLED_SHARE = 0.8
 RECOUNT_EVERY = 10
+SETTLE_AFTER = 8
 #: Rows a batch insert sends per statement.
 INSERT_BATCH = 500
 
@@ -89,7 +90,7 @@ class PgVectorIndex:
         self._exact_readable: dict[str, bool] = {}
         #: per filter: the share of its recent queries a count sent to the exact plan, and
         #: how many queries it had (see :meth:`_settled`)
-        self._exact_share: dict[str, float] = {}
+        self._exact_share: dict[str, tuple[float, int]] = {}
         self._seen: dict[str, int] = {}
         with engine.begin() as connection:
             _create(connection, name, dimension)
@@ -304,12 +305,12 @@ class PgVectorIndex:
     def _settled(self, key: str) -> bool | None:
         """The plan a filter's queries have settled on (``True``: exact, ``False``: walk), so
         that this query needs no count of its nearest rows; ``None``: count them. A filter
-        settles once :data:`SETTLED_SHARE` of its recent counts agree, and is counted again
-        every :data:`RECOUNT_EVERY` queries (the biggest province walks, 9% of its queries
+        settles once :data:`SETTLED_SHARE` of its recent counts agree, after at least
+        :data:`SETTLE_AFTER` of them, and is counted again every :data:`RECOUNT_EVERY` queries (the biggest province walks, 9% of its queries
         counted otherwise; the Korean postings are scored exactly, 89%)."""
         seen = self._seen[key] = self._seen.get(key, 0) + 1
-        share = self._exact_share.get(key)
-        if share is None or seen % RECOUNT_EVERY == 0:
+        share, counted = self._exact_share.get(key, (0.0, 0))
+        if counted < SETTLE_AFTER or seen % RECOUNT_EVERY == 0:
             return None
         if share >= SETTLED_SHARE:
             return True
@@ -318,8 +319,10 @@ class PgVectorIndex:
         return None
 
     def _learn(self, key: str, exact: bool) -> None:
-        share = self._exact_share.get(key)
-        self._exact_share[key] = float(exact) if share is None else 0.8 * share + 0.2 * exact
+        share, counted = self._exact_share.get(key, (0.0, 0))
+        # the mean of the first counts, then a moving average that follows a change
+        weight = max(0.2, 1.0 / (counted + 1))
+        self._exact_share[key] = ((1 - weight) * share + weight * exact, counted + 1)
         if len(self._exact_share) > 256:  # filters come and go: keep the recent ones
             self._exact_share.clear()
             self._seen.clear()
