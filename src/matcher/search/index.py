@@ -187,18 +187,7 @@ class VectorIndex:
 
     # ------------------------------------------------------------------ changes
     def _check_vectors(self, ids: Sequence[str], vectors: npt.ArrayLike) -> npt.NDArray[np.float32]:
-        array = np.ascontiguousarray(vectors, dtype=np.float32)
-        if array.ndim != 2 or array.shape[1] != self.dimension:
-            raise InvalidInputError(
-                f"vectors must have shape (n, {self.dimension}); got {array.shape}"
-            )
-        if array.shape[0] != len(ids):
-            raise InvalidInputError(f"{len(ids)} ids but {array.shape[0]} vectors")
-        if len(set(ids)) != len(ids):
-            raise InvalidInputError("ids must be unique within one call")
-        if not np.isfinite(array).all():
-            raise InvalidInputError("vectors contain NaN or infinity")
-        return array
+        return checked_vectors(self.dimension, ids, vectors)
 
     def add(
         self,
@@ -975,6 +964,22 @@ class _Decoded:
             wanted = np.asarray(rows, dtype=np.int64)
         decoded = self._codes.reconstruct_batch(np.ascontiguousarray(wanted.reshape(-1)))
         return decoded.reshape(*wanted.shape, self._codes.d)  # type: ignore[no-any-return]
+
+
+def checked_vectors(dimension: int, ids: Sequence[str], vectors: npt.ArrayLike
+                    ) -> npt.NDArray[np.float32]:  # fmt: skip
+    """``vectors`` as contiguous float32, one finite row of ``dimension`` per id, the ids
+    unique; else :class:`InvalidInputError` (what every index checks before a write)."""
+    array = np.ascontiguousarray(vectors, dtype=np.float32)
+    if array.ndim != 2 or array.shape[1] != dimension:
+        raise InvalidInputError(f"vectors must have shape (n, {dimension}); got {array.shape}")
+    if array.shape[0] != len(ids):
+        raise InvalidInputError(f"{len(ids)} ids but {array.shape[0]} vectors")
+    if len(set(ids)) != len(ids):
+        raise InvalidInputError("ids must be unique within one call")
+    if not np.isfinite(array).all():
+        raise InvalidInputError("vectors contain NaN or infinity")
+    return array
 
 
 def _without_removed(by_id: dict[str | None, Any]) -> dict[str, Any]:

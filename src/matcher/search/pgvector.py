@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection
 
 from matcher.errors import IndexStateError, InvalidInputError
 from matcher.search.columns import AllOf, AnyOf, Not, Test, Where, from_mapping
+from matcher.search.index import Hit, checked_vectors
 from matcher.settings import IndexConfig
 from matcher.text import fold
 
@@ -196,20 +197,9 @@ class PgVectorIndex:
 
     def _check(self, ids: Sequence[str], vectors: npt.ArrayLike,
                metadata: Sequence[Mapping[str, Any]] | None) -> npt.NDArray[np.float32]:  # fmt: skip
-        array = np.ascontiguousarray(vectors, dtype=np.float32)
-        if array.ndim != 2 or array.shape[1] != self.dimension:
-            raise InvalidInputError(
-                f"vectors must have shape (n, {self.dimension}); got {array.shape}"
-            )
-        if array.shape[0] != len(ids):
-            raise InvalidInputError(f"{len(ids)} ids but {array.shape[0]} vectors")
         if metadata is not None and len(metadata) != len(ids):
             raise InvalidInputError(f"{len(ids)} ids but {len(metadata)} metadata records")
-        if len(set(ids)) != len(ids):
-            raise InvalidInputError("ids must be unique within one call")
-        if not np.isfinite(array).all():
-            raise InvalidInputError("vectors contain NaN or infinity")
-        return array
+        return checked_vectors(self.dimension, ids, vectors)
 
     def _write(self, connection: Connection, ids: Sequence[str],
                array: npt.NDArray[np.float32],
@@ -246,8 +236,6 @@ class PgVectorIndex:
         filter's rows lie away from the query: the Korean postings, 16.6 ms walked against
         2.5 ms read and sorted). ``exact`` forbids the HNSW index: every allowed row is
         scored (what the FAISS index does below ``exact_threshold`` rows)."""
-        from matcher.search.index import Hit  # the one result type of both indexes
-
         array = np.ascontiguousarray(queries, dtype=np.float32)
         if array.ndim == 1:
             array = array[None, :]
