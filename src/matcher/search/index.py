@@ -507,13 +507,7 @@ class VectorIndex:
             Q lists of at most ``k`` hits, each with the id, the inner-product score and the
             metadata.
         """
-        array = np.ascontiguousarray(queries, dtype=np.float32)
-        if array.ndim == 1:
-            array = array[None, :]
-        if array.ndim != 2 or array.shape[1] != self.dimension:
-            raise InvalidInputError(f"queries must have shape (q, {self.dimension})")
-        if k < 1:
-            raise InvalidInputError("k must be at least 1")
+        array = checked_queries(self.dimension, queries, k)
         if not self._row_of:
             return [[] for _ in range(len(array))]
         _set_faiss_threads(1 if len(array) == 1 else max(1, os.cpu_count() or 1))
@@ -979,6 +973,19 @@ def checked_vectors(dimension: int, ids: Sequence[str], vectors: npt.ArrayLike
         raise InvalidInputError("ids must be unique within one call")
     if not np.isfinite(array).all():
         raise InvalidInputError("vectors contain NaN or infinity")
+    return array
+
+
+def checked_queries(dimension: int, queries: npt.ArrayLike, k: int) -> npt.NDArray[np.float32]:
+    """``queries`` as a contiguous float32 ``(q, dimension)`` array (one ``(dimension,)``
+    vector accepted too), ``k`` at least 1; else :class:`InvalidInputError`."""
+    array = np.ascontiguousarray(queries, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[1] != dimension:
+        raise InvalidInputError(f"queries must have shape (q, {dimension})")
+    if k < 1:
+        raise InvalidInputError("k must be at least 1")
     return array
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 
 from matcher.errors import IndexStateError, InvalidInputError
 from matcher.search.columns import AllOf, AnyOf, Not, Test, Where, from_mapping
-from matcher.search.index import Hit, checked_vectors
+from matcher.search.index import Hit, checked_queries, checked_vectors
 from matcher.settings import IndexConfig
 from matcher.text import fold
 
@@ -236,13 +236,7 @@ class PgVectorIndex:
         filter's rows lie away from the query: the Korean postings, 16.6 ms walked against
         2.5 ms read and sorted). ``exact`` forbids the HNSW index: every allowed row is
         scored (what the FAISS index does below ``exact_threshold`` rows)."""
-        array = np.ascontiguousarray(queries, dtype=np.float32)
-        if array.ndim == 1:
-            array = array[None, :]
-        if array.ndim != 2 or array.shape[1] != self.dimension:
-            raise InvalidInputError(f"queries must have shape (q, {self.dimension})")
-        if k < 1:
-            raise InvalidInputError("k must be at least 1")
+        array = checked_queries(self.dimension, queries, k)
         if isinstance(where, Mapping):
             where = from_mapping(where)
         params: dict[str, Any] = {"k": k}
