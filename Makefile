@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast lint fuzz soak bench-inference bench-filters bench-compressed bench-pgvector install prepare demo-data cli-demo evaluate train train-quick mlflow-ui clean
+.PHONY: run test test-fast lint fuzz soak bench-inference bench-filters bench-compressed bench-pgvector bench-batch install prepare demo-data cli-demo evaluate train train-quick mlflow-ui clean
 
 # The whole product on http://127.0.0.1:8000 (API docs at /docs), with the demo data loaded.
 # One process: the first start embeds the ESCO labels and the demo data (minutes, logged);
@@ -57,6 +57,11 @@ bench-compressed: prepare
 # 20,000 embedded postings, ~3 minutes).
 bench-pgvector: prepare
 	$(BIN)/python bench/bench_pgvector.py --rows 20000 --rounds 3
+
+# Bulk import and re-embedding on one process and on Ray Data (issue 19; 2,000 demo
+# postings, 3 rounds, ~20 minutes).
+bench-batch: prepare
+	$(BIN)/python bench/bench_batch.py --rows 2000 --rounds 3
 
 install: $(STAMP)
 

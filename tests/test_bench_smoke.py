@@ -56,6 +56,16 @@ def test_bench_pgvector_smoke_reports_each_filter_in_postgresql_beside_faiss() -
         assert float(cells[5]) >= 0.9, line  # recall@10 against the exact plan
 
 
+def test_bench_batch_smoke_imports_and_embeds_on_both_engines() -> None:
+    """A real import and re-embedding on one process and on a local Ray: the bench stops when
+    the engines import different counts."""
+    run = _smoke("bench_batch.py")
+    assert "48 demo postings (48 imported)" in run.stdout, run.stdout
+    rows = [line for line in run.stdout.splitlines()
+            if line.startswith(("| import", "| re-embed"))]  # fmt: skip
+    assert [line.split("|")[2].strip() for line in rows] == ["one process", "Ray Data"] * 2
+
+
 def test_bench_serving_smoke_serves_every_cell_with_one_and_two_workers() -> None:
     """A real ``matcher serve`` with 1 and 2 workers: every recommendation, candidate search
     and bulk import of the run is answered 2xx (the bench stops at the first error)."""

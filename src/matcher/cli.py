@@ -744,6 +744,43 @@ def batch_index(
     typer.echo(f"{build_index(Settings(), kind, out)} {kind} indexed")  # type: ignore[arg-type]
 
 
+@batch_app.command("import")
+def batch_import(
+    out: Annotated[Path, typer.Argument(help="the job's directory: shards and manifest.json")],
+    files: Annotated[list[Path], typer.Argument(help=".jsonl/.ndjson (JSON lines) or .csv files")],
+    employer: Annotated[
+        str | None, typer.Option(help="the employer id the postings belong to (default: admin)")
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(help="local (one process) or ray (RAY_ADDRESS: a cluster; else this machine)"),
+    ] = "local",
+    shard_rows: Annotated[int, typer.Option(min=1, help="rows per shard")] = 1024,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import postings from files: validated, built, screened, embedded, stored and indexed;
+    run it again to resume a stopped job. Stop the server first, or use
+    MATCHER_INDEX__BACKEND=pgvector."""
+    from matcher.services.bulk import import_postings
+
+    if engine not in ("local", "ray"):
+        raise InvalidInputError("--engine is local or ray")
+    report = import_postings(
+        Settings(), files, out, employer_id=employer, engine=engine, shard_rows=shard_rows,  # type: ignore[arg-type]
+        progress=lambda stage, done, total: typer.echo(f"{stage} {done}/{total}", err=True),
+    )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    typer.echo(f"{report.imported} postings imported ({report.held} held for review), "
+               f"{report.already} already stored, {len(report.errors)} rows refused, "
+               f"from {report.rows} rows in {report.files} files")  # fmt: skip
+    for error in report.errors[:20]:
+        typer.echo(f"{error.path}:{error.line}: {error.message}")
+    if len(report.errors) > 20:
+        typer.echo(f"... and {len(report.errors) - 20} more (--json lists them all)")
+
+
 def main(args: list[str] | None = None) -> None:
     """Entry point: run the app on ``args`` (default: the command line), turning library
     errors into one line and an exit code."""

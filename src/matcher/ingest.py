@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,45 +91,77 @@ def parse_job_rows(
     """
     media_type = media_type.split(";")[0].strip().casefold()
     text = decode_utf8(data, source="the upload")
-    good: list[tuple[int, JobPostingIn]] = []
-    errors: list[RowError] = []
     if media_type in JSONL_TYPES:
-        rows: list[tuple[int, Any]] = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append((number, json.loads(line)))
-            except json.JSONDecodeError as error:
-                errors.append(RowError(number, f"not JSON: {error.msg}"))
+        rows, errors = json_rows(enumerate(text.splitlines(), start=1))
     elif media_type in CSV_TYPES:
-        reader = csv.DictReader(io.StringIO(text))
-        rows = []
-        try:
-            if not reader.fieldnames or "title" not in reader.fieldnames:
-                raise InvalidInputError("the CSV needs a header row with at least a 'title' column")
-            for row in reader:
-                try:
-                    rows.append((reader.line_num, _csv_record(row)))
-                except ValueError as error:
-                    errors.append(RowError(reader.line_num, str(error)))
-        except csv.Error as error:  # e.g. a bare carriage return inside an unquoted field
-            raise InvalidInputError(
-                f"the CSV cannot be read at line {reader.line_num}: {error}; put fields that "
-                "hold line breaks in double quotes (nothing was imported)"
-            ) from None
+        rows, errors = csv_rows(csv.DictReader(io.StringIO(text)))
     else:
         raise InvalidInputError(
             f"unsupported content type {media_type!r}: send application/x-ndjson (JSON lines) or text/csv"
         )
     if len(rows) + len(errors) > MAX_ROWS:
         raise InvalidInputError(f"at most {MAX_ROWS:,} rows per upload; split the file")
+    good, errors = validated(rows, errors)
+    if not good and not errors:
+        raise InvalidInputError("the upload has no rows")
+    return good, errors
+
+
+Rows = list[tuple[int, Any]]
+
+
+def json_rows(lines: Iterable[tuple[int, str]]) -> tuple[Rows, list[RowError]]:
+    """The JSON object of each numbered line (blank lines skipped), and the lines that are not
+    JSON."""
+    rows: Rows = []
+    errors: list[RowError] = []
+    for number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            rows.append((number, json.loads(line)))
+        except json.JSONDecodeError as error:
+            errors.append(RowError(number, f"not JSON: {error.msg}"))
+    return rows, errors
+
+
+def csv_rows(reader: csv.DictReader[str], first_line: int = 1) -> tuple[Rows, list[RowError]]:
+    """The record of each CSV row, numbered by the line it ends on (``first_line``: the number
+    of the reader's first line in its file), and the rows that cannot be records.
+
+    Raises:
+        InvalidInputError: no header with a ``title`` column, or a line the CSV reader cannot
+            read (nothing is imported).
+    """
+    rows: Rows = []
+    errors: list[RowError] = []
+    try:
+        if not reader.fieldnames or "title" not in reader.fieldnames:
+            raise InvalidInputError("the CSV needs a header row with at least a 'title' column")
+        for row in reader:
+            number = first_line - 1 + reader.line_num
+            try:
+                rows.append((number, _csv_record(row)))
+            except ValueError as error:
+                errors.append(RowError(number, str(error)))
+    except csv.Error as error:  # e.g. a bare carriage return inside an unquoted field
+        raise InvalidInputError(
+            f"the CSV cannot be read at line {first_line - 1 + reader.line_num}: {error}; put "
+            "fields that hold line breaks in double quotes (nothing was imported)"
+        ) from None
+    return rows, errors
+
+
+def validated(rows: Rows, errors: list[RowError]
+              ) -> tuple[list[tuple[int, JobPostingIn]], list[RowError]]:  # fmt: skip
+    """The rows that are valid postings, and every row error (these and ``errors``) in line
+    order."""
+    good: list[tuple[int, JobPostingIn]] = []
+    errors = list(errors)
     for number, record in rows:
         try:
             good.append((number, JobPostingIn.model_validate(record)))
         except ValidationError as error:
             errors.append(RowError(number, _describe(error)))
-    if not good and not errors:
-        raise InvalidInputError("the upload has no rows")
     errors.sort(key=lambda e: e.line)
     return good, errors

@@ -67,10 +67,15 @@ class Manifest:
     ids_digest: str
     rows: int
     shards: dict[str, int] = field(default_factory=dict)  # file name -> rows
+    #: shards planned, where they are not ``rows`` cut every ``shard_rows`` (one file's rows
+    #: never share a shard with another's)
+    planned: int | None = None
+    #: an import's shards stored and indexed: file name -> what became of their rows
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def shard_count(self) -> int:
-        return -(-self.rows // self.shard_rows)
+        return self.planned if self.planned is not None else -(-self.rows // self.shard_rows)
 
     @property
     def complete(self) -> bool:
@@ -134,7 +139,7 @@ def embed_store(
                   for number in todo)  # fmt: skip
         texts = ((number, chunk, _texts(store, kind, chunk)) for number, chunk in shards)
         if engine == "ray":
-            done = _on_ray(settings, spec, texts, len(todo), wait_seconds, replica_cpus)
+            done = _embedded_on_ray(settings, spec, texts, len(todo), wait_seconds, replica_cpus)
         else:
             encoder = runtime.load_encoder(spec)
             done = ((number, chunk, encoder.encode(batch, kind="passage"))
@@ -198,14 +203,23 @@ def read_shards(out_dir: Path) -> Iterator[tuple[list[str], npt.NDArray[np.float
 
 def _manifest(out_dir: Path, kind: str, spec: str, shard_rows: int, ids: list[str]) -> Manifest:
     digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()
-    wanted = Manifest(kind=kind, model=spec, shard_rows=shard_rows, ids_digest=digest,
-                      rows=len(ids))  # fmt: skip
+    return resumed(out_dir, Manifest(kind=kind, model=spec, shard_rows=shard_rows,
+                                     ids_digest=digest, rows=len(ids)))  # fmt: skip
+
+
+def resumed(out_dir: Path, wanted: Manifest) -> Manifest:
+    """The manifest of ``out_dir``'s job when it is ``wanted``'s (with the shards whose files
+    are there), or ``wanted``, saved, in an empty directory.
+
+    Raises:
+        BatchError: the directory holds another job.
+    """
     found = Manifest.read(out_dir)
     if found is None:
         wanted.save(out_dir)
         return wanted
     same = (found.kind, found.model, found.shard_rows, found.ids_digest) == (
-        kind, spec, shard_rows, digest)  # fmt: skip
+        wanted.kind, wanted.model, wanted.shard_rows, wanted.ids_digest)  # fmt: skip
     if not same:
         raise BatchError(
             f"{out_dir} holds another job ({found.kind}, model {found.model}, "
@@ -213,6 +227,7 @@ def _manifest(out_dir: Path, kind: str, spec: str, shard_rows: int, ids: list[st
         )
     found.shards = {name: rows for name, rows in found.shards.items()
                     if (out_dir / name).exists()}  # fmt: skip
+    found.stored = {name: done for name, done in found.stored.items() if name in found.shards}
     return found
 
 
@@ -239,13 +254,33 @@ class _EncoderReplica:
         return {"number": batch["number"], "vectors": [vectors.tobytes()]}
 
 
-def _on_ray(settings: Settings, spec: str,
-            texts: Iterator[tuple[int, list[str], list[str]]], count: int,
-            wait_seconds: float, replica_cpus: float = 1.0,
-            ) -> Iterator[tuple[int, list[str], npt.NDArray[np.float32]]]:  # fmt: skip
+def _embedded_on_ray(settings: Settings, spec: str,
+                     texts: Iterator[tuple[int, list[str], list[str]]], count: int,
+                     wait_seconds: float, replica_cpus: float = 1.0,
+                     ) -> Iterator[tuple[int, list[str], npt.NDArray[np.float32]]]:  # fmt: skip
     """The shards embedded by a pool of encoder replicas on Ray, as they finish."""
     if count == 0:
         return
+    shards = list(texts)
+    chunks = {number: chunk for number, chunk, _ in shards}
+    items = [{"number": number, "texts": batch} for number, _, batch in shards]
+    rows = on_ray(items, _EncoderReplica, (settings.model_dump(mode="json"), spec),
+                  wait_seconds=wait_seconds, replica_cpus=replica_cpus)  # fmt: skip
+    for row in rows:
+        vectors = np.frombuffer(row["vectors"], dtype=np.float32)
+        number = int(row["number"])
+        yield number, chunks[number], vectors.reshape(len(chunks[number]), -1).copy()
+
+
+def on_ray(items: list[dict[str, Any]], replica: type, replica_args: tuple[Any, ...], *,
+           wait_seconds: float, replica_cpus: float = 1.0) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """What a pool of ``replica`` actors (``replica(*replica_args)``, then called on a batch of
+    one item) answers for each of ``items``, as they finish, on this machine's Ray (no
+    dashboard, a modest object store) or the cluster ``RAY_ADDRESS`` names.
+
+    Raises:
+        BatchError: Ray could not place the pool within ``wait_seconds``.
+    """
     import ray
     import ray.data
 
@@ -262,22 +297,13 @@ def _on_ray(settings: Settings, spec: str,
     context = ray.data.DataContext.get_current()
     context.wait_for_min_actors_s = int(wait_seconds)
     context.enable_progress_bars = False
-    shards = list(texts)
-    chunks = {number: chunk for number, chunk, _ in shards}
-    dataset = ray.data.from_items(
-        [{"number": number, "texts": batch} for number, _, batch in shards],
-        override_num_blocks=len(shards),
-    )  # fmt: skip
-    embedded = dataset.map_batches(
-        _EncoderReplica, batch_size=1, num_cpus=replica_cpus, concurrency=pool,
-        fn_constructor_args=(settings.model_dump(mode="json"), spec),
-    )  # fmt: skip
-    logger.info("Ray: %d CPUs seen, %d encoder replicas", cpus, pool)
+    dataset = ray.data.from_items(items, override_num_blocks=len(items))
+    answered = dataset.map_batches(replica, batch_size=1, num_cpus=replica_cpus,
+                                   compute=ray.data.ActorPoolStrategy(size=pool),
+                                   fn_constructor_args=replica_args)  # fmt: skip
+    logger.info("Ray: %d CPUs seen, %d %s replicas", cpus, pool, replica.__name__)
     try:
-        for row in embedded.iter_rows():
-            vectors = np.frombuffer(row["vectors"], dtype=np.float32)
-            number = int(row["number"])
-            yield number, chunks[number], vectors.reshape(len(chunks[number]), -1).copy()
+        yield from answered.iter_rows()
     except ray.exceptions.GetTimeoutError as error:  # the pool could not be placed in time
         raise BatchError(
             f"Ray could not start {pool} encoder replica(s) of {replica_cpus:g} CPU each within "
