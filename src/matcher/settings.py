@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The checkout this package was installed from (``pip install -e``); defaults hang off it.
@@ -153,6 +153,21 @@ class Settings(BaseSettings):
     #: with the changes, so a worker that starts later has little of the log to apply).
     follow_interval_ms: int = Field(200, ge=10, le=1000)
     index_save_seconds: int = Field(60, ge=1)
+    #: This server is one of several replicas (other machines, or processes with state
+    #: directories of their own) on a shared PostgreSQL store, each with its own FAISS index
+    #: files: like the workers of ``matcher serve --workers N``, it logs its index changes in
+    #: the store, applies the others' every ``follow_interval_ms``, and takes a PostgreSQL
+    #: advisory lock for each write. Not needed with ``index.backend = "pgvector"``.
+    replica: bool = False
+
+    @model_validator(mode="after")
+    def _replicas_share_a_server_store(self) -> Settings:
+        if self.replica and not self.database_url.startswith("postgresql"):
+            raise ValueError(
+                "MATCHER_REPLICA needs a shared PostgreSQL store: set MATCHER_STORE_URL to "
+                "postgresql+psycopg://... on every replica"
+            )
+        return self
 
     @property
     def caches(self) -> Path:

@@ -1,8 +1,13 @@
-"""API replicas on PostgreSQL + pgvector (issue 19): two real server processes on 127.0.0.1,
-on different ports, one store and one set of vector tables. A write accepted by one is
-searchable on the other at once, because both search the same table."""
+"""API replicas on a shared PostgreSQL store (issue 19): two real server processes on
+127.0.0.1, on different ports. With pgvector they search one set of vector tables, so a write
+accepted by one is searchable on the other at once. Without it (``MATCHER_REPLICA``: FAISS
+followers), each keeps its own index files and applies the other's logged changes, so a write
+is searchable on the other within the follow delay, and both end with the same index."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import httpx
 import pytest
@@ -57,6 +62,93 @@ def test_two_replicas_serve_each_others_writes_at_once(settings, tmp_path) -> No
                 held = connection.execute(text(f"SELECT id FROM {tables[0]}")).scalars().all()
             engine.dispose()
             assert job_id not in held
+        except AssertionError:
+            print(server_log(servers[-1])[-3000:])
+            raise
+        finally:
+            for server in servers:
+                stop_server(server)
+
+
+def _ranked(base: str, query: dict) -> list[tuple[str, float]]:  # type: ignore[type-arg]
+    found = httpx.post(f"{base}/v1/recommendations/jobs", json=query, timeout=60)
+    assert found.status_code == 200, found.text
+    return [(r["job"]["id"], round(r["score"], 5)) for r in found.json()["results"]]
+
+
+def _seconds_until(check, limit: float = 10.0) -> float:  # type: ignore[no-untyped-def]
+    """How long ``check()`` took to become true (polled every 20 ms), failing past ``limit``."""
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < limit, f"not true after {limit} s"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_faiss_replicas_follow_each_others_writes(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    query = {"profile": {"text": "kế toán thuế, kê khai thuế"}, "k": 10}
+    with pgvector_server() as url:  # PostgreSQL as the shared store only
+        env = {"MATCHER_STORE_URL": url, "MATCHER_REPLICA": "true",
+               "MATCHER_INDEX_SAVE_SECONDS": "1"}  # fmt: skip
+        first, second = free_port(), free_port()
+        # A's writes pause 1.5 s between the store and the index
+        slow = {"MATCHER_FAULT_POINT": "store-to-index", "MATCHER_FAULT_PAUSE_S": "1.5"}
+        servers = [start_server(tmp_path / "a", settings.caches, first, **env, **slow)]
+        try:
+            servers.append(start_server(tmp_path / "b", settings.caches, second, **env))
+            store = Store(url)
+            _, key = store.create_employer_key("Replica Co")
+            store.close()
+            headers = {"Authorization": f"Bearer {key}"}
+            a, b = f"http://127.0.0.1:{first}", f"http://127.0.0.1:{second}"
+
+            delays, ids = [], []
+            for number, (writer, reader) in enumerate([(a, b), (b, a), (a, b)]):
+                job = dict(ACCOUNTING_JOB, title=f"Kế toán thuế {number}")
+                posted = httpx.post(f"{writer}/v1/jobs", json=job, headers=headers, timeout=60)
+                assert posted.status_code == 201, posted.text
+                ids.append(posted.json()["id"])
+                delays.append(_seconds_until(
+                    lambda: ids[-1] in [i for i, _ in _ranked(reader, query)]))  # fmt: skip
+            print(f"FAISS follower delays: {[f'{d:.2f}' for d in delays]} s")
+
+            # A edits a posting; while its edit sits between the store and its index, B edits
+            # the same posting. The advisory lock makes B's write wait for A's, so both
+            # replicas apply the two edits in the store's order. Without it both kept A's
+            # edit, which the store had overwritten with B's.
+            def edit(base: str, title: str) -> None:
+                body = dict(ACCOUNTING_JOB, title=title)
+                answer = httpx.put(f"{base}/v1/jobs/{ids[0]}", json=body, headers=headers,
+                                   timeout=60)  # fmt: skip
+                assert answer.status_code == 200, answer.text
+
+            def stored_title() -> str:
+                return str(httpx.get(f"{b}/v1/jobs/{ids[0]}", timeout=60).json()["title"])
+
+            for turn in range(2):
+                first_edit = threading.Thread(target=edit, args=(a, f"Kế toán kho {turn}"))
+                first_edit.start()
+                _seconds_until(lambda: stored_title() == f"Kế toán kho {turn}")  # noqa: B023
+                edit(b, f"Giáo viên toán {turn}")
+                first_edit.join()
+            assert stored_title() == "Giáo viên toán 1"
+            # both hold the store's last edit: the edited posting scores as a new posting with
+            # the same content does, on each replica
+            title = httpx.get(f"{a}/v1/jobs/{ids[0]}", timeout=60).json()["title"]
+            twin = httpx.post(f"{b}/v1/jobs", json=dict(ACCOUNTING_JOB, title=title),
+                              headers=headers, timeout=60).json()["id"]  # fmt: skip
+            for base in (a, b):
+                _seconds_until(lambda: twin in dict(_ranked(base, query)))  # noqa: B023
+                scores = dict(_ranked(base, query))
+                assert scores[ids[0]] == scores[twin], (base, title, scores)
+            assert _ranked(a, query) == _ranked(b, query)
+
+            gone = httpx.delete(f"{b}/v1/jobs/{ids[1]}", headers=headers, timeout=60)
+            assert gone.status_code == 204, gone.text
+            _seconds_until(lambda: ids[1] not in [i for i, _ in _ranked(a, query)])
+            # each replica keeps index files of its own
+            _seconds_until(lambda: all(list((tmp_path / r / "indexes").glob("jobs-*.npz"))
+                                       for r in "ab"))  # fmt: skip
         except AssertionError:
             print(server_log(servers[-1])[-3000:])
             raise

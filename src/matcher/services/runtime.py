@@ -23,8 +23,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Self
@@ -229,6 +230,8 @@ class WriteLock:
         self._thread = threading.RLock()
         self._depth = 0  # changed only by the thread holding _thread
         self._file: Any = None
+        self._exclusive: Callable[[], AbstractContextManager[object]] | None = None
+        self._held: AbstractContextManager[object] | None = None  # the exclusive lock held
         self._catch_up: Callable[[], object] | None = None
         #: the store's stamp (:meth:`Store.stamp`), read as a write begins
         self._stamp, self._entered = stamp, ""
@@ -236,16 +239,27 @@ class WriteLock:
         #: it until a full comparison, so no stamp is saved with them (Runtime.save_indexes)
         self.behind = False
 
-    def share(self, path: Path, catch_up: Callable[[], object]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file, self._catch_up = path.open("a"), catch_up
+    def share(self, path: Path, catch_up: Callable[[], object], *,
+              exclusive: Callable[[], AbstractContextManager[object]] | None = None) -> None:  # fmt: skip
+        """Writes from now on also hold an exclusive lock across processes, then ``catch_up``:
+        a lock on the file ``path`` (processes of this machine), or the context ``exclusive``
+        opens (a PostgreSQL advisory lock: replicas on other machines)."""
+        if exclusive is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("a")
+        self._exclusive, self._catch_up = exclusive, catch_up
 
     def __enter__(self) -> Self:
         self._thread.acquire()
         self._depth += 1
-        if self._depth == 1 and self._file is not None:
+        if self._depth == 1 and (self._file is not None or self._exclusive is not None):
             try:
-                fcntl.flock(self._file, fcntl.LOCK_EX)
+                if self._exclusive is not None:
+                    held = self._exclusive()
+                    held.__enter__()
+                    self._held = held
+                else:
+                    fcntl.flock(self._file, fcntl.LOCK_EX)
                 if self._catch_up is not None:
                     self._catch_up()
             except BaseException:
@@ -266,7 +280,10 @@ class WriteLock:
             except Exception:  # noqa: BLE001 - the store is unreachable: assume the worst
                 moved = True
             self.behind = self.behind or moved
-        if self._depth == 1 and self._file is not None:
+        if self._depth == 1 and self._held is not None:
+            held, self._held = self._held, None
+            held.__exit__(None, None, None)
+        elif self._depth == 1 and self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
         self._depth -= 1
         self._thread.release()
@@ -421,6 +438,8 @@ class Runtime:
         writing the files unless it is the primary, then logs its own changes, applies the
         others' every ``follow_interval_ms``, and (the primary) saves the index files every
         ``index_save_seconds``."""
+        if worker is None and self.settings.replica:  # one of several servers' processes
+            worker = Worker(0, primary=True)  # its own state directory: it saves its files
         ticks = [time.perf_counter()]
         self.prepare()
         models = self.parts.models
@@ -435,7 +454,10 @@ class Runtime:
         if worker is not None:
             catalog.share(f"{worker.number}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
                           saves=worker.primary)  # fmt: skip
-            self.writes.share(self.settings.state_dir / "writes.lock", catalog.follow)
+            shared = self.store.engine.dialect.name == "postgresql"  # replicas may be elsewhere
+            self.writes.share(self.settings.state_dir / "writes.lock", catalog.follow,
+                              exclusive=partial(self.store.exclusive, "index-writes")
+                              if shared else None)  # fmt: skip
             self._every(self.settings.follow_interval_ms / 1000, "follow", catalog.follow)
             if worker.primary:
                 self._every(self.settings.index_save_seconds, "save", self.save_indexes)

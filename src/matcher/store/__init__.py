@@ -34,6 +34,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -550,6 +551,18 @@ class Store(Reviews):
                 old = now() - dt.timedelta(hours=1)
                 session.execute(delete(IndexChangeRow).where(IndexChangeRow.created_at < old))
             return row.seq
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the lock ``name`` across every process on this PostgreSQL store (a session
+        advisory lock, released if the process dies): the replicas' index writes take it."""
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
 
     def index_changes(self, after: int, limit: int = 500) -> list[IndexChangeRow]:
         """The changes numbered above ``after``, oldest first."""
