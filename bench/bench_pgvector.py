@@ -86,10 +86,20 @@ def main() -> None:
         inserted = time.perf_counter() - started
         with engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE vectors_bench")
+            sizes_mib = {what: connection.exec_driver_sql(
+                f"SELECT pg_relation_size('{relation}') / 1048576.0").scalar()
+                for what, relation in (("table", "vectors_bench"),
+                                       ("HNSW index", "vectors_bench_hnsw"))}  # fmt: skip
+            total_mib = connection.exec_driver_sql(
+                "SELECT pg_total_relation_size('vectors_bench') / 1048576.0").scalar()
         print(f"\nrows {args.rows:,} ({args.vectors}), {vectors.shape[1]} dims; inserted into "
               f"PostgreSQL with the HNSW index in {inserted:.0f} s "
               f"({args.rows / inserted:,.0f} rows/s); {args.queries} queries × {args.rounds} "
-              f"rounds, one at a time; FAISS: {faiss_index.kind}\n")  # fmt: skip
+              f"rounds, one at a time; FAISS: {faiss_index.kind}")  # fmt: skip
+        print(f"on disk: {total_mib:,.0f} MiB in all (" + ", ".join(
+            f"{what} {mib:,.0f} MiB" for what, mib in sizes_mib.items()) +
+              f", the rest GIN indexes and TOAST): {total_mib * 1048576 / args.rows:,.0f} "
+              "bytes a row\n")  # fmt: skip
         print("| filter | rows allowed | PostgreSQL's plan | p50 ms | p99 ms | recall@10 | "
               "exact plan p50 / p99 ms | FAISS p50 / p99 ms |")
         print("|---|---|---|---|---|---|---|---|")

@@ -109,7 +109,7 @@ def test_faiss_replicas_follow_each_others_writes(settings, tmp_path) -> None:  
                 assert posted.status_code == 201, posted.text
                 ids.append(posted.json()["id"])
                 delays.append(_seconds_until(
-                    lambda: ids[-1] in [i for i, _ in _ranked(reader, query)]))  # fmt: skip
+                    lambda: ids[-1] in dict(_ranked(reader, query))))  # noqa: B023  # fmt: skip
             print(f"FAISS follower delays: {[f'{d:.2f}' for d in delays]} s")
 
             # A edits a posting; while its edit sits between the store and its index, B edits
@@ -146,6 +146,12 @@ def test_faiss_replicas_follow_each_others_writes(settings, tmp_path) -> None:  
             gone = httpx.delete(f"{b}/v1/jobs/{ids[1]}", headers=headers, timeout=60)
             assert gone.status_code == 204, gone.text
             _seconds_until(lambda: ids[1] not in [i for i, _ in _ranked(a, query)])
+            # a model reload would swap the models of one replica only: restart them all
+            store = Store(url)
+            admin = {"Authorization": f"Bearer {store.create_admin_key()}"}
+            store.close()
+            reload = httpx.post(f"{a}/v1/admin/reload", headers=admin, timeout=60)
+            assert reload.status_code == 409 and "restart every replica" in reload.text
             # each replica keeps index files of its own
             _seconds_until(lambda: all(list((tmp_path / r / "indexes").glob("jobs-*.npz"))
                                        for r in "ab"))  # fmt: skip

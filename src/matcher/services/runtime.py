@@ -557,6 +557,11 @@ class Runtime:
     def check_can_reload(self) -> None:
         """Raises :class:`ConflictError` where a reload cannot run: a server of several
         workers, each with its own models, would swap them in one worker only."""
+        if self.worker is not None and self.settings.replica:
+            raise ConflictError(
+                "this server is one of several replicas (MATCHER_REPLICA), each with its own "
+                "models: restart every replica to serve the new champions"
+            )
         if self.worker is not None:
             raise ConflictError(
                 "this server runs several workers, each with its own models: restart it "
