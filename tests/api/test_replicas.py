@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -24,20 +26,34 @@ from tests.server import free_port, server_log, start_server, stop_server
 pytestmark = pytest.mark.slow
 
 
+@contextmanager
+def _two_replicas(settings, tmp_path, url: str, env: dict[str, str], *,  # type: ignore[no-untyped-def]
+                  slow_first: dict[str, str] | None = None) -> Iterator[tuple[str, str, dict[str, str]]]:  # fmt: skip
+    """Two ``matcher serve`` on 127.0.0.1 (state directories ``a`` and ``b``) on the store
+    ``url`` with the environment ``env`` (the first also with ``slow_first``); yields their
+    addresses and an employer's headers, and stops both."""
+    first, second = free_port(), free_port()
+    servers = [start_server(tmp_path / "a", settings.caches, first, **env, **(slow_first or {}))]
+    try:
+        servers.append(start_server(tmp_path / "b", settings.caches, second, **env))
+        store = Store(url)
+        _, key = store.create_employer_key("Replica Co")
+        store.close()
+        yield (f"http://127.0.0.1:{first}", f"http://127.0.0.1:{second}",
+               {"Authorization": f"Bearer {key}"})  # fmt: skip
+    except AssertionError:
+        print(server_log(servers[-1])[-3000:])
+        raise
+    finally:
+        for server in servers:
+            stop_server(server)
+
+
 def test_two_replicas_serve_each_others_writes_at_once(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     query = {"profile": {"text": "kế toán thuế, kê khai thuế"}, "k": 5}
     with pgvector_server() as url:
         env = {"MATCHER_STORE_URL": url, "MATCHER_INDEX__BACKEND": "pgvector"}
-        first, second = free_port(), free_port()
-        servers = [start_server(tmp_path / "a", settings.caches, first, **env)]
-        try:
-            servers.append(start_server(tmp_path / "b", settings.caches, second, **env))
-            store = Store(url)
-            _, key = store.create_employer_key("Replica Co")
-            store.close()
-            headers = {"Authorization": f"Bearer {key}"}
-            a, b = f"http://127.0.0.1:{first}", f"http://127.0.0.1:{second}"
-
+        with _two_replicas(settings, tmp_path, url, env) as (a, b, headers):
             job = dict(ACCOUNTING_JOB, title="Kế toán thuế")
             posted = httpx.post(f"{a}/v1/jobs", json=job, headers=headers, timeout=60)
             assert posted.status_code == 201, posted.text
@@ -62,12 +78,6 @@ def test_two_replicas_serve_each_others_writes_at_once(settings, tmp_path) -> No
                 held = connection.execute(text(f"SELECT id FROM {tables[0]}")).scalars().all()
             engine.dispose()
             assert job_id not in held
-        except AssertionError:
-            print(server_log(servers[-1])[-3000:])
-            raise
-        finally:
-            for server in servers:
-                stop_server(server)
 
 
 def _ranked(base: str, query: dict) -> list[tuple[str, float]]:  # type: ignore[type-arg]
@@ -90,18 +100,9 @@ def test_faiss_replicas_follow_each_others_writes(settings, tmp_path) -> None:  
     with pgvector_server() as url:  # PostgreSQL as the shared store only
         env = {"MATCHER_STORE_URL": url, "MATCHER_REPLICA": "true",
                "MATCHER_INDEX_SAVE_SECONDS": "1"}  # fmt: skip
-        first, second = free_port(), free_port()
         # A's writes pause 1.5 s between the store and the index
         slow = {"MATCHER_FAULT_POINT": "store-to-index", "MATCHER_FAULT_PAUSE_S": "1.5"}
-        servers = [start_server(tmp_path / "a", settings.caches, first, **env, **slow)]
-        try:
-            servers.append(start_server(tmp_path / "b", settings.caches, second, **env))
-            store = Store(url)
-            _, key = store.create_employer_key("Replica Co")
-            store.close()
-            headers = {"Authorization": f"Bearer {key}"}
-            a, b = f"http://127.0.0.1:{first}", f"http://127.0.0.1:{second}"
-
+        with _two_replicas(settings, tmp_path, url, env, slow_first=slow) as (a, b, headers):
             delays, ids = [], []
             for number, (writer, reader) in enumerate([(a, b), (b, a), (a, b)]):
                 job = dict(ACCOUNTING_JOB, title=f"Kế toán thuế {number}")
@@ -155,12 +156,6 @@ def test_faiss_replicas_follow_each_others_writes(settings, tmp_path) -> None:  
             # each replica keeps index files of its own
             _seconds_until(lambda: all(list((tmp_path / r / "indexes").glob("jobs-*.npz"))
                                        for r in "ab"))  # fmt: skip
-        except AssertionError:
-            print(server_log(servers[-1])[-3000:])
-            raise
-        finally:
-            for server in servers:
-                stop_server(server)
 
 
 def test_a_write_the_pgvector_index_missed_is_repaired_at_the_next_start(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
