@@ -183,6 +183,9 @@ def test_a_file_that_cannot_be_read_leaves_nothing_behind(lab, tmp_path) -> None
     no_title.write_text("name,province\nThợ hàn,Hà Nội\n", encoding="utf-8")
     with pytest.raises(InvalidInputError, match="'title' column"):
         import_postings(lab, [no_title], tmp_path / "job")
+    (tmp_path / "empty.csv").write_text("title,province\n", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="no rows"):
+        import_postings(lab, [tmp_path / "empty.csv"], tmp_path / "job")
     with pytest.raises(InvalidInputError, match=".jsonl or .ndjson"):
         import_postings(lab, [tmp_path / "postings.xlsx"], tmp_path / "job")
     with pytest.raises(NotFoundError, match="employer nobody does not exist"):

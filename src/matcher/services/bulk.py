@@ -143,7 +143,8 @@ def import_postings(
     rt = Runtime(settings)
     if employer_id is not None and not rt.store.employer_exists(employer_id):
         raise NotFoundError(f"employer {employer_id} does not exist: create it first "
-                            "(POST /v1/admin/employers), or leave --employer out")  # fmt: skip
+                            "(matcher keys create --employer NAME --json gives its id), or "
+                            "leave --employer out")  # fmt: skip
     principal = (Principal(role="employer", employer_id=employer_id) if employer_id
                  else Principal(role="admin"))  # fmt: skip
     pieces, digest, rows = plan(files, shard_rows)
@@ -206,7 +207,7 @@ def plan(files: list[Path], shard_rows: int) -> tuple[list[Piece], str, int]:
 
     Raises:
         InvalidInputError: a file that is missing, of another format, not UTF-8, or a CSV
-            without a ``title`` column.
+            without a ``title`` column; files with no rows at all.
     """
     if not files:
         raise InvalidInputError("give at least one file of postings (.jsonl, .ndjson or .csv)")
@@ -228,6 +229,8 @@ def plan(files: list[Path], shard_rows: int) -> tuple[list[Piece], str, int]:
             pieces.append(Piece(len(pieces), str(path.resolve()), kind, digest, offset, length,
                                 first_line, rows, header))  # fmt: skip
         digests.append(digest)
+    if not pieces:
+        raise InvalidInputError("the files hold no rows of postings (nothing was imported)")
     digest = hashlib.sha256("\n".join(digests).encode()).hexdigest()
     return pieces, digest, sum(p.rows for p in pieces)
 
