@@ -22,8 +22,8 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
 from itertools import pairwise
@@ -217,11 +217,29 @@ def store_as_saved(settings: Settings) -> bool:
         store.close()
 
 
+def file_lock(path: Path) -> Callable[[], AbstractContextManager[None]]:
+    """An exclusive lock on the file ``path`` for the processes of this machine: each call
+    gives a context that holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a")
+
+    @contextmanager
+    def held() -> Iterator[None]:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+    return held
+
+
 class WriteLock:
     """What every store-and-index write holds (``with runtime.writes:``).
 
     In one process it is a re-entrant thread lock. With several workers on one store
-    (:meth:`share`) it is also an exclusive lock on a file in the state directory, so one
+    (:meth:`share`) it is also an exclusive lock across processes (a file in the state
+    directory; on a PostgreSQL store an advisory lock, for replicas elsewhere), so one
     worker writes at a time, and taking it first applies what the other workers logged
     (``catch_up``): this worker's change then lands in the change log after theirs, and every
     worker applies the changes in the order the store took them."""
@@ -229,7 +247,6 @@ class WriteLock:
     def __init__(self, stamp: Callable[[], str] | None = None) -> None:
         self._thread = threading.RLock()
         self._depth = 0  # changed only by the thread holding _thread
-        self._file: Any = None
         self._exclusive: Callable[[], AbstractContextManager[object]] | None = None
         self._held: AbstractContextManager[object] | None = None  # the exclusive lock held
         self._catch_up: Callable[[], object] | None = None
@@ -239,27 +256,21 @@ class WriteLock:
         #: it until a full comparison, so no stamp is saved with them (Runtime.save_indexes)
         self.behind = False
 
-    def share(self, path: Path, catch_up: Callable[[], object], *,
-              exclusive: Callable[[], AbstractContextManager[object]] | None = None) -> None:  # fmt: skip
-        """Writes from now on also hold an exclusive lock across processes, then ``catch_up``:
-        a lock on the file ``path`` (processes of this machine), or the context ``exclusive``
-        opens (a PostgreSQL advisory lock: replicas on other machines)."""
-        if exclusive is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a")
+    def share(self, exclusive: Callable[[], AbstractContextManager[object]],
+              catch_up: Callable[[], object]) -> None:  # fmt: skip
+        """Writes from now on also hold the lock across processes that ``exclusive()`` opens
+        (:func:`file_lock` for the processes of this machine, a PostgreSQL advisory lock for
+        replicas on other machines), then ``catch_up``."""
         self._exclusive, self._catch_up = exclusive, catch_up
 
     def __enter__(self) -> Self:
         self._thread.acquire()
         self._depth += 1
-        if self._depth == 1 and (self._file is not None or self._exclusive is not None):
+        if self._depth == 1 and self._exclusive is not None:
             try:
-                if self._exclusive is not None:
-                    held = self._exclusive()
-                    held.__enter__()
-                    self._held = held
-                else:
-                    fcntl.flock(self._file, fcntl.LOCK_EX)
+                held = self._exclusive()
+                held.__enter__()
+                self._held = held
                 if self._catch_up is not None:
                     self._catch_up()
             except BaseException:
@@ -283,8 +294,6 @@ class WriteLock:
         if self._depth == 1 and self._held is not None:
             held, self._held = self._held, None
             held.__exit__(None, None, None)
-        elif self._depth == 1 and self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
         self._depth -= 1
         self._thread.release()
 
@@ -455,9 +464,9 @@ class Runtime:
             catalog.share(f"{worker.number}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
                           saves=worker.primary)  # fmt: skip
             shared = self.store.engine.dialect.name == "postgresql"  # replicas may be elsewhere
-            self.writes.share(self.settings.state_dir / "writes.lock", catalog.follow,
-                              exclusive=partial(self.store.exclusive, "index-writes")
-                              if shared else None)  # fmt: skip
+            self.writes.share(partial(self.store.exclusive, "index-writes") if shared
+                              else file_lock(self.settings.state_dir / "writes.lock"),
+                              catalog.follow)  # fmt: skip
             self._every(self.settings.follow_interval_ms / 1000, "follow", catalog.follow)
             if worker.primary:
                 self._every(self.settings.index_save_seconds, "save", self.save_indexes)
