@@ -21,6 +21,7 @@ from matcher.errors import (
     ModelNotReadyError,
     NotFoundError,
     OverloadedError,
+    RateLimitedError,
     TextTooLongError,
     UnauthorizedError,
 )
@@ -34,6 +35,7 @@ STATUS = [
     (ConflictError, 409),
     (TextTooLongError, 413),
     (InvalidInputError, 422),
+    (RateLimitedError, 429),
     (ModelNotReadyError, 503),
     (OverloadedError, 503),
     (DataDirError, 503),
@@ -55,6 +57,8 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if status == 503:
             headers = {"Retry-After": "2"}
+        if isinstance(error, RateLimitedError):
+            headers = {"Retry-After": str(max(1, error.retry_after))}
         if status > 503 or status == 500:
             logger.error("service error: %s", error)
         return JSONResponse(error_body(error.code, str(error)), status_code=status, headers=headers)

@@ -20,6 +20,7 @@ from api.routes import (
     admin,
     candidates,
     careers,
+    connections,
     feedback,
     health,
     jobs,
@@ -185,6 +186,7 @@ def create_app(
         careers.router,
         programmes.router,
         feedback.router,
+        connections.router,
         admin.router,
         pages.router,
     ):

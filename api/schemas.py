@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from matcher.schemas import (
     Candidate,
+    CandidateFilters,
     CandidateProfileIn,
     JobFilters,
     JobPosting,
@@ -20,7 +21,7 @@ from matcher.schemas import (
     SkillMatch,
     TopK,
 )
-from matcher.services import FactCount, PriorityGroup, Programme, Source
+from matcher.services import Certificate, FactCount, PriorityGroup, Programme, Source
 
 #: At least one visible character: a text of only spaces, control or zero-width characters has
 #: nothing to match (the schema says so, and the server answers 422).
@@ -161,6 +162,14 @@ class ProgrammeListResponse(BaseModel):
     priority_groups: list[PriorityGroup]
 
 
+class CertificateListResponse(BaseModel):
+    certificates: list[Certificate] = Field(
+        description="each with what it shows (a language level, ESCO skills), its source, and "
+        "whether that was checked against a public page (`verified`, `checked_url`)"
+    )
+    sources: dict[str, Source]
+
+
 class SavedSkillGapsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -187,6 +196,9 @@ class RankCandidatesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     k: TopK = 10
+    filters: CandidateFilters | None = Field(
+        None, description="language and level, country worked in, years abroad"
+    )
 
 
 class RankCandidatesResponse(BaseModel):

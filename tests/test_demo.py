@@ -51,11 +51,45 @@ def test_demo_candidates_are_at_different_stages_of_readiness(generator, service
 
 def test_load_demo_stores_and_indexes_a_small_set_once(settings, tmp_path):
     service = MatcherService(Settings(state_dir=tmp_path, cache_dir=settings.caches))
-    first = load_demo(service, jobs=12, candidates=6)
-    assert len(service.catalog.jobs) == 12 and len(service.catalog.candidates) == 6
+    first = load_demo(service, jobs=12, candidates=6, returnees=2)
+    # and two returnees, and two postings of foreign-invested employers
+    assert len(service.catalog.jobs) == 14 and len(service.catalog.candidates) == 8
     assert service.store.principal(first["employer_key"]).role == "employer"
-    again = load_demo(service, jobs=12, candidates=6)
-    assert again == first and len(service.catalog.jobs) == 12
+    again = load_demo(service, jobs=12, candidates=6, returnees=2)
+    assert again == first and len(service.catalog.jobs) == 14
+
+
+def test_demo_returnees_have_contracts_with_and_without_certificates(generator, service):
+    """Issue 20: returnees with overseas contracts, some with a language certificate, some
+    without; postings of foreign-invested employers at home that ask for a language."""
+    returnees = [generator.returnee(n) for n in range(60)]
+    assert all(r.overseas_contracts and DEMO_PREFIX in (r.name or "") for r in returnees)
+    contracts = [c for r in returnees for c in r.overseas_contracts]
+    assert {c.country for c in contracts} >= {"KR", "JP"}
+    certified = [c for c in contracts if c.certificates]
+    assert 0 < len(certified) < len(contracts)
+    book = service.certificates
+    assert all(book.find(e.name)[0] for c in certified for e in c.certificates)
+    programme_ids = {p.id for p in service.programmes.programmes}
+    assert all(c.programme in programme_ids for c in contracts if c.programme)
+    postings = [generator.foreign_invested_posting() for _ in range(30)]
+    assert all(p.country == "VN" and p.languages and p.province for p in postings)
+    assert {p.languages[0].language for p in postings} >= {"Korean", "Japanese"}
+
+
+def test_returnees_leave_the_other_demo_records_as_they_were(service):
+    """The returnees draw from a stream of their own: the same seed still gives the same
+    postings and profiles (the evaluation and training sets are built from them)."""
+    plain = DemoGenerator(
+        service.taxonomy, service.settings.project_data_dir, 7, service.programmes
+    )
+    mixed = DemoGenerator(
+        service.taxonomy, service.settings.project_data_dir, 7, service.programmes
+    )
+    first = [plain.posting() for _ in range(5)] + [plain.profile(n) for n in range(5)]
+    mixed.returnee(0), mixed.foreign_invested_posting()
+    second = [mixed.posting() for _ in range(5)] + [mixed.profile(n) for n in range(5)]
+    assert first == second
 
 
 def test_most_demo_seekers_going_abroad_have_a_programme_open_to_them(service):

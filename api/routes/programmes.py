@@ -1,11 +1,17 @@
-"""Overseas contract-work programmes: their rules, and who is eligible."""
+"""Overseas contract-work programmes: their rules, and who is eligible; the certificates
+earned abroad that the service maps."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from api.deps import LangQuery, Service, Token, candidate_for
-from api.schemas import EligibilityListResponse, EligibilityRequest, ProgrammeListResponse
+from api.schemas import (
+    CertificateListResponse,
+    EligibilityListResponse,
+    EligibilityRequest,
+    ProgrammeListResponse,
+)
 from matcher.schemas import Eligibility
 from matcher.services import Programme
 
@@ -22,6 +28,16 @@ def list_programmes(service: Service) -> ProgrammeListResponse:
         facts=catalog.fact_count(), programmes=catalog.programmes,
         sources=catalog.sources, priority_groups=catalog.priority_groups,
     )  # fmt: skip
+
+
+@router.get("/certificates")
+def list_certificates(service: Service) -> CertificateListResponse:
+    """Tests and certificates earned abroad that the service maps (TOPIK, JLPT, JFT-Basic,
+    Goethe, the Specified Skilled Worker skills tests, ...): the language level or ESCO skills
+    each shows in a profile's overseas contract, with its source; a mapping nobody checked
+    against a public page says so (`verified: false`)."""
+    book = service.certificates
+    return CertificateListResponse(certificates=book.certificates, sources=book.sources)
 
 
 @router.post("/programmes/eligibility")

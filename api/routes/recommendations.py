@@ -36,9 +36,11 @@ def rank_candidates(
     body: RankCandidatesRequest | None = None,
     lang: LangQuery = "vi",
 ) -> RankCandidatesResponse:
-    """Ranked consenting candidates for your posting (employer key). No contact details. A
-    posting held for review or rejected cannot be used (409): see its `review`."""
-    k = body.k if body else 10
-    ranking = service.rank_candidates(job_id, principal, k=k, lang=lang)
+    """Ranked consenting candidates for your posting (employer key). No contact details.
+    `filters` narrows the list: a language (and its level), a country worked in, years
+    abroad. A posting held for review or rejected cannot be used (409): see its `review`."""
+    body = body or RankCandidatesRequest()
+    ranking = service.rank_candidates(job_id, principal, k=body.k, lang=lang,
+                                      filters=body.filters)  # fmt: skip
     return RankCandidatesResponse(job_id=job_id, lang=lang, results=ranking.results,
                                   notes=ranking.notes)  # fmt: skip

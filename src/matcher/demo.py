@@ -6,6 +6,7 @@ viên N``. The generator is seeded, so the same seed gives the same data.
 
 from __future__ import annotations
 
+import datetime as _dt
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -14,7 +15,13 @@ from pathlib import Path
 from matcher.programmes.rules import ProgrammeCatalog
 from matcher.reference.provinces import load_provinces
 from matcher.reference.taxonomy import Occupation, Taxonomy
-from matcher.schemas import CandidateProfileIn, JobPostingIn, LanguageAbility
+from matcher.schemas import (
+    CandidateProfileIn,
+    EarnedCertificate,
+    JobPostingIn,
+    LanguageAbility,
+    OverseasContract,
+)
 
 DEMO_PREFIX = "[DEMO]"
 #: The year ages are computed from, so the same seed gives the same data every year.
@@ -74,6 +81,43 @@ def below(level: str, scale: str) -> str:
     return str(max(0, int(float(level)) - 10))
 
 
+#: Work done abroad by returning contract workers (ESCO labels), by country.
+RETURNEE_JOBS = {
+    "KR": ["welder", "sewing machine operator", "metal products assembler",
+           "crop production worker", "electronic equipment assembler"],
+    "JP": ["welder", "food service worker", "cook", "metal products assembler",
+           "residential home older adult care worker"],
+    "DE": ["residential home older adult care worker", "nurse responsible for general care"],
+    "TW": ["electronic equipment assembler", "sewing machine operator"],
+}  # fmt: skip
+#: Language certificates returnees bring home, by country: (certificate, levels).
+RETURNEE_CERTIFICATES = {
+    "KR": ("TOPIK", ["2", "3", "4"]),
+    "JP": ("JLPT", ["N4", "N3", "N2"]),
+    "DE": ("Goethe", ["B1", "B2"]),
+    "TW": ("TOCFL", ["1", "2"]),
+}
+#: Skills certificates earned abroad for some jobs (names in data/overseas_certificates.yaml).
+SKILL_CERTIFICATES = {
+    ("KR", "welder"): "Craftsman Welding",
+    ("JP", "residential home older adult care worker"): "Nursing care skills evaluation test",
+}
+#: Domestic employers with foreign capital that ask for the investor's language.
+FOREIGN_INVESTED = {
+    "KR": ["Công ty TNHH Hanjin Vina (vốn Hàn Quốc)", "Công ty TNHH Điện tử Daesung Việt Nam"],
+    "JP": ["Công ty TNHH Cơ khí Tanaka Việt Nam (vốn Nhật)", "Nhà hàng Sakura (vốn Nhật)"],
+    "DE": ["Viện dưỡng lão Sonnenhof Việt Đức"],
+}
+#: What they ask for: (ESCO occupation, language level) by investor's country.
+FOREIGN_INVESTED_JOBS = {
+    "KR": [("welder", "3"), ("production supervisor", "3"), ("interpreter", "4"),
+           ("sewing machine operator", "2"), ("electronic equipment assembler", "2")],
+    "JP": [("welder", "N4"), ("cook", "N4"), ("production supervisor", "N3"),
+           ("interpreter", "N2")],
+    "DE": [("residential home older adult care worker", "B1")],
+}  # fmt: skip
+LANGUAGE_TESTS = {"KR": "TOPIK", "JP": "JLPT", "DE": "Goethe"}
+
 #: Public-sector origins of former civil servants and public employees.
 PUBLIC_ORIGINS = [
     "primary school teacher", "secondary school teacher", "early years teacher",
@@ -106,6 +150,8 @@ class DemoGenerator:
         self.taxonomy = taxonomy
         self.programmes = demo_programmes(programmes, taxonomy) if programmes else []
         self.random = random.Random(seed)
+        #: returnees and foreign-invested postings: a stream of their own
+        self.returnees = random.Random(seed * 1_000 + 1)
         #: how often each skill went into a generated record (what the demo data shows)
         self.skills_used: Counter[str] = Counter()
         self.provinces = load_provinces(project_data_dir)
@@ -116,14 +162,14 @@ class DemoGenerator:
         ]
         self.destinations = sorted(with_vi, key=lambda o: o.uri)
 
-    def _province(self) -> str:
-        return self.random.choices(self.provinces, weights=[p.weight for p in self.provinces])[
-            0
-        ].name
+    def _province(self, rnd: random.Random | None = None) -> str:
+        rnd = rnd or self.random
+        return rnd.choices(self.provinces, weights=[p.weight for p in self.provinces])[0].name
 
-    def _skills(self, occupation: Occupation, count: int) -> list[str]:
+    def _skills(self, occupation: Occupation, count: int, rnd: random.Random | None = None
+                ) -> list[str]:  # fmt: skip
         uris = list(self.taxonomy.essential.get(occupation.uri, []))
-        self.random.shuffle(uris)
+        (rnd or self.random).shuffle(uris)
         self.skills_used.update(uris[:count])
         return uris[:count]
 
@@ -190,6 +236,80 @@ class DemoGenerator:
             languages=languages,
             min_experience_years=rnd.choice([None, None, 1, 2, 3, 5]),
             programme=programme,
+            occupation=occupation.uri,
+        )
+
+    def returnee(self, number: int) -> CandidateProfileIn:
+        """A contract worker back home: one or two overseas contracts with their tasks, some
+        with a language certificate and a skills certificate, some without (their own
+        random stream: the other demo records stay as they were)."""
+        rnd = self.returnees
+        country = rnd.choice(sorted(RETURNEE_JOBS))
+        programmes = [p for p in self.programmes if p.country == country]
+        contracts = []
+        end_year = DEMO_YEAR - rnd.randint(1, 6)
+        for _ in range(rnd.choice([1, 1, 1, 2])):
+            occupation = self._occupation(rnd.choice(RETURNEE_JOBS[country]))
+            uris = list(self.taxonomy.essential.get(occupation.uri, []))
+            rnd.shuffle(uris)
+            tasks = ", ".join(self._skill_names(uris[:4], vietnamese=True))
+            years = rnd.choice([1, 2, 3, 3, 4, 5])
+            certificate, levels = RETURNEE_CERTIFICATES[country]
+            earned = []
+            if rnd.random() < 0.6:
+                earned.append(EarnedCertificate(name=certificate, level=rnd.choice(levels)))
+            skill_certificate = SKILL_CERTIFICATES.get((country, occupation.label))
+            if skill_certificate and rnd.random() < 0.5:
+                earned.append(EarnedCertificate(name=skill_certificate))
+            contracts.append(OverseasContract(
+                country=country,
+                programme=rnd.choice(programmes).id if programmes and rnd.random() < 0.8 else None,
+                sector=rnd.choice(occupation.vi_labels) if occupation.vi_labels else occupation.label,
+                employer_type="care_home" if "care" in occupation.label else "factory",
+                start=_dt.date(end_year - years, rnd.randint(1, 12), 1),
+                end=_dt.date(end_year, rnd.randint(1, 12), 1),
+                tasks=f"{DEMO_PREFIX} {occupation.vi_labels[0] if occupation.vi_labels else occupation.label}: {tasks}.",
+                language=LanguageAbility(language=LANGUAGE_OF[country]),
+                certificates=earned,
+                returned=_dt.date(end_year + 1, 1, 1) if end_year + 1 <= DEMO_YEAR else None,
+            ))  # fmt: skip
+            end_year -= years + 1
+        contracts.reverse()
+        return CandidateProfileIn(
+            text=f"{DEMO_PREFIX} Hồ sơ minh họa: người lao động đã về nước sau hợp đồng ở nước ngoài.",
+            overseas_contracts=contracts,
+            province=self._province(rnd),
+            willing_to_relocate=rnd.random() < 0.3,
+            willing_to_work_abroad=rnd.random() < 0.3,
+            preferred_countries=[country],
+            birth_year=DEMO_YEAR - rnd.randint(24, 42),
+            consent_to_be_found=rnd.random() < 0.85,
+            name=f"{DEMO_PREFIX} Người về nước {number}",
+            contact=f"returnee{number}@example.invalid",
+        )  # fmt: skip
+
+    def foreign_invested_posting(self) -> JobPostingIn:
+        """A domestic posting of a Korean-, Japanese- or German-invested employer that asks for
+        the investor's language."""
+        rnd = self.returnees
+        country = rnd.choice(sorted(FOREIGN_INVESTED_JOBS))
+        label, level = rnd.choice(FOREIGN_INVESTED_JOBS[country])
+        occupation = self._occupation(label)
+        skills = self._skills(occupation, rnd.randint(4, 6), rnd)
+        title = occupation.vi_labels[0] if occupation.vi_labels else occupation.label.capitalize()
+        language = LanguageAbility(language=LANGUAGE_OF[country], certificate=LANGUAGE_TESTS[country],
+                                   level=level)  # fmt: skip
+        return JobPostingIn(
+            title=f"{title} (yêu cầu {LANGUAGE_OF[country]} {level})",
+            description=f"{DEMO_PREFIX} Tin tuyển dụng minh họa của doanh nghiệp có vốn đầu tư "
+            f"nước ngoài. Công việc: {title}. Ưu tiên người đã làm việc ở nước ngoài.",
+            employer=f"{DEMO_PREFIX} {rnd.choice(FOREIGN_INVESTED[country])}",
+            province=self._province(rnd),
+            salary_min=12_000_000,
+            salary_max=12_000_000 + rnd.randint(2, 10) * 1_000_000,
+            required_skills=self._skill_names(skills[:3], vietnamese=True),
+            languages=[language],
+            min_experience_years=rnd.choice([None, 1, 2, 3]),
             occupation=occupation.uri,
         )
 

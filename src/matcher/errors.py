@@ -78,3 +78,14 @@ class OverloadedError(MatcherError, RuntimeError):
     """Too much work is waiting; the caller should retry shortly (HTTP 503, Retry-After)."""
 
     code = "overloaded"
+
+
+class RateLimitedError(MatcherError, RuntimeError):
+    """Too many of one kind of act for now (an employer's invitations a day): try again
+    after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

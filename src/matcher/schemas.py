@@ -7,6 +7,7 @@ field's limits are read in one place. Importing it loads neither torch nor FAISS
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
@@ -22,6 +23,7 @@ from pydantic import (
 )
 
 from matcher.errors import InvalidInputError
+from matcher.reference.languages import ordinal_level
 from matcher.screening.signals import Commercial, JobReview
 from matcher.text import visible
 
@@ -154,6 +156,118 @@ class LanguageAbility(BaseModel):
     level: str | None = Field(None, max_length=20, description="e.g. 'B1', 'N4', '3', '6.5'")
 
 
+def _month_or_date(value: object) -> object:
+    """An ISO date, or a month (``2021-03``: its first day), as a month input sends it."""
+    if isinstance(value, str):
+        value = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}", value):
+            return value + "-01"
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("must be a month such as 2021-03 or an ISO date such as 2021-03-31")
+    return _iso_date(value)
+
+
+MonthOrDate = Annotated[_dt.date, BeforeValidator(_month_or_date)]
+#: Who a contract worker worked for abroad.
+EmployerType = Literal[
+    "factory", "construction", "farm", "fishing", "care_home", "hospital", "hotel_restaurant",
+    "household", "other",
+]  # fmt: skip
+#: The earliest start of an overseas contract a profile can record.
+EARLIEST_CONTRACT = _dt.date(1980, 1, 1)
+MAX_CONTRACTS = 10
+
+
+def years_abroad(contracts: list[OverseasContract]) -> float:
+    """Years on overseas contracts, all of them together."""
+    return round(sum(contract.years for contract in contracts), 1)
+
+
+class EarnedCertificate(BaseModel):
+    """A test passed or a certificate earned abroad, as printed on it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(
+        min_length=2, max_length=80,
+        description="e.g. 'TOPIK', 'JLPT', 'nursing care skills evaluation test', "
+        "'Craftsman Welding' (GET /v1/certificates lists the ones the service maps)",
+    )  # fmt: skip
+    level: str | None = Field(None, max_length=20, description="e.g. '3', 'N3', 'B1'")
+
+    @field_validator("name")
+    @classmethod
+    def _name_readable(cls, value: str, info: ValidationInfo) -> str:
+        return _readable(value, info) or value
+
+
+class OverseasContract(BaseModel):
+    """A past contract abroad (EPS Korea, IM Japan, care work in Germany, ...): where, what
+    was done, and what was brought back."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    country: str = Field(
+        min_length=2, max_length=2, pattern="^[A-Za-z]{2}$",
+        description="ISO 3166-1 alpha-2 code of the country worked in, e.g. 'KR', 'JP', 'DE'",
+    )  # fmt: skip
+    programme: str | None = Field(
+        None, max_length=60,
+        description="the programme id (GET /v1/programmes), e.g. 'eps-manufacturing'; null for "
+        "a contract outside the state programmes",
+    )  # fmt: skip
+    sector: str | None = Field(
+        None, max_length=100, description="e.g. 'shipbuilding', 'điều dưỡng'"
+    )
+    employer_type: EmployerType | None = None
+    start: MonthOrDate = Field(description="YYYY-MM or YYYY-MM-DD")
+    end: MonthOrDate = Field(description="YYYY-MM or YYYY-MM-DD; the contract's last month")
+    tasks: str = Field(
+        "", max_length=2000, description="what the work was, in Vietnamese or English"
+    )
+    language: LanguageAbility | None = Field(
+        None, description="the level reached in the country's language"
+    )
+    certificates: list[EarnedCertificate] = Field(default_factory=list, max_length=10)
+    returned: MonthOrDate | None = Field(None, description="when they came home")
+
+    @field_validator("country")
+    @classmethod
+    def _abroad(cls, value: str) -> str:
+        value = value.upper()
+        if value == "VN":
+            raise ValueError("an overseas contract is outside Viet Nam: give the country worked in")
+        return value
+
+    @field_validator("tasks", "sector")
+    @classmethod
+    def _text_readable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _readable(value, info)
+
+    @model_validator(mode="after")
+    def _dates(self, info: ValidationInfo) -> OverseasContract:
+        if _stored(info):
+            return self
+        today = _dt.date.today()
+        if self.start < EARLIEST_CONTRACT:
+            raise ValueError(f"start is before {EARLIEST_CONTRACT:%Y}: check the year")
+        if self.end < self.start:
+            raise ValueError("end is before start: give the contract's first and last month")
+        if self.start > today:
+            raise ValueError("start is in the future: record a contract once it has begun")
+        if self.returned is not None and self.returned < self.end.replace(day=1):
+            raise ValueError("returned is before the contract's end")
+        if self.returned is not None and self.returned > today:
+            raise ValueError("returned is in the future")
+        return self
+
+    @property
+    def years(self) -> float:
+        """How long it lasted, in years (whole months counted, the last one included)."""
+        months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+        return round(max(months, 0) / 12, 1)
+
+
 class SkillRef(BaseModel):
     uri: str
     label: str
@@ -164,7 +278,14 @@ class SkillRef(BaseModel):
         "it yet (shown with *); null when unknown or when there is no Vietnamese name",
     )
     essential: bool = True
-    source: Literal["given", "extracted"] = "given"
+    source: Literal["given", "extracted", "abroad", "certificate"] = Field(
+        "given",
+        description="'given': declared; 'extracted': found in the text; 'abroad': found in the "
+        "tasks of an overseas contract; 'certificate': shown by a certificate earned abroad",
+    )
+    abroad: JsonInt | None = Field(
+        None, description="for a skill gained abroad: its contract's place in `overseas_contracts`"
+    )
 
 
 class JobPostingIn(BaseModel):
@@ -291,6 +412,11 @@ class CandidateProfileIn(BaseModel):
     )
     willing_to_work_abroad: StrictBool = False
     preferred_countries: list[str] = Field(default_factory=list, max_length=20)
+    overseas_contracts: list[OverseasContract] = Field(
+        default_factory=list, max_length=MAX_CONTRACTS,
+        description="past contracts abroad, for someone who came home: skills found in their "
+        "tasks and the certificates earned count in matching, marked as gained abroad",
+    )  # fmt: skip
     consent_to_be_found: StrictBool = Field(
         False, description="employers may see this profile (no contact)"
     )
@@ -311,8 +437,11 @@ class CandidateProfileIn(BaseModel):
     def _has_something(self, info: ValidationInfo) -> CandidateProfileIn:
         if _stored(info):
             return self
-        if not (visible(self.text) or visible(self.former_position or "") or self.skills):
-            raise ValueError("give at least one of text, former_position or skills")
+        if not (visible(self.text) or visible(self.former_position or "") or self.skills
+                or any(visible(c.tasks) for c in self.overseas_contracts)):  # fmt: skip
+            raise ValueError(
+                "give at least one of text, former_position, skills or an overseas contract's tasks"
+            )
         return self
 
 
@@ -322,6 +451,11 @@ class Candidate(CandidateProfileIn):
         None, description="the former province the profile named, merged into `province` in 2025"
     )
     skills_found: list[SkillRef] = Field(default_factory=list)
+    languages_abroad: list[LanguageAbility] = Field(
+        default_factory=list,
+        description="language levels reached abroad: each contract's own, and those its "
+        "language certificates show",
+    )
     created_at: _dt.datetime
     updated_at: _dt.datetime
 
@@ -339,9 +473,27 @@ class CandidateView(BaseModel):
     willing_to_relocate: bool
     willing_to_work_abroad: bool
     skills: list[SkillRef]
+    overseas: list[OverseasWork] = Field(
+        default_factory=list, description="past contracts abroad, without their free text"
+    )
+
+
+class OverseasWork(BaseModel):
+    """What an employer sees of a past overseas contract: no free text."""
+
+    country: str
+    programme: str | None
+    sector: str | None
+    employer_type: EmployerType | None
+    years: float
+    language: LanguageAbility | None
+    certificates: list[EarnedCertificate]
+    returned: _dt.date | None
 
 
 FeedbackEvent = Literal["viewed", "applied", "shortlisted", "hired", "rejected"]
+#: What invitations and applications add to the feedback the ranker learns from.
+ConnectionEvent = Literal["invited", "accepted", "declined", "applied"]
 
 
 class FeedbackIn(BaseModel):
@@ -404,6 +556,11 @@ class Eligibility(BaseModel):
         default_factory=list, description="what is still to check, each with how (`route`)"
     )
     met: list[Requirement]
+    reentry: list[ProgrammeFact] = Field(
+        default_factory=list,
+        description="a way back this person's past contract opens (EPS re-entry for workers "
+        "who finished their contract faithfully, ...), cited; shown only to them",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -467,6 +624,38 @@ class CandidateRanking(BaseModel):
     )
 
 
+class CandidateFilters(BaseModel):
+    """What an employer can narrow a candidate search to. Levels compare on one ordinal scale:
+    CEFR A1–C2 and TOPIK 1–6 as 1–6, JLPT N5–N1 as 1–5; a test score (EPS-TOPIK) is no level."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str | None = Field(
+        None, min_length=2, max_length=40, description="e.g. 'Korean', 'tiếng Nhật', 'de'"
+    )
+    min_level: str | None = Field(
+        None, max_length=20, description="with `language`: e.g. 'B1', 'N3', '3'"
+    )
+    worked_in: str | None = Field(
+        None, min_length=2, max_length=2, pattern="^[A-Za-z]{2}$",
+        description="ISO code of a country the candidate worked in on an overseas contract",
+    )  # fmt: skip
+    min_years_abroad: JsonFloat | None = Field(
+        None, ge=0, le=60, description="years on overseas contracts, all of them together"
+    )
+
+    @model_validator(mode="after")
+    def _level_needs_language(self) -> CandidateFilters:
+        if self.min_level is not None and self.language is None:
+            raise ValueError("min_level needs a language: say which language the level is in")
+        if self.min_level is not None and ordinal_level(self.min_level) is None:
+            raise ValueError(
+                f"min_level {self.min_level!r} is not a level: use CEFR (A1–C2), JLPT (N5–N1) "
+                "or TOPIK (1–6)"
+            )
+        return self
+
+
 class JobFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -475,6 +664,91 @@ class JobFilters(BaseModel):
     remote: StrictBool | None = None
     min_salary: JsonInt | None = Field(None, ge=0, description="jobs whose salary_max reaches this")
     programme: str | None = Field(None, max_length=60)
+
+
+# ---------------------------------------------------------------------- connections
+InvitationStatus = Literal["pending", "accepted", "declined", "withdrawn"]
+MAX_MESSAGE = 1000
+
+
+class InvitationIn(BaseModel):
+    """An employer invites a candidate from a ranked list to one of its postings."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    candidate_id: str = Field(min_length=1, max_length=64)
+    message: str = Field(
+        min_length=1, max_length=MAX_MESSAGE,
+        description="a short message to the candidate, e.g. what the work is and when to talk",
+    )  # fmt: skip
+
+    @field_validator("message")
+    @classmethod
+    def _message_readable(cls, value: str, info: ValidationInfo) -> str:
+        return _readable(value, info) or value
+
+
+class InvitationDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["accept", "decline", "withdraw"] = Field(
+        description="accept: the employer sees your name and contact, for this posting only; "
+        "decline: nothing is shared; withdraw: an accepted invitation stops sharing them"
+    )
+
+
+class SharedContact(BaseModel):
+    """What a candidate chose to give one employer for one posting."""
+
+    name: str | None
+    contact: str | None
+
+
+class Invitation(BaseModel):
+    id: str
+    job_id: str
+    job_title: str
+    employer: str | None = Field(description="the employer's display name")
+    candidate_id: str
+    message: str
+    status: InvitationStatus
+    created_at: _dt.datetime
+    updated_at: _dt.datetime
+    shared: SharedContact | None = Field(
+        None, description="to the employer, once the candidate accepted (and until they withdraw)"
+    )
+
+
+class ApplicationIn(BaseModel):
+    """A candidate applies to a posting, choosing what the employer may see of them."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    job_id: str = Field(min_length=1, max_length=64)
+    message: str = Field("", max_length=MAX_MESSAGE)
+    share_name: StrictBool = Field(True, description="the employer sees the profile's name")
+    share_contact: StrictBool = Field(True, description="the employer sees the profile's contact")
+
+    @field_validator("message")
+    @classmethod
+    def _message_readable(cls, value: str, info: ValidationInfo) -> str:
+        return _readable(value, info) or value
+
+
+class Application(BaseModel):
+    id: str
+    job_id: str
+    job_title: str
+    candidate_id: str
+    message: str
+    status: Literal["active", "withdrawn"]
+    created_at: _dt.datetime
+    shared: SharedContact | None = Field(
+        None, description="to the employer: what the candidate chose to share (none once withdrawn)"
+    )
+    candidate: CandidateView | None = Field(
+        None, description="to the employer: the profile without its free text or contact"
+    )
 
 
 # ---------------------------------------------------------------------- careers
@@ -584,3 +858,4 @@ class ProgrammeEligibility(Eligibility):
 
 
 RankedJob.model_rebuild()
+CandidateView.model_rebuild()

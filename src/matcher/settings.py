@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     #: address for requests without one; past it, 429 with Retry-After. 0 turns a limit off.
     rate_limit_per_key: int = Field(600, ge=0)
     rate_limit_per_address: int = Field(120, ge=0)
+    #: invitations one employer may send in 24 hours (0: no limit): enough to reach a
+    #: shortlist, too few to harvest contacts
+    invitations_per_day: int = Field(50, ge=0)
     #: ``matcher serve --workers N``: how often each worker applies the index changes the
     #: others made (a write is searchable on the other workers within about this delay; at
     #: most 1 s), and how often the worker that writes the index files saves them (a segment

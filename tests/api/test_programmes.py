@@ -24,7 +24,7 @@ def test_programmes_are_listed_with_sources_and_what_was_checked(client):
         assert programme["age"]["source"] in body["sources"]
         facts = [programme[k] for k in ("age", "education", "health", "contract", "costs",
                                         "support", "language", "pay", "intake", "skills_test")
-                 if programme.get(k)] + programme["disqualifiers"]  # fmt: skip
+                 if programme.get(k)] + programme["disqualifiers"] + programme["reentry"]  # fmt: skip
         for fact in facts:
             if fact["verified"]:
                 verified += 1

@@ -236,11 +236,11 @@ def test_candidate_searches_are_audited_and_sizes_reported(fast_service: Matcher
 def test_the_demo_set_loads_once_with_working_keys(fresh_settings) -> None:  # type: ignore[no-untyped-def]
     service = MatcherService(fresh_settings, encoder=FakeEncoder())  # type: ignore[arg-type]
     service.start()
-    summary = service.load_demo(jobs=12, candidates=6)
-    assert service.load_demo(jobs=12, candidates=6) == summary  # once
+    summary = service.load_demo(jobs=12, candidates=6, returnees=1)
+    assert service.load_demo(jobs=12, candidates=6, returnees=1) == summary  # once
     principal = service.authenticate(summary["employer_key"])
     total, jobs = service.list_jobs(principal)
-    assert total == 12 and all(j.title.startswith("[DEMO]") or "[DEMO]" in j.employer for j in jobs)
+    assert total == 13 and all(j.title.startswith("[DEMO]") or "[DEMO]" in j.employer for j in jobs)
     candidate = service.get_candidate(summary["example_candidate_id"], summary["example_candidate_token"])
     assert candidate.id in service.catalog.candidates.ids
     assert service.revoke_demo_keys() == 2

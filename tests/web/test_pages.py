@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import ACCOUNTANT_PROFILE, ACCOUNTING_JOB, WELDING_JOB_KR, bearer
+from tests.api.test_returnees import RETURNEE, SHIPYARD_JOB
 from tests.server import create_key, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow
@@ -52,8 +53,9 @@ def site(settings, tmp_path_factory) -> Iterator[Site]:  # type: ignore[no-untyp
     server = start_server(state, settings.caches, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        for job in (ACCOUNTING_JOB, TEACHER_JOB, WELDING_JOB_KR):
-            response = httpx.post(f"{base}/v1/jobs", json=job, headers=bearer(key), timeout=120)
+        for job, owner in ((ACCOUNTING_JOB, key), (TEACHER_JOB, key), (WELDING_JOB_KR, key),
+                           (SHIPYARD_JOB, agency)):  # fmt: skip
+            response = httpx.post(f"{base}/v1/jobs", json=job, headers=bearer(owner), timeout=120)
             assert response.status_code == 201, response.text
         response = httpx.post(f"{base}/v1/candidates", json=ACCOUNTANT_PROFILE, timeout=120)
         assert response.status_code == 201, response.text
@@ -163,6 +165,94 @@ def test_job_seeker_gets_ranked_jobs_with_skills_from_a_vietnamese_cv(page, site
     expect(page.locator("#manage-ok")).to_contain_text("Đã xoá hồ sơ")
     gone = httpx.get(f"{site.base}/v1/candidates/{candidate_id}", headers=bearer(token), timeout=60)
     assert gone.status_code in (401, 404)
+
+
+def test_a_returnee_enters_a_korean_contract_and_sees_home_jobs_that_cite_it(page, site):  # type: ignore[no-untyped-def]
+    """Issue 20: a worker back from Korea fills in the contract (no CV): the shipyard in their
+    province that asks for TOPIK 3 is found, and its reasons cite the three years in Korea
+    and the certificate, in Vietnamese and then in English."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{site.base}/")
+    page.get_by_label("Tỉnh, thành phố muốn làm việc").select_option("Hải Phòng")
+    page.get_by_label("Nước đã làm việc").select_option("KR")
+    page.get_by_label("Chương trình", exact=True).select_option("eps-korea-manufacturing")
+    page.get_by_label("Ngành", exact=True).fill("đóng tàu")
+    page.get_by_label("Từ tháng").fill("2019-03")
+    page.get_by_label("Đến tháng").fill("2022-02")
+    page.get_by_label("Về nước tháng").fill("2022-03")
+    page.get_by_label("Công việc đã làm").fill("Hàn vỏ tàu, hàn hồ quang, đọc bản vẽ kỹ thuật.")
+    page.get_by_label("Chứng chỉ đạt được ở nước ngoài").fill("TOPIK")
+    page.get_by_label("Trình độ, điểm").last.fill("3")
+    page.get_by_role("button", name="Tìm việc phù hợp").click()
+
+    shipyard = page.locator("#jobs > li", has_text="Thợ hàn vỏ tàu")
+    expect(shipyard).to_be_visible(timeout=SLOW)
+    reasons = shipyard.locator(".reasons")
+    expect(reasons).to_contain_text("Kinh nghiệm ở nước ngoài: 3 năm")
+    expect(reasons).to_contain_text("tại Hàn Quốc (EPS) + TOPIK 3")
+    expect(reasons).to_contain_text("Đáp ứng yêu cầu ngoại ngữ")
+    screenshot(page, "returnee.png")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("#results-count")).to_contain_text("best first", timeout=SLOW)
+    expect(
+        page.locator("#jobs > li", has_text="Thợ hàn vỏ tàu").locator(".reasons")
+    ).to_contain_text("Experience abroad: 3 years in South Korea (EPS)", timeout=SLOW)
+
+
+#: How the employer page lists the shipyard's posting.
+SHIPYARD_OPTION = f"{SHIPYARD_JOB['title']} — {SHIPYARD_JOB['province']}"
+
+
+def test_an_employer_invites_a_returnee_who_accepts_and_only_then_sees_the_contact(page, site):  # type: ignore[no-untyped-def]
+    """Issue 20: the shipyard filters its candidates to Korean at level 3, reads why a
+    returnee fits (the contract in Korea), and invites them; the candidate accepts on the
+    seeker page with their id and token; only then does the shipyard see the contact."""
+    from playwright.sync_api import expect
+
+    welder = {**RETURNEE, "name": "Phạm Văn Hàn", "contact": "han.pham@example.invalid"}
+    saved = httpx.post(f"{site.base}/v1/candidates", json=welder, timeout=120).json()
+    candidate_id, token = saved["candidate"]["id"], saved["token"]
+
+    page.goto(f"{site.base}/employers")
+    page.get_by_label("Khoá API của đơn vị").fill(site.agency_key)
+    page.get_by_role("button", name="Dùng khoá này").click()
+    expect(page.locator("#key-ok")).to_be_visible()
+    page.get_by_label("Tin tuyển dụng", exact=True).select_option(label=SHIPYARD_OPTION)
+    page.get_by_label("Ngoại ngữ", exact=True).select_option("Korean")
+    page.get_by_label("Trình độ tối thiểu").fill("3")
+    page.get_by_role("button", name="Xem ứng viên").click()
+    card = page.locator(f'#candidates > li[data-candidate-id="{candidate_id}"]')
+    expect(card).to_be_visible(timeout=SLOW)
+    expect(card.locator(".reasons")).to_contain_text("Kinh nghiệm ở nước ngoài: 3 năm")
+    expect(card.locator(".meta")).to_contain_text("Đã làm việc ở Hàn Quốc 3 năm TOPIK 3")
+    card.get_by_text("Mời ứng tuyển").click()
+    card.get_by_label("Lời nhắn").fill("Mời anh đến xưởng đóng tàu ở Hải Phòng nói chuyện.")
+    card.get_by_role("button", name="Gửi lời mời").click()
+    expect(card.locator(".status")).to_have_text("Đã gửi lời mời.")
+    page.get_by_role("button", name="Xem lời mời và đơn ứng tuyển của tin này").click()
+    sent = page.locator(f'#sent-invitations li[data-candidate-id="{candidate_id}"]')
+    expect(sent).to_contain_text("chưa trả lời")
+    assert welder["contact"] not in page.locator("body").inner_text()
+
+    page.goto(f"{site.base}/")
+    page.get_by_label("Mã hồ sơ").fill(candidate_id)
+    page.get_by_label("Mã bí mật").fill(token)
+    page.get_by_role("button", name="Xem hồ sơ").click()
+    invitation = page.locator("#invitations > li.invitation")
+    expect(invitation).to_contain_text("Mời anh đến xưởng đóng tàu", timeout=SLOW)
+    expect(invitation).to_contain_text("Công ty Tư vấn Ánh Dương")
+    invitation.get_by_role("button", name="Nhận lời").click()
+    expect(page.locator("#invitations > li.invitation")).to_contain_text("Đã nhận lời")
+    screenshot(page, "invitation-accepted.png")
+
+    page.goto(f"{site.base}/employers")  # the key stays in this tab
+    expect(page.locator("#work")).to_be_visible(timeout=SLOW)
+    page.get_by_label("Tin tuyển dụng", exact=True).select_option(label=SHIPYARD_OPTION)
+    page.get_by_role("button", name="Xem lời mời và đơn ứng tuyển của tin này").click()
+    sent = page.locator(f'#sent-invitations li[data-candidate-id="{candidate_id}"]')
+    expect(sent).to_contain_text("đã nhận lời")
+    expect(sent).to_contain_text("Phạm Văn Hàn · han.pham@example.invalid")
 
 
 WORKER_CV = (

@@ -186,7 +186,7 @@ async function showCandidates(event) {
   }
   await busy($("show-candidates"), $("candidates-status"), t("ranking"), async () => {
     try {
-      const ranking = await api("POST", `/v1/jobs/${encodeURIComponent(jobId)}/candidates`, { body: { k: 20 }, token: key });
+      const ranking = await api("POST", `/v1/jobs/${encodeURIComponent(jobId)}/candidates`, { body: { k: 20, filters: readFilters() }, token: key });
       const posting = postings.find((job) => job.id === jobId);
       lastRanking = { ...ranking, title: posting ? posting.title : jobId };
       renderCandidates();
@@ -195,6 +195,19 @@ async function showCandidates(event) {
       showError($("candidates-error"), error);
     }
   });
+}
+
+/** The employer's filters: language (and level), a country worked in, years abroad. */
+function readFilters() {
+  const language = $("filter-language").value || null;
+  const level = $("filter-level").value.trim() || null;
+  const years = $("filter-years").value.trim();
+  return {
+    language,
+    min_level: language ? level : null,
+    worked_in: $("filter-country").value || null,
+    min_years_abroad: years ? Number(years) : null,
+  };
 }
 
 function renderCandidates() {
@@ -217,6 +230,11 @@ function candidateCard(result, position) {
     person.languages.map((l) => [l.language, l.certificate, l.level].filter(Boolean).join(" ")).join(", ") || null,
     person.willing_to_work_abroad ? t("open_to_abroad") : null,
     person.willing_to_relocate ? t("open_to_relocate") : null,
+    ...(person.overseas || []).map((work) => t("worked_abroad", {
+      country: t(`country_${work.country}`) === `country_${work.country}` ? work.country : t(`country_${work.country}`),
+      years: work.years,
+      certificates: work.certificates.map((c) => [c.name, c.level].filter(Boolean).join(" ")).join(", "),
+    })),
   ].filter(Boolean);
   return el(
     "li",
@@ -228,7 +246,67 @@ function candidateCard(result, position) {
     el("ul", { class: "reasons" }, result.explanation.reasons.map((reason) => el("li", {}, reason))),
     el("div", { class: "skills matched-skills" }, el("h4", {}, t("matched_skills")), skillList(result.explanation.matched_skills, "matched")),
     el("div", { class: "skills missing-skills" }, el("h4", {}, t("missing_skills")), skillList(result.explanation.missing_skills, "missing")),
+    inviteForm(person),
   );
+}
+
+/** Invite this candidate to the chosen posting, with a short message. */
+function inviteForm(person) {
+  const box = el("details", { class: "invite" }, el("summary", {}, t("invite_summary")));
+  const id = `invite-${person.id}`;
+  const message = el("textarea", { id, rows: "2", maxlength: "1000" });
+  const status = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: "" });
+  const button = el("button", { type: "button" }, t("invite_button"));
+  button.addEventListener("click", async () => {
+    const text = message.value.trim();
+    if (!text) {
+      showMessage(status, t("invite_need_message"));
+      message.focus();
+      return;
+    }
+    try {
+      await api("POST", `/v1/jobs/${encodeURIComponent($("posting").value)}/invitations`, {
+        body: { candidate_id: person.id, message: text }, token: key,
+      });
+      showMessage(status, t("invite_sent"));
+      button.disabled = true;
+    } catch (error) {
+      showError(status, error);
+    }
+  });
+  box.append(el("p", { class: "hint" }, t("invite_hint")), el("label", { for: id }, t("invite_message")), message, button, status);
+  return box;
+}
+
+/** The chosen posting's invitations (with the contact of those who accepted) and applications. */
+async function showConnections() {
+  clear($("connections-error"));
+  const jobId = $("posting").value;
+  if (!jobId) return;
+  const path = `/v1/jobs/${encodeURIComponent(jobId)}`;
+  try {
+    const [invitations, applications] = await Promise.all([
+      api("GET", `${path}/invitations`, { token: key }),
+      api("GET", `${path}/applications`, { token: key }),
+    ]);
+    const contact = (shared) => (shared && (shared.name || shared.contact)
+      ? el("p", { class: "shared" }, `${t("shared_contact")}: ${[shared.name, shared.contact].filter(Boolean).join(" · ")}`)
+      : null);
+    $("sent-invitations").replaceChildren(...(invitations.results.length ? invitations.results.map((invitation) => el(
+      "li", { class: "card invitation", "data-candidate-id": invitation.candidate_id, "data-status": invitation.status },
+      el("p", {}, `${t("candidate")} ${invitation.candidate_id.slice(0, 8)} — ${t(`invitation_${invitation.status}_employer`)}`),
+      contact(invitation.shared),
+    )) : [el("li", {}, t("no_invitations_sent"))]));
+    $("received-applications").replaceChildren(...(applications.results.length ? applications.results.map((application) => el(
+      "li", { class: "card application", "data-candidate-id": application.candidate_id },
+      el("p", {}, `${application.candidate?.former_position || t("candidate")} — ${t(`application_${application.status}`)}`),
+      application.message ? el("blockquote", {}, application.message) : null,
+      contact(application.shared),
+    )) : [el("li", {}, t("no_applications_received"))]));
+    $("connections").hidden = false;
+  } catch (error) {
+    showError($("connections-error"), error);
+  }
 }
 
 setupLanguage(() => {
@@ -245,6 +323,7 @@ $("forget-key").addEventListener("click", () => {
 $("job-form").addEventListener("submit", postJob);
 $("import-form").addEventListener("submit", importFile);
 $("candidates-form").addEventListener("submit", showCandidates);
+$("show-connections").addEventListener("click", showConnections);
 $("posting").addEventListener("change", showPostingReview);
 if (key) {
   $("api-key").value = key;

@@ -34,7 +34,26 @@ function readProfile() {
     health_declaration: $("health").value || null,
     priority_groups: ticked("priority-groups"),
     disqualifiers: ticked("disqualifiers"),
+    overseas_contracts: readContract(),
   };
+}
+
+/** The past contract abroad, when a country is chosen (the API says what is missing). */
+function readContract() {
+  const country = $("ov-country").value;
+  if (!country) return [];
+  const value = (id) => $(id).value.trim() || null;
+  const certificate = value("ov-certificate");
+  return [{
+    country,
+    programme: value("ov-programme"),
+    sector: value("ov-sector"),
+    start: value("ov-start"),
+    end: value("ov-end"),
+    returned: value("ov-returned"),
+    tasks: $("ov-tasks").value.trim(),
+    certificates: certificate ? [{ name: certificate, level: value("ov-level") }] : [],
+  }];
 }
 
 async function search(event) {
@@ -42,14 +61,15 @@ async function search(event) {
   const box = $("form-error");
   clear(box);
   const profile = readProfile();
-  if (!profile.text && !profile.former_position) {
+  const tasks = profile.overseas_contracts.map((contract) => contract.tasks).join("\n").trim();
+  if (!profile.text && !profile.former_position && !tasks) {
     showMessage(box, t("need_text"));
     $("cv").focus();
     return;
   }
   // The province, willingness to move and to go abroad are part of the profile: the ranking
   // weighs them (and explains it) rather than hiding jobs elsewhere.
-  const origin = profile.former_position || profile.text.slice(0, 2000);
+  const origin = profile.former_position || profile.text.slice(0, 2000) || tasks.slice(0, 2000);
   await busy($("find"), $("status"), t("searching"), async () => {
     const [jobs, transitions, gaps, programmes] = await Promise.allSettled([
       api("POST", "/v1/recommendations/jobs", { body: { profile, k: 10 } }),
@@ -109,8 +129,53 @@ function jobCard(result, position) {
   );
   if (result.programme) card.append(programmeBlock(result.programme, result.eligibility));
   if (job.commercial) card.append(commercialBlock(job.commercial));
+  card.append(applyForm(job));
   card.append(reportForm(job));
   return card;
+}
+
+/** The saved profile's id and token (in "manage"), or null. */
+function savedCredentials() {
+  const id = $("manage-id").value.trim();
+  const token = $("manage-token").value.trim();
+  return id && token ? { id, token } : null;
+}
+
+/** "Apply": for a saved profile, choosing what the employer may see. */
+function applyForm(job) {
+  const box = el("details", { class: "apply" }, el("summary", {}, t("apply_summary")));
+  const ids = { name: `apply-name-${job.id}`, contact: `apply-contact-${job.id}`, message: `apply-message-${job.id}` };
+  const shareName = el("input", { id: ids.name, type: "checkbox" });
+  const shareContact = el("input", { id: ids.contact, type: "checkbox" });
+  shareName.checked = true;
+  shareContact.checked = true;
+  const message = el("textarea", { id: ids.message, rows: "2", maxlength: "1000" });
+  const status = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: "" });
+  const button = el("button", { type: "button" }, t("apply_button"));
+  button.addEventListener("click", async () => {
+    const given = savedCredentials();
+    if (!given) {
+      showMessage(status, t("apply_need_saved"));
+      return;
+    }
+    try {
+      await api("POST", `/v1/candidates/${encodeURIComponent(given.id)}/applications`, {
+        body: { job_id: job.id, message: message.value.trim(), share_name: shareName.checked, share_contact: shareContact.checked },
+        token: given.token,
+      });
+      showMessage(status, t("apply_sent"));
+      button.disabled = true;
+    } catch (error) {
+      showError(status, error);
+    }
+  });
+  box.append(
+    el("p", { class: "hint" }, t("apply_hint")),
+    el("div", { class: "check" }, shareName, el("label", { for: ids.name }, t("share_name"))),
+    el("div", { class: "check" }, shareContact, el("label", { for: ids.contact }, t("share_contact"))),
+    el("label", { for: ids.message }, t("apply_message")), message, button, status,
+  );
+  return box;
 }
 
 /** A posting by a licensed enterprise: the legal ceiling on what the worker may be charged. */
@@ -184,6 +249,8 @@ function programmeBlock(programme, eligibility) {
     el("p", {}, el("strong", {}, `${t("programme")}: `), `${programme.name} (${programme.country})`),
     // the verdict first: what rules it out, what is still to check and how, what is met
     eligibility ? eligibilityBlock(eligibility) : null,
+    // a way back that this person's past contract opens (EPS re-entry, ...), cited
+    (eligibility?.reentry ?? []).map((fact) => factRow("reentry", fact)),
     ["intake", "contract", "pay", "costs", "recovery", "support"].map((key) => factRow(key, programme[key])),
     programme.priority_groups.length
       ? el("p", {}, el("strong", {}, `${t("priority_groups")}: `), programme.priority_groups.join("; "))
@@ -267,9 +334,36 @@ function renderPriorityGroups() {
   );
 }
 
+let programmes = []; // the programme list, for the contract's programme choice
+
 async function loadPriorityGroups() {
-  priorityGroups = (await api("GET", "/v1/programmes")).priority_groups;
+  const data = await api("GET", "/v1/programmes");
+  priorityGroups = data.priority_groups;
+  programmes = data.programmes;
   renderPriorityGroups();
+  renderContractProgrammes();
+}
+
+/** The programmes of the contract's country (or none: a contract outside them). */
+function renderContractProgrammes() {
+  const country = $("ov-country").value;
+  $("ov-details").hidden = !country;
+  const select = $("ov-programme");
+  const chosen = select.value;
+  select.replaceChildren(el("option", { value: "" }, t("ov_no_programme")));
+  for (const programme of programmes.filter((p) => p.destination === country)) {
+    const name = getLang() === "vi" ? programme.name_vi : programme.name_en;
+    select.append(el("option", { value: programme.id }, name));
+  }
+  select.value = [...select.options].some((option) => option.value === chosen) ? chosen : "";
+}
+
+/** Certificate names the service maps, offered as the person types. */
+async function loadCertificates() {
+  const data = await api("GET", "/v1/certificates");
+  $("certificate-names").replaceChildren(
+    ...data.certificates.map((c) => el("option", { value: c.name }, getLang() === "vi" ? c.label_vi : c.label_en)),
+  );
 }
 
 function renderCareers(transitions, gaps) {
@@ -365,10 +459,68 @@ async function viewProfile(event) {
     try {
       const profile = await api("GET", `/v1/candidates/${encodeURIComponent(given.id)}`, { token: given.token });
       showProfile(profile);
+      await showConnections(given);
     } catch (error) {
       showError($("manage-error"), error);
     }
   });
+}
+
+/** The profile's invitations (to accept, decline or withdraw) and applications. */
+async function showConnections(given) {
+  const path = `/v1/candidates/${encodeURIComponent(given.id)}`;
+  const [invitations, applications] = await Promise.all([
+    api("GET", `${path}/invitations`, { token: given.token }),
+    api("GET", `${path}/applications`, { token: given.token }),
+  ]);
+  $("invitations").replaceChildren(
+    ...(invitations.results.length ? invitations.results.map((invitation) => invitationCard(invitation, given)) : [el("li", {}, t("no_invitations"))]),
+  );
+  $("applications").replaceChildren(
+    ...(applications.results.length
+      ? applications.results.map((application) => el(
+        "li", { class: "card application", "data-application-id": application.id },
+        el("h4", {}, application.job_title), el("p", {}, t(`application_${application.status}`)),
+      ))
+      : [el("li", {}, t("no_applications"))]),
+  );
+  $("connections").hidden = false;
+}
+
+function invitationCard(invitation, given) {
+  const status = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: "" });
+  const decide = (decision) => async () => {
+    try {
+      await api("POST", `/v1/candidates/${encodeURIComponent(given.id)}/invitations/${encodeURIComponent(invitation.id)}`, {
+        body: { decision }, token: given.token,
+      });
+      await showConnections(given);
+    } catch (error) {
+      showError(status, error);
+    }
+  };
+  const buttons = [];
+  if (invitation.status === "pending") {
+    const accept = el("button", { type: "button", class: "primary" }, t("invitation_accept"));
+    const decline = el("button", { type: "button" }, t("invitation_decline"));
+    accept.addEventListener("click", decide("accept"));
+    decline.addEventListener("click", decide("decline"));
+    buttons.push(accept, decline);
+  } else if (invitation.status === "accepted") {
+    const withdraw = el("button", { type: "button", class: "danger" }, t("invitation_withdraw"));
+    withdraw.addEventListener("click", decide("withdraw"));
+    buttons.push(withdraw);
+  }
+  return el(
+    "li",
+    { class: "card invitation", "data-invitation-id": invitation.id, "data-status": invitation.status },
+    el("h4", {}, invitation.job_title),
+    el("p", { class: "meta" }, invitation.employer || ""),
+    el("blockquote", {}, invitation.message),
+    el("p", { class: "invitation-status" }, t(`invitation_${invitation.status}`)),
+    buttons.length ? el("div", { class: "buttons" }, ...buttons) : null,
+    status,
+  );
 }
 
 /** The chosen province's communes since July 2025 (the cited list), never free text. */
@@ -432,11 +584,14 @@ function addLanguageRows(count) {
 addLanguageRows(2);
 setupLanguage(() => {
   renderPriorityGroups();
+  renderContractProgrammes();
   if (lastResults) $("profile-form").requestSubmit();
 });
 loadProvinces($("province")).catch((error) => showError($("form-error"), error));
 $("province").addEventListener("change", () => loadCommunes().catch((error) => showError($("form-error"), error)));
 loadPriorityGroups().catch((error) => showError($("form-error"), error));
+loadCertificates().catch((error) => showError($("form-error"), error));
+$("ov-country").addEventListener("change", renderContractProgrammes);
 $("profile-form").addEventListener("submit", search);
 $("save-form").addEventListener("submit", save);
 $("manage-form").addEventListener("submit", viewProfile);

@@ -22,14 +22,19 @@ _RECOVERY = {
 }
 
 
+def cited_fact(catalog: ProgrammeCatalog, rule: Cited, text: str) -> ProgrammeFact:
+    """A fact as a reader sees it: the text, whether it was checked, and where."""
+    source = catalog.sources.get(rule.source)
+    return ProgrammeFact(text=text, verified=rule.verified, checked=rule.checked,
+                         source=rule.source,
+                         url=rule.checked_url or (source.url if source else None))  # fmt: skip
+
+
 def programme_card(catalog: ProgrammeCatalog, programme: Programme, lang: Lang) -> ProgrammeSummary:
     vi = lang == "vi"
 
     def fact(rule: Cited, text: str) -> ProgrammeFact:
-        source = catalog.sources.get(rule.source)
-        return ProgrammeFact(text=text, verified=rule.verified, checked=rule.checked,
-                             source=rule.source,
-                             url=rule.checked_url or (source.url if source else None))  # fmt: skip
+        return cited_fact(catalog, rule, text)
 
     def texts(rule: Texts | None) -> ProgrammeFact | None:
         return None if rule is None else fact(rule, rule.text_vi if vi else rule.text_en)

@@ -17,9 +17,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from matcher.errors import DataFormatError
+from matcher.reference.datafile import line_of, load_yaml_model
 from matcher.reference.languages import level_rank
 
 PROGRAMMES_FILE = "programmes.yaml"
@@ -129,6 +130,16 @@ class PriorityGroup(Cited):
     name_en: str
 
 
+class Reentry(Texts):
+    """A way back for someone who already worked on a programme (EPS re-entry for workers who
+    finished their contract faithfully; Japan's Specified Skilled Worker for those who
+    completed technical intern training): whom it is for, and what it says."""
+
+    after: list[str] = Field(
+        min_length=1, description="the schemes (EPS, IM-JAPAN, ...) a past contract must be on"
+    )
+
+
 class Programme(_Strict):
     id: str = Field(pattern=r"^[a-z0-9-]+$")
     name_vi: str
@@ -151,6 +162,9 @@ class Programme(_Strict):
     pay: Pay | None = None
     costs: Costs
     support: Support
+    reentry: list[Reentry] = Field(
+        default_factory=list, description="routes back for those who worked on a programme before"
+    )
 
     def facts(self) -> list[tuple[tuple[str | int, ...], Cited]]:
         """Every cited fact with where it sits in the programme, e.g. ``("disqualifiers", 2)``."""
@@ -161,6 +175,7 @@ class Programme(_Strict):
             if fact is not None:
                 found.append(((name,), fact))
         found += [(("disqualifiers", i), d) for i, d in enumerate(self.disqualifiers)]
+        found += [(("reentry", i), r) for i, r in enumerate(self.reentry)]
         return found
 
 
@@ -192,52 +207,16 @@ class ProgrammeCatalog(_Strict):
 # ---------------------------------------------------------------------- loading
 def load_programmes(project_data_dir: Path) -> ProgrammeCatalog:
     """Read and validate ``programmes.yaml``; every error names ``file:line``."""
-    import yaml
-
     path = Path(project_data_dir) / PROGRAMMES_FILE
-    if not path.exists():
-        raise DataFormatError(f"{path} is missing: it ships with the repository (data/)")
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise DataFormatError(f"{path}{line}: not valid YAML ({problem})") from None
-    try:
-        catalog = ProgrammeCatalog.model_validate(raw)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise DataFormatError(
-            f"{path}:{_line_of(root, first['loc'])}: {where}: {first['msg']}"
-        ) from None
+    catalog, root = load_yaml_model(path, ProgrammeCatalog)
     _check_references(catalog, root, path)
     return catalog
-
-
-def _line_of(node: Any, loc: tuple[Any, ...]) -> int:
-    """The line of the YAML node at ``loc`` (or of its nearest existing parent)."""
-    import yaml
-
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            child = next((value for key, value in node.value if key.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            child = node.value[part] if part < len(node.value) else None
-        if child is None:
-            break
-        node = child
-    return int(node.start_mark.line) + 1 if node is not None else 1
 
 
 def _check_references(catalog: ProgrammeCatalog, root: Any, path: Path) -> None:
     for index, listed in enumerate(catalog.priority_groups):
         if listed.source not in catalog.sources:
-            line = _line_of(root, ("priority_groups", index, "source"))
+            line = line_of(root, ("priority_groups", index, "source"))
             raise DataFormatError(
                 f"{path}:{line}: source {listed.source!r} is not listed under 'sources'"
             )
@@ -245,18 +224,18 @@ def _check_references(catalog: ProgrammeCatalog, root: Any, path: Path) -> None:
     for index, programme in enumerate(catalog.programmes):
         where = ("programmes", index)
         if ids.count(programme.id) > 1:
-            line = _line_of(root, (*where, "id"))
+            line = line_of(root, (*where, "id"))
             raise DataFormatError(f"{path}:{line}: programme id {programme.id!r} is repeated")
         cited = [(loc, fact.source) for loc, fact in programme.facts()]
         for loc, source in cited:
             if source not in catalog.sources:
-                line = _line_of(root, (*where, *loc, "source"))
+                line = line_of(root, (*where, *loc, "source"))
                 raise DataFormatError(
                     f"{path}:{line}: source {source!r} is not listed under 'sources'"
                 )
         for group in programme.support.priority_groups:
             if group not in catalog.groups:
-                line = _line_of(root, (*where, "support", "priority_groups"))
+                line = line_of(root, (*where, "support", "priority_groups"))
                 raise DataFormatError(
                     f"{path}:{line}: priority group {group!r} is not listed under 'priority_groups'"
                 )

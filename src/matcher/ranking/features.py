@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from matcher.careers.abroad import Stint, country_name
 from matcher.reference.languages import language_code, level_rank
 from matcher.schemas import Explanation, Lang, LanguageAbility, SkillRef
 from matcher.text import fold
@@ -126,6 +127,8 @@ class Seeker:
     change_field: bool = False
     #: ISCO-08 sub-major groups (two digits) of the field they come from
     former_fields: frozenset[str] = frozenset()
+    #: past overseas contracts: where, how long, and what was brought back
+    abroad: tuple[Stint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,8 @@ _TEXT = {
         "former_field": "Thuộc lĩnh vực cũ của bạn; bạn muốn chuyển nghề nên việc này được xếp sau",
         "priority": "Được ưu tiên (thuộc nhóm: {groups}): điểm xếp hạng được cộng thêm",
         "machine_names": "(*) tên tiếng Việt do máy gợi ý, chưa được duyệt",
+        "abroad_work": "Kinh nghiệm ở nước ngoài: {years} năm {what} tại {where}",
+        "worked": "làm việc",
     },
     "en": {
         "essential": "Has {m} of {n} essential skills",
@@ -267,6 +272,8 @@ _TEXT = {
         "former_field": "In the field you want to leave, so it ranks lower",
         "priority": "Priority group ({groups}): a ranking boost was added",
         "machine_names": "",
+        "abroad_work": "Experience abroad: {years} years in {where}: {what}",
+        "worked": "work",
     },
 }
 #: Shown in Vietnamese after an English skill name that has no Vietnamese one yet.
@@ -343,6 +350,33 @@ def distinct(
     return kept
 
 
+def abroad_reason(
+    seeker: Seeker, opening: Opening, matched: Sequence[SkillRef], lang: Lang
+) -> str | None:
+    """What counted from an overseas contract, for the contract that gave this posting the
+    most (its skills matched, its language levels met): "Kinh nghiệm ở nước ngoài: 3 năm hàn
+    tại Hàn Quốc (EPS) + TOPIK 3"; ``None`` when nothing brought back counts here."""
+    best: tuple[int, Stint, list[SkillRef]] | None = None
+    for stint in seeker.abroad:
+        skills = [s for s in matched if s.uri in stint.skills]
+        languages = sum(language_met(r, stint.languages) for r in opening.languages)
+        weight = len(skills) + 2 * languages
+        if weight and (best is None or weight > best[0]):
+            best = (weight, stint, skills)
+    if best is None:
+        return None
+    _, stint, skills = best
+    text = _TEXT[lang]
+    what = ", ".join(skill_label(s, lang) for s in skills[:2]) or stint.sector or text["worked"]
+    years = f"{stint.years:g}"
+    where = country_name(stint.country, lang)
+    if stint.programme:
+        where += f" ({stint.programme})"
+    reason = text["abroad_work"].format(
+        years=years.replace(".", ",") if lang == "vi" else years, what=what, where=where)  # fmt: skip
+    return reason + "".join(f" + {credential}" for credential in stint.credentials[:2])
+
+
 def explain(
     seeker: Seeker, opening: Opening, features: dict[str, float], lang: Lang
 ) -> Explanation:
@@ -395,6 +429,9 @@ def explain(
         )
     if seeker.priority:
         reasons.append(text["priority"].format(groups=", ".join(seeker.priority)))
+    brought = abroad_reason(seeker, opening, matched, lang)
+    if brought:
+        reasons.insert(0, brought)
     target = seeker.transitions.get(opening.occupation or "")
     if target and seeker.origin:
         reasons.insert(0, text["transition"].format(origin=seeker.origin, target=target[1]))

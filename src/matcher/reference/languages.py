@@ -45,3 +45,15 @@ def level_rank(level: str | None, scale: str | None = None) -> float | None:
     if scale in (None, "score") and _NUMBER.fullmatch(text):
         return float(text.replace(",", "."))
     return None
+
+
+#: The highest level on the scales an employer can filter by (CEFR C2, TOPIK 6): a higher
+#: number is a test score (EPS-TOPIK out of 200), not a level.
+MAX_LEVEL = 6.0
+
+
+def ordinal_level(level: str | None) -> float | None:
+    """A level on the one ordinal scale candidate filters compare (CEFR and TOPIK 1–6, JLPT
+    1–5); ``None`` for a test score or an unreadable level."""
+    rank = level_rank(level)
+    return rank if rank is not None and rank <= MAX_LEVEL else None

@@ -26,7 +26,8 @@ import numpy.typing as npt
 
 from matcher.errors import IndexStateError, InvalidInputError
 from matcher.nlp.encoder import Encoder
-from matcher.schemas import Candidate, JobPosting
+from matcher.reference.languages import language_code, ordinal_level
+from matcher.schemas import Candidate, JobPosting, years_abroad
 from matcher.search.index import VectorIndex, write_atomically
 from matcher.search.pgvector import PgVectorIndex, table_name
 from matcher.settings import IndexConfig
@@ -39,8 +40,9 @@ logger = logging.getLogger(__name__)
 #: tokens, 256 by default: about 1,000 characters of Vietnamese or English).
 EMBED_TEXT_CHARS = 1_200
 EMBED_SKILLS = 12
-#: what :func:`candidate_text` is; a change re-embeds every profile (a new index file)
-CANDIDATE_TEXT_VERSION = 2
+#: what :func:`candidate_text` and :func:`candidate_metadata` are; a change re-embeds every
+#: profile (a new index file). 3: overseas contracts (their tasks; languages, countries, years)
+CANDIDATE_TEXT_VERSION = 3
 #: Changes of the log read at a time by :meth:`Catalog.follow`.
 FOLLOW_BATCH = 500
 Progress = Callable[[str, int, int], None]
@@ -60,6 +62,10 @@ def candidate_text(candidate: Candidate) -> str:
         candidate.former_position or "",
         candidate.sector or "",
         without_personal_fields(candidate.text)[:EMBED_TEXT_CHARS],
+        *(
+            " ".join(part for part in (c.sector or "", c.tasks[:EMBED_TEXT_CHARS]) if part)
+            for c in candidate.overseas_contracts[:3]
+        ),
         skills,
     ]
     return "\n".join(part for part in parts if part)
@@ -81,11 +87,26 @@ def job_metadata(job: JobPosting) -> dict[str, Any]:
 
 
 def candidate_metadata(candidate: Candidate) -> dict[str, Any]:
+    """What candidate searches filter on: consent, place, and what an employer may narrow a
+    list to (languages with their best level, ``level_ko``; countries worked in; years
+    abroad)."""
+    levels: dict[str, float] = {}
+    for ability in [*candidate.languages, *candidate.languages_abroad]:
+        code = language_code(ability.language)
+        rank = ordinal_level(ability.level)
+        levels.setdefault(code, 0.0)
+        if rank is not None:
+            levels[code] = max(levels[code], rank)
+    contracts = candidate.overseas_contracts
     return {
         "hash": content_hash(candidate.model_dump(mode="json")),
         "consent": candidate.consent_to_be_found,
         "province": candidate.province,
         "abroad": candidate.willing_to_work_abroad,
+        "languages": sorted(levels),
+        **{f"level_{code}": rank for code, rank in levels.items() if rank},
+        "worked_in": sorted({contract.country for contract in contracts}),
+        "years_abroad": years_abroad(contracts),
     }
 
 

@@ -1,9 +1,11 @@
-"""Job filters (province, country, remote, salary, programme) as index filters, evaluated over
-the index's metadata columns (:mod:`matcher.search.columns`)."""
+"""Job filters (province, country, remote, salary, programme) and an employer's candidate
+filters (language and level, country worked in, years abroad) as index filters, evaluated
+over the index's metadata columns (:mod:`matcher.search.columns`)."""
 
 from __future__ import annotations
 
-from matcher.schemas import JobFilters
+from matcher.reference.languages import language_code, ordinal_level
+from matcher.schemas import CandidateFilters, JobFilters
 from matcher.search.columns import (
     Where,
     at_least,
@@ -32,6 +34,23 @@ def job_filter(filters: JobFilters) -> Where:
         )
     if filters.programme:
         where &= equals("programme", filters.programme)
+    return where
+
+
+def candidate_filter(filters: CandidateFilters) -> Where:
+    """Consenting candidates whose index metadata (see
+    :func:`matcher.search.catalog.candidate_metadata`) matches an employer's filters."""
+    where = equals("consent", True)
+    if filters.language:
+        code = language_code(filters.language)
+        where &= equals("languages", code)
+        rank = ordinal_level(filters.min_level)
+        if rank is not None:
+            where &= at_least(f"level_{code}", rank)
+    if filters.worked_in:
+        where &= equals("worked_in", filters.worked_in.upper())
+    if filters.min_years_abroad:
+        where &= at_least("years_abroad", filters.min_years_abroad)
     return where
 
 

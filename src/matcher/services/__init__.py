@@ -23,6 +23,7 @@ from matcher.nlp.occupations import OccupationMatcher
 from matcher.nlp.skills import SkillExtractor
 from matcher.programmes.rules import FactCount, PriorityGroup, Programme, ProgrammeCatalog, Source
 from matcher.ranking.features import Ranker
+from matcher.reference.certificates import Certificate, CertificateBook
 from matcher.reference.positions import PositionMap
 from matcher.reference.provinces import COMMUNES_SOURCE, Commune, Province
 from matcher.reference.taxonomy import ACKNOWLEDGEMENT, Taxonomy
@@ -34,6 +35,7 @@ from matcher.services import (
     analysis,
     candidates,
     careers,
+    connections,
     demo,
     fairness,
     feedback,
@@ -52,6 +54,7 @@ __all__ = [
     "COMMUNES_SOURCE",
     "MAX_KEY_CHARS",
     "Answer",
+    "Certificate",
     "Commercial",
     "DuplicateRequestError",
     "FactCount",
@@ -163,6 +166,11 @@ class MatcherService:
         return self.runtime.reference.programmes
 
     @property
+    def certificates(self) -> CertificateBook:
+        """Tests and certificates earned abroad, mapped to languages and ESCO skills."""
+        return self.runtime.reference.certificates
+
+    @property
     def provinces(self) -> list[Province]:
         return self.runtime.reference.provinces
 
@@ -226,6 +234,14 @@ class MatcherService:
     all_eligibility = _bound(programme_cases.all_eligibility)
     add_operator = _bound(programme_cases.add_operator)
     record_feedback = _bound(feedback.record_feedback)
+    invite = _bound(connections.invite)
+    job_invitations = _bound(connections.job_invitations)
+    my_invitations = _bound(connections.my_invitations)
+    decide_invitation = _bound(connections.decide)
+    apply = _bound(connections.apply)
+    withdraw_application = _bound(connections.withdraw_application)
+    my_applications = _bound(connections.my_applications)
+    job_applications = _bound(connections.job_applications)
     begin_reload = _bound(admin.begin_reload)
     begin_audit = _bound(fairness.begin_audit)
     audit_status = _bound(fairness.audit_status)

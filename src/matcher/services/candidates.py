@@ -7,8 +7,9 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
+from matcher.careers.abroad import abroad_languages, certificate_skills
 from matcher.errors import InvalidInputError
-from matcher.schemas import Candidate, CandidateProfileIn
+from matcher.schemas import Candidate, CandidateProfileIn, SkillRef
 from matcher.services.access import own_candidate
 from matcher.services.analysis import record_skills
 from matcher.services.places import settle
@@ -17,6 +18,8 @@ from matcher.store import Remember, now
 from matcher.text import without_personal_fields
 
 EXTRACTED_PROFILE_SKILLS = 25
+#: Skills looked for in the tasks of each overseas contract.
+EXTRACTED_ABROAD_SKILLS = 10
 
 
 def build_candidate(
@@ -49,6 +52,8 @@ def build_candidate(
     skills = record_skills(rt, data.skills, text, found_essential=True,
                            k=EXTRACTED_PROFILE_SKILLS, thorough=thorough,
                            per_request=per_request)  # fmt: skip
+    skills = _with_abroad(skills, _skills_abroad(rt, data, thorough=thorough,
+                                                 per_request=per_request))  # fmt: skip
     stamp = now()
     return Candidate(
         **data.model_dump(include=set(CandidateProfileIn.model_fields) - {"province", "commune"}),
@@ -57,9 +62,53 @@ def build_candidate(
         former_province=place.former_province,
         id=candidate_id or str(uuid.uuid4()),
         skills_found=skills,
+        languages_abroad=abroad_languages(data.overseas_contracts, rt.reference.certificates),
         created_at=created_at or stamp,
         updated_at=stamp,
     )
+
+
+def _skills_abroad(
+    rt: Runtime, data: CandidateProfileIn, *, thorough: bool, per_request: bool
+) -> list[SkillRef]:
+    """The skills of each overseas contract (found in its tasks, shown by its certificates),
+    marked with the contract they were gained in; its programme must be one the service
+    knows, in the country of the contract."""
+    catalog = rt.reference.programmes
+    found: list[SkillRef] = []
+    for index, contract in enumerate(data.overseas_contracts):
+        if contract.programme is not None:
+            programme = catalog.get(contract.programme)
+            if programme is None:
+                raise InvalidInputError(
+                    f"overseas_contracts[{index}].programme: unknown programme "
+                    f"{contract.programme!r}; use an id from GET /v1/programmes, or null for a "
+                    "contract outside the state programmes"
+                )
+            if programme.destination != contract.country:
+                raise InvalidInputError(
+                    f"overseas_contracts[{index}]: programme {programme.id!r} is in "
+                    f"{programme.destination}, not {contract.country}"
+                )
+        tasks = record_skills(rt, [], contract.tasks, found_essential=True,
+                              k=EXTRACTED_ABROAD_SKILLS, thorough=thorough,
+                              per_request=per_request)  # fmt: skip
+        found += [skill.model_copy(update={"source": "abroad", "abroad": index}) for skill in tasks]
+        found += certificate_skills(contract, index, rt.reference.certificates,
+                                    rt.reference.taxonomy)  # fmt: skip
+    return found
+
+
+def _with_abroad(skills: list[SkillRef], abroad: list[SkillRef]) -> list[SkillRef]:
+    """A skill found both in the text and abroad is kept once, marked as gained abroad (a
+    declared one stays declared); each skill gained abroad is listed once, first contract
+    first."""
+    gained: dict[str, SkillRef] = {}
+    for skill in abroad:
+        gained.setdefault(skill.uri, skill)
+    kept = [gained.pop(s.uri) if s.uri in gained and s.source == "extracted" else s for s in skills]
+    held = {s.uri for s in kept}
+    return kept + [s for s in gained.values() if s.uri not in held]
 
 
 def create_candidate(

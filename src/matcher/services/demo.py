@@ -15,9 +15,12 @@ from matcher.services.runtime import Runtime
 DEMO_FILE = "demo.json"
 
 
-def load_demo(rt: Runtime, *, jobs: int = 2000, candidates: int = 500, seed: int = 7
-              ) -> dict[str, Any]:  # fmt: skip
-    """Load the synthetic demo set once (later calls return what the first one made)."""
+def load_demo(rt: Runtime, *, jobs: int = 2000, candidates: int = 500, seed: int = 7,
+              returnees: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """Load the synthetic demo set once (later calls return what the first one made):
+    postings, profiles, and (about a tenth of each again) returning contract workers and
+    postings of foreign-invested employers that ask for a language."""
+    returnees = max(1, candidates // 10) if returnees is None else returnees
     marker = rt.settings.state_dir / DEMO_FILE
     if marker.exists():
         return json.loads(marker.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
@@ -32,11 +35,15 @@ def load_demo(rt: Runtime, *, jobs: int = 2000, candidates: int = 500, seed: int
     postings = [
         build_job(rt, generator.posting(), employer_id=employer_id, thorough=False)
         for _ in range(jobs)
-    ]
+    ] + [
+        build_job(rt, generator.foreign_invested_posting(), employer_id=employer_id,
+                  thorough=False)
+        for _ in range(returnees)
+    ]  # fmt: skip
     jobs_cases.add_built(rt, postings)
     profiles = [
         build_candidate(rt, generator.profile(n), thorough=False) for n in range(candidates)
-    ]
+    ] + [build_candidate(rt, generator.returnee(n), thorough=False) for n in range(returnees)]
     tokens = dict(
         zip((p.id for p in profiles), candidates_cases.add_built(rt, profiles), strict=True)
     )
@@ -45,6 +52,7 @@ def load_demo(rt: Runtime, *, jobs: int = 2000, candidates: int = 500, seed: int
     summary = {
         "jobs": jobs,
         "candidates": candidates,
+        "returnees": returnees,
         "employer_key": employer_key,
         "admin_key": admin_key,
         "example_job_id": postings[0].id,

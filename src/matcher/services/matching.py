@@ -12,12 +12,14 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from matcher.careers.abroad import all_languages, stints
 from matcher.nlp.intent import wants_change
 from matcher.nlp.skills import shown_ref
 from matcher.ranking.features import Opening, Seeker, explain, match_features
 from matcher.reference.taxonomy import Taxonomy
 from matcher.schemas import (
     Candidate,
+    CandidateFilters,
     CandidateRanking,
     CandidateView,
     Explanation,
@@ -26,20 +28,23 @@ from matcher.schemas import (
     JobPosting,
     JobRecommendations,
     Lang,
+    OverseasContract,
+    OverseasWork,
     RankedCandidate,
     RankedJob,
     SkillRef,
     check_k,
+    years_abroad,
 )
 from matcher.search.catalog import candidate_text, job_text
 from matcher.search.columns import everything
-from matcher.search.filters import in_occupations, job_filter, nearby
+from matcher.search.filters import candidate_filter, in_occupations, job_filter, nearby
 from matcher.search.index import Hit
 from matcher.services import programmes, screening
 from matcher.services.access import owned_job
 from matcher.services.careers import career_intent
 from matcher.services.places import settle_filters
-from matcher.services.runtime import Parts, Runtime
+from matcher.services.runtime import Parts, Reference, Runtime
 from matcher.store import Principal
 from matcher.text import fold
 
@@ -139,7 +144,7 @@ def retrieve_jobs(
     query = catalog.encoder.encode([candidate_text(candidate)], kind="query")
     keep = job_filter(filters) if filters else everything()
     intent = career_intent(rt, candidate, lang, change_field=wants_to_change(candidate))
-    seeker = seeker_of(candidate, taxonomy, intent.targets, former_fields=intent.fields,
+    seeker = seeker_of(candidate, rt.reference, intent.targets, former_fields=intent.fields,
                        change_field=intent.change_field)  # fmt: skip
     home = fold(candidate.province or "")
     with catalog.lock:
@@ -180,7 +185,13 @@ def wants_to_change(candidate: Candidate) -> bool:
 
 
 def rank_candidates(
-    rt: Runtime, job_id: str, principal: Principal, *, k: int = 10, lang: Lang = "vi"
+    rt: Runtime,
+    job_id: str,
+    principal: Principal,
+    *,
+    k: int = 10,
+    lang: Lang = "vi",
+    filters: CandidateFilters | None = None,
 ) -> CandidateRanking:
     """Consenting candidates for an employer's own posting; no names or contacts. For a
     programme posting, only candidates no declared fact rules out, with the priority boost;
@@ -191,8 +202,9 @@ def rank_candidates(
     screening.require_visible(rt, job)
     parts = rt.parts
     candidates, pairs = candidate_pairs(
-        rt, job, lang=lang, retrieve=max(k * RETRIEVE_FACTOR, MIN_RETRIEVE), parts=parts
-    )
+        rt, job, lang=lang, retrieve=max(k * RETRIEVE_FACTOR, MIN_RETRIEVE), parts=parts,
+        filters=filters,
+    )  # fmt: skip
     ranked = rank(parts, pairs, k, lang, employer_view=True)
     rt.store.audit(principal.actor, "candidate_search", job_id, len(ranked))
     programme = rt.reference.programmes.get(job.programme) if job.programme else None
@@ -216,15 +228,20 @@ def candidate_pairs(
     lang: Lang = "vi",
     retrieve: int | None = None,
     parts: Parts | None = None,
+    filters: CandidateFilters | None = None,
 ) -> tuple[list[Candidate], list[Pair]]:
     """The consenting candidates retrieved for a posting (for a programme posting, those who
     want to work abroad and whom no declared fact rules out), each with the (seeker, opening,
-    similarity) the ranker reads."""
+    similarity) the ranker reads; ``filters``: an employer's (language and level, country
+    worked in, years abroad), applied in the index."""
     programme = rt.reference.programmes.get(job.programme) if job.programme else None
     catalog = (parts or rt.parts).catalog
     query = catalog.encoder.encode([job_text(job)], kind="query")
     with catalog.lock:
-        [hits] = catalog.candidates.search(query, retrieve or MIN_RETRIEVE, where={"consent": True})
+        [hits] = catalog.candidates.search(
+            query, retrieve or MIN_RETRIEVE,
+            where=candidate_filter(filters or CandidateFilters()),
+        )  # fmt: skip
     candidates = rt.store.get_candidates([hit.id for hit in hits])
     taxonomy = rt.reference.taxonomy
     opening = opening_of(job, taxonomy)
@@ -239,7 +256,7 @@ def candidate_pairs(
                  if c.willing_to_work_abroad and not programmes.ruled_out(rt, programme, c)]  # fmt: skip
     supported = set(programme.support.priority_groups) if programme else set()
     pairs = [
-        (replace(seeker_of(c, taxonomy), priority=programmes.group_names(
+        (replace(seeker_of(c, rt.reference), priority=programmes.group_names(
             rt, [g for g in c.priority_groups if g in supported], lang)), opening, score)
         for c, score in found
     ]  # fmt: skip
@@ -270,14 +287,22 @@ def rank(
 
 def seeker_of(
     candidate: Candidate,
-    taxonomy: Taxonomy,
+    reference: Reference,
     transitions: Mapping[str, tuple[float, str]] | None = None,
     *,
     former_fields: frozenset[str] = frozenset(),
     change_field: bool = False,
 ) -> Seeker:
     """What matching reads of a profile. A posting's skill is also covered by a skill one step
-    away in ESCO's hierarchy, or one with the same reviewed Vietnamese name."""
+    away in ESCO's hierarchy, or one with the same reviewed Vietnamese name. What a returning
+    worker brought back counts: the languages reached abroad, the skills gained there, and
+    (when no experience is declared) the years abroad."""
+    taxonomy = reference.taxonomy
+    book = reference.certificates
+    schemes = {p.id: p.scheme for p in reference.programmes.programmes}
+    years = candidate.years_experience
+    if years is None:
+        years = years_abroad(candidate.overseas_contracts) or None
     held = {s.uri: s for s in candidate.skills_found}
     near: dict[str, tuple[SkillRef, str]] = {}
     for uri, ref in held.items():
@@ -289,14 +314,15 @@ def seeker_of(
         origin=candidate.former_position if transitions else None,
         skills=frozenset(held),
         near=near,
-        languages=tuple(candidate.languages),
+        languages=tuple(all_languages(candidate)),
         province=candidate.province,
         willing_to_relocate=candidate.willing_to_relocate,
         willing_to_work_abroad=candidate.willing_to_work_abroad,
         preferred_countries=tuple(candidate.preferred_countries),
-        years_experience=candidate.years_experience,
+        years_experience=years,
         change_field=change_field,
         former_fields=former_fields,
+        abroad=stints(candidate, book, schemes),
     )
 
 
@@ -337,4 +363,11 @@ def candidate_view(candidate: Candidate) -> CandidateView:
         willing_to_relocate=candidate.willing_to_relocate,
         willing_to_work_abroad=candidate.willing_to_work_abroad,
         skills=candidate.skills_found,
+        overseas=[_overseas_work(c) for c in candidate.overseas_contracts],
     )
+
+
+def _overseas_work(contract: OverseasContract) -> OverseasWork:
+    """A past contract as an employer sees it: no free text, no dates but the return."""
+    shown = contract.model_dump(exclude={"tasks", "start", "end"})
+    return OverseasWork(**shown, years=contract.years)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from matcher.errors import ForbiddenError, InvalidInputError, NotFoundError
-from matcher.programmes.cards import programme_card
+from matcher.programmes.cards import cited_fact, programme_card
 from matcher.programmes.eligibility import check_eligibility
 from matcher.programmes.rules import Programme
 from matcher.schemas import (
@@ -37,8 +37,16 @@ def unknown_programme(rt: Runtime, programme_id: str) -> str:
 def eligibility(
     rt: Runtime, programme_id: str, profile: CandidateProfileIn, lang: Lang = "vi"
 ) -> Eligibility:
-    """Is the person eligible for the programme; if not, what is unmet and how to meet it."""
-    return check_eligibility(programme(rt, programme_id), profile, lang=lang)
+    """Is the person eligible for the programme; if not, what is unmet and how to meet it; and
+    the way back a past contract on a programme opens (cited)."""
+    found = programme(rt, programme_id)
+    result = check_eligibility(found, profile, lang=lang)
+    catalog = rt.reference.programmes
+    schemes = {p.id: p.scheme for p in catalog.programmes}
+    past = {schemes[c.programme] for c in profile.overseas_contracts if c.programme in schemes}
+    routes = [cited_fact(catalog, route, route.text_vi if lang == "vi" else route.text_en)
+              for route in found.reentry if past & set(route.after)]  # fmt: skip
+    return result.model_copy(update={"reentry": routes}) if routes else result
 
 
 def all_eligibility(

@@ -45,6 +45,7 @@ from matcher.nlp.skills import SkillExtractor, skill_labels
 from matcher.programmes.rules import ProgrammeCatalog, load_programmes
 from matcher.ranking.features import Ranker, WeightedRanker
 from matcher.ranking.learned import LearnedRanker
+from matcher.reference.certificates import CertificateBook, load_certificates
 from matcher.reference.positions import PositionMap, load_positions
 from matcher.reference.provinces import Places, Province, load_places, load_provinces
 from matcher.reference.taxonomy import Taxonomy, load_taxonomy
@@ -79,6 +80,11 @@ class Reference:
     @cached_property
     def training_routes(self) -> TrainingRoutes:
         return load_training_routes(self.settings.project_data_dir, self.taxonomy)
+
+    @cached_property
+    def certificates(self) -> CertificateBook:
+        """Tests and certificates earned abroad, mapped to languages and ESCO skills."""
+        return load_certificates(self.settings.project_data_dir)
 
     @cached_property
     def programmes(self) -> ProgrammeCatalog:
@@ -429,6 +435,7 @@ class Runtime:
         counts["public_sector_positions"] = len(ref.positions)
         counts["training_rules"] = len(ref.training_routes.rules)
         counts["programmes"] = len(ref.programmes.programmes)
+        counts["overseas_certificates"] = len(ref.certificates.certificates)
         counts["provinces"] = len(ref.provinces)
         counts["communes"] = len(ref.places.communes)
         counts["transition_targets"] = len(models.transitions.uris)

@@ -46,6 +46,7 @@ from matcher.errors import ConflictError, NotFoundError
 from matcher.idempotency import Answer, Idempotency
 from matcher.schemas import Candidate, JobPosting
 from matcher.screening.signals import JobReview
+from matcher.store.connections import forget_candidate, forget_job, quiet_application
 from matcher.store.reviews import Reviews, visible_hashes, write_review
 from matcher.store.tables import (
     INDEXED_TABLES,
@@ -303,6 +304,7 @@ class Store(Reviews):
         with self.session() as session, session.begin():
             _row(session, JobRow, job_id)
             write_review(session, job_id, None, now())
+            forget_job(session, job_id)
             session.execute(delete(JobRow).where(JobRow.id == job_id))
         with self._parsed_lock:
             self._parsed[JobRow.__tablename__].pop(job_id, None)
@@ -406,10 +408,12 @@ class Store(Reviews):
         return found
 
     def delete_candidate(self, candidate_id: str) -> None:
-        """Erase the profile and its links (feedback); the caller drops its vectors."""
+        """Erase the profile and its links (feedback, invitations, applications); the caller
+        drops its vectors."""
         with self.session() as session, session.begin():
             _row(session, CandidateRow, candidate_id)
             session.execute(delete(FeedbackRow).where(FeedbackRow.candidate_id == candidate_id))
+            forget_candidate(session, candidate_id)
             session.execute(delete(CandidateRow).where(CandidateRow.id == candidate_id))
         with self._parsed_lock:  # nor does the parsed-record cache keep it
             self._parsed[CandidateRow.__tablename__].pop(candidate_id, None)
@@ -462,14 +466,18 @@ class Store(Reviews):
     # ------------------------------------------------------------------ feedback
     def add_feedback(self, job_id: str, candidate_id: str, event_name: str, actor: str,
                      *, remember: Remember | None = None) -> int:  # fmt: skip
+        """Record a feedback event. A candidate's own ``applied`` is an application too (one
+        that shares nothing, unless one exists), in the same transaction."""
         with self._remembering(remember) as session:
-            _row(session, JobRow, job_id)
+            job = _row(session, JobRow, job_id)
             _row(session, CandidateRow, candidate_id)
             row = FeedbackRow(
                 job_id=job_id, candidate_id=candidate_id, event=event_name, actor=actor,
                 created_at=now(),
             )  # fmt: skip
             session.add(row)
+            if event_name == "applied" and actor == "candidate":
+                quiet_application(session, job_id, candidate_id, job.employer_id)
             session.flush()
             self._remember(session, remember, row.id)
             return row.id

@@ -93,6 +93,38 @@ class FeedbackRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class InvitationRow(Base):
+    """An employer's invitation of a candidate to one posting; the candidate's answer."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_pair", "job_id", "candidate_id", unique=True),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(36), index=True)
+    candidate_id: Mapped[str] = mapped_column(String(36), index=True)
+    employer_id: Mapped[str] = mapped_column(String(36), index=True)
+    message: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApplicationRow(Base):
+    """A candidate's application to a posting, with what they chose to share."""
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_pair", "job_id", "candidate_id", unique=True),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(36), index=True)
+    candidate_id: Mapped[str] = mapped_column(String(36), index=True)
+    employer_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    message: Mapped[str] = mapped_column(String(1000))
+    share_name: Mapped[bool] = mapped_column(Boolean)
+    share_contact: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ProgrammeOperatorRow(Base):
     """An employer an admin registered as an operator of a state programme: only operators
     may tag postings with that programme's id."""

@@ -44,7 +44,7 @@ from matcher.reference.titles import TITLES_FILE, title_rows
 from matcher.text import fold
 
 #: Feedback events that count as "this posting suits this person".
-POSITIVE_EVENTS = ("applied", "shortlisted", "hired")
+POSITIVE_EVENTS = ("applied", "shortlisted", "hired", "accepted")
 SOURCES = ("occupation_alt", "occupation_noisy", "occupation_skill", "skill_alt",
            "vi_occupation", "vi_skill", "vi_variant", "position", "feedback", "dev_titles",
            "viski_train")  # fmt: skip

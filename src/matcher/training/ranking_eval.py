@@ -229,7 +229,10 @@ def collect_queries(service: MatcherService, corpus: Corpus, *, lang: str = "vi"
     return queries
 
 
-FEEDBACK_GRADES = {"hired": 3.0, "shortlisted": 2.0, "applied": 1.0, "rejected": 0.0}
+#: How much each event says a posting suits a person: an invitation accepted is interest on
+#: both sides; one sent, the employer's alone; one declined, none.
+FEEDBACK_GRADES = {"hired": 3.0, "shortlisted": 2.0, "accepted": 2.0, "applied": 1.0,
+                   "invited": 1.0, "rejected": 0.0, "declined": 0.0}  # fmt: skip
 
 
 def feedback_queries(service: MatcherService, *, lang: str = "vi") -> list[Query]:
