@@ -210,3 +210,32 @@ export async function loadProvinces(select) {
     select.append(el("option", { value: province.name }, province.name));
   }
 }
+
+/**
+ * A folded form that sends one message (a report, an invitation, an application): its
+ * summary, an optional hint and extra fields, a text box, a button, and a status line.
+ * `send(text)` does the request; an empty text is refused when `needText` is given.
+ */
+export function messageForm({ css, id, summary, hint, extra = [], label, button, needText, sent, send }) {
+  const box = el("details", { class: css }, el("summary", {}, summary));
+  const text = el("textarea", { id, rows: "2", maxlength: "1000" });
+  const status = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: "" });
+  const action = el("button", { type: "button" }, button);
+  action.addEventListener("click", async () => {
+    const value = text.value.trim();
+    if (needText && !value) {
+      showMessage(status, needText);
+      text.focus();
+      return;
+    }
+    try {
+      if ((await send(value, status)) === false) return;
+      showMessage(status, sent);
+      action.disabled = true;
+    } catch (error) {
+      showError(status, error);
+    }
+  });
+  box.append(hint ? el("p", { class: "hint" }, hint) : "", ...extra, el("label", { for: id }, label), text, action, status);
+  return box;
+}

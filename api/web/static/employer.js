@@ -1,7 +1,7 @@
 // The employer page: an API key, then post a job, import a file, and see ranked consenting
 // candidates for a posting, with reasons. The key stays in this tab only (sessionStorage).
 import {
-  api, busy, clear, el, getLang, keyFormHandler, loadProvinces, scoreText, setupLanguage, showError, showMessage,
+  api, busy, clear, el, getLang, keyFormHandler, loadProvinces, messageForm, scoreText, setupLanguage, showError, showMessage,
   skillList, t,
 } from "./common.js";
 
@@ -252,30 +252,13 @@ function candidateCard(result, position) {
 
 /** Invite this candidate to the chosen posting, with a short message. */
 function inviteForm(person) {
-  const box = el("details", { class: "invite" }, el("summary", {}, t("invite_summary")));
-  const id = `invite-${person.id}`;
-  const message = el("textarea", { id, rows: "2", maxlength: "1000" });
-  const status = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: "" });
-  const button = el("button", { type: "button" }, t("invite_button"));
-  button.addEventListener("click", async () => {
-    const text = message.value.trim();
-    if (!text) {
-      showMessage(status, t("invite_need_message"));
-      message.focus();
-      return;
-    }
-    try {
-      await api("POST", `/v1/jobs/${encodeURIComponent($("posting").value)}/invitations`, {
-        body: { candidate_id: person.id, message: text }, token: key,
-      });
-      showMessage(status, t("invite_sent"));
-      button.disabled = true;
-    } catch (error) {
-      showError(status, error);
-    }
+  return messageForm({
+    css: "invite", id: `invite-${person.id}`, summary: t("invite_summary"), hint: t("invite_hint"),
+    label: t("invite_message"), button: t("invite_button"), needText: t("invite_need_message"), sent: t("invite_sent"),
+    send: (message) => api("POST", `/v1/jobs/${encodeURIComponent($("posting").value)}/invitations`, {
+      body: { candidate_id: person.id, message }, token: key,
+    }),
   });
-  box.append(el("p", { class: "hint" }, t("invite_hint")), el("label", { for: id }, t("invite_message")), message, button, status);
-  return box;
 }
 
 /** The chosen posting's invitations (with the contact of those who accepted) and applications. */

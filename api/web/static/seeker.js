@@ -1,8 +1,8 @@
 // The job seeker page: describe yourself, see ranked jobs with reasons and skills, programmes,
 // career moves and skill gaps; save the profile with consent; view or delete it with the token.
 import {
-  api, busy, clear, el, getLang, loadProvinces, scoreText, setupLanguage, showError, showMessage,
-  skillLabel, skillList, t,
+  api, busy, clear, el, getLang, loadProvinces, messageForm, scoreText, setupLanguage, showError,
+  showMessage, skillLabel, skillList, t,
 } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -143,39 +143,29 @@ function savedCredentials() {
 
 /** "Apply": for a saved profile, choosing what the employer may see. */
 function applyForm(job) {
-  const box = el("details", { class: "apply" }, el("summary", {}, t("apply_summary")));
-  const ids = { name: `apply-name-${job.id}`, contact: `apply-contact-${job.id}`, message: `apply-message-${job.id}` };
-  const shareName = el("input", { id: ids.name, type: "checkbox" });
-  const shareContact = el("input", { id: ids.contact, type: "checkbox" });
-  shareName.checked = true;
-  shareContact.checked = true;
-  const message = el("textarea", { id: ids.message, rows: "2", maxlength: "1000" });
-  const status = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: "" });
-  const button = el("button", { type: "button" }, t("apply_button"));
-  button.addEventListener("click", async () => {
-    const given = savedCredentials();
-    if (!given) {
-      showMessage(status, t("apply_need_saved"));
-      return;
-    }
-    try {
+  const check = (id, label) => {
+    const box = el("input", { id, type: "checkbox" });
+    box.checked = true;
+    return [box, el("div", { class: "check" }, box, el("label", { for: id }, label))];
+  };
+  const [shareName, nameRow] = check(`apply-name-${job.id}`, t("share_name"));
+  const [shareContact, contactRow] = check(`apply-contact-${job.id}`, t("share_contact"));
+  return messageForm({
+    css: "apply", id: `apply-message-${job.id}`, summary: t("apply_summary"), hint: t("apply_hint"),
+    extra: [nameRow, contactRow], label: t("apply_message"), button: t("apply_button"), sent: t("apply_sent"),
+    send: async (message, status) => {
+      const given = savedCredentials();
+      if (!given) {
+        showMessage(status, t("apply_need_saved"));
+        return false;
+      }
       await api("POST", `/v1/candidates/${encodeURIComponent(given.id)}/applications`, {
-        body: { job_id: job.id, message: message.value.trim(), share_name: shareName.checked, share_contact: shareContact.checked },
+        body: { job_id: job.id, message, share_name: shareName.checked, share_contact: shareContact.checked },
         token: given.token,
       });
-      showMessage(status, t("apply_sent"));
-      button.disabled = true;
-    } catch (error) {
-      showError(status, error);
-    }
+      return true;
+    },
   });
-  box.append(
-    el("p", { class: "hint" }, t("apply_hint")),
-    el("div", { class: "check" }, shareName, el("label", { for: ids.name }, t("share_name"))),
-    el("div", { class: "check" }, shareContact, el("label", { for: ids.contact }, t("share_contact"))),
-    el("label", { for: ids.message }, t("apply_message")), message, button, status,
-  );
-  return box;
 }
 
 /** A posting by a licensed enterprise: the legal ceiling on what the worker may be charged. */
@@ -193,28 +183,11 @@ function commercialBlock(commercial) {
 
 /** "Report this posting": a short reason, sent without any key; the admins check it. */
 function reportForm(job) {
-  const box = el("details", { class: "report" }, el("summary", {}, t("report_summary")));
-  const id = `report-${job.id}`;
-  const reason = el("textarea", { id, rows: "2", maxlength: "500" });
-  const status = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: "" });
-  const button = el("button", { type: "button" }, t("report_button"));
-  button.addEventListener("click", async () => {
-    const text = reason.value.trim();
-    if (!text) {
-      showMessage(status, t("report_need_reason"));
-      reason.focus();
-      return;
-    }
-    try {
-      await api("POST", `/v1/jobs/${encodeURIComponent(job.id)}/report`, { body: { reason: text } });
-      showMessage(status, t("report_sent"));
-      button.disabled = true;
-    } catch (error) {
-      showError(status, error);
-    }
+  return messageForm({
+    css: "report", id: `report-${job.id}`, summary: t("report_summary"), label: t("report_label"),
+    button: t("report_button"), needText: t("report_need_reason"), sent: t("report_sent"),
+    send: (reason) => api("POST", `/v1/jobs/${encodeURIComponent(job.id)}/report`, { body: { reason } }),
   });
-  box.append(el("label", { for: id }, t("report_label")), reason, button, status);
-  return box;
 }
 
 function salary(job) {
