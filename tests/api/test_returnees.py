@@ -125,8 +125,8 @@ def test_home_jobs_cite_the_korean_contract_in_the_readers_language(client, ship
     english = {r["job"]["id"]: r for r in _recommend(client, returnee, "en")}
     reasons = english[shipyard_job["id"]]["explanation"]["reasons"]
     assert any(
-        r.startswith("Experience abroad: 3 years of ")
-        and r.endswith("in South Korea (EPS) + TOPIK 3")
+        r.startswith("Experience abroad: 3 years in South Korea (EPS): ")
+        and r.endswith(" + TOPIK 3")
         for r in reasons
     ), reasons
 
