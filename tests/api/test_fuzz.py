@@ -31,7 +31,10 @@ schema = schemathesis.openapi.from_dict(create_app().openapi(), config=CONFIG)
 ADMIN_PATHS = re.compile(r"^/v1/admin/")
 EMPLOYER_ROUTES = {("GET", "/v1/jobs"), ("POST", "/v1/jobs"), ("POST", "/v1/jobs/bulk"),
                    ("PUT", "/v1/jobs/{job_id}"), ("DELETE", "/v1/jobs/{job_id}"),
-                   ("POST", "/v1/jobs/{job_id}/candidates"), ("POST", "/v1/feedback")}  # fmt: skip
+                   ("POST", "/v1/jobs/{job_id}/candidates"), ("POST", "/v1/feedback"),
+                   ("POST", "/v1/jobs/{job_id}/invitations"),
+                   ("GET", "/v1/jobs/{job_id}/invitations"),
+                   ("GET", "/v1/jobs/{job_id}/applications")}  # fmt: skip
 CANDIDATE_PATHS = re.compile(r"^/v1/candidates/\{candidate_id\}")
 #: Valid requests whose documented 409 or 404 depends on the state, not the request: an audit
 #: already running (the first example starts one), no audit finished yet.
