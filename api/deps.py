@@ -50,6 +50,16 @@ def admin(
     return principal
 
 
+def centre(
+    service: Annotated[MatcherService, Depends(get_service)],
+    token: Annotated[str | None, Depends(bearer_token)],
+) -> Principal:
+    principal = _principal(service, token)
+    if principal.role != "centre":
+        raise ForbiddenError("this route needs an employment service centre's key")
+    return principal
+
+
 def optional_principal(
     service: Annotated[MatcherService, Depends(get_service)],
     token: Annotated[str | None, Depends(bearer_token)],
@@ -61,6 +71,7 @@ def optional_principal(
 Service = Annotated[MatcherService, Depends(get_service)]
 Employer = Annotated[Principal, Depends(employer)]
 Admin = Annotated[Principal, Depends(admin)]
+Centre = Annotated[Principal, Depends(centre)]
 Token = Annotated[str | None, Depends(bearer_token)]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 LangQuery = Annotated[Lang, Query(description="language of the reasons: vi or en")]

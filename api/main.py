@@ -20,6 +20,7 @@ from api.routes import (
     admin,
     candidates,
     careers,
+    centres,
     connections,
     feedback,
     health,
@@ -187,6 +188,7 @@ def create_app(
         programmes.router,
         feedback.router,
         connections.router,
+        centres.router,
         admin.router,
         pages.router,
     ):

@@ -72,6 +72,8 @@ def test_demo_returnees_have_contracts_with_and_without_certificates(generator, 
     assert all(book.find(e.name)[0] for c in certified for e in c.certificates)
     programme_ids = {p.id for p in service.programmes.programmes}
     assert all(c.programme in programme_ids for c in contracts if c.programme)
+    # some agreed that employment service centres may list them, some did not
+    assert 0 < sum(r.consent_to_centres for r in returnees) < len(returnees)
     postings = [generator.foreign_invested_posting() for _ in range(30)]
     assert all(p.country == "VN" and p.languages and p.province for p in postings)
     assert {p.languages[0].language for p in postings} >= {"Korean", "Japanese"}

@@ -284,6 +284,7 @@ class DemoGenerator:
             preferred_countries=[country],
             birth_year=DEMO_YEAR - rnd.randint(24, 42),
             consent_to_be_found=rnd.random() < 0.85,
+            consent_to_centres=rnd.random() < 0.7,
             name=f"{DEMO_PREFIX} Người về nước {number}",
             contact=f"returnee{number}@example.invalid",
         )  # fmt: skip
@@ -380,6 +381,8 @@ class DemoGenerator:
                 else []
             ),
             consent_to_be_found=rnd.random() < 0.85,
+            # no draw from the stream: the records before this field stay as they were
+            consent_to_centres=number % 3 != 0,
             name=f"{DEMO_PREFIX} Ứng viên {number}",
             contact=f"demo{number}@example.invalid",
         )

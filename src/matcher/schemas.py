@@ -420,6 +420,21 @@ class CandidateProfileIn(BaseModel):
     consent_to_be_found: StrictBool = Field(
         False, description="employers may see this profile (no contact)"
     )
+    consent_to_centres: StrictBool = Field(
+        False,
+        description="an employment service centre of your province may list you and contact "
+        "you, with the name and contact you give here; separate from being found by "
+        "employers, and withdrawn by saving the profile without it",
+    )
+    programmes_of_interest: list[str] = Field(
+        default_factory=list, max_length=20,
+        description="programme ids (GET /v1/programmes); empty: the programmes of "
+        "`preferred_countries` when `willing_to_work_abroad`",
+    )  # fmt: skip
+    documents: list[Literal["passport", "health_certificate", "criminal_record_certificate",
+                            "diploma"]] = Field(
+        default_factory=list, max_length=4, description="documents ready for an application"
+    )  # fmt: skip
     name: str | None = Field(None, max_length=200, description="personal data")
     contact: str | None = Field(None, max_length=200, description="email or phone; personal data")
 
@@ -456,6 +471,14 @@ class Candidate(CandidateProfileIn):
         description="language levels reached abroad: each contract's own, and those its "
         "language certificates show",
     )
+    interested_in: list[str] = Field(
+        default_factory=list, description="the programmes of interest, resolved"
+    )
+    readiness: Readiness | None = Field(
+        None,
+        description="for the programmes of interest: 'ready' (one has every requirement met), "
+        "'to_check' (nothing rules one out; something is left to check), 'not_yet'",
+    )
     created_at: _dt.datetime
     updated_at: _dt.datetime
 
@@ -476,6 +499,9 @@ class CandidateView(BaseModel):
     overseas: list[OverseasWork] = Field(
         default_factory=list, description="past contracts abroad, without their free text"
     )
+
+
+Readiness = Literal["ready", "to_check", "not_yet"]
 
 
 class OverseasWork(BaseModel):
@@ -749,6 +775,70 @@ class Application(BaseModel):
     candidate: CandidateView | None = Field(
         None, description="to the employer: the profile without its free text or contact"
     )
+
+
+# ---------------------------------------------------------------------- centres
+class CentreIn(BaseModel):
+    """An employment service centre, scoped to the provinces it serves."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=2, max_length=200)
+    provinces: list[str] = Field(min_length=1, max_length=34)
+
+
+class CentreCreated(BaseModel):
+    centre_id: str
+    key: str = Field(description="the centre's API key: shown once")
+    provinces: list[str]
+
+
+class CentreFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    province: str | None = Field(None, max_length=80, description="one of the centre's provinces")
+    commune: str | None = Field(None, max_length=80)
+    programme: str | None = Field(None, max_length=60, description="interested in this programme")
+    readiness: Readiness | None = None
+    returnee: bool | None = Field(None, description="has worked abroad on a contract")
+
+
+class CentreCandidate(BaseModel):
+    """One row of a centre's list: what the candidate agreed to give centres, nothing else."""
+
+    candidate_id: str
+    province: str | None
+    commune: str | None
+    programmes_of_interest: list[str]
+    readiness: str = Field(description="e.g. 'to_check; passport+diploma'")
+    returnee: str = Field(description="the countries worked in, e.g. 'KR', or empty")
+    name: str | None
+    contact: str | None
+
+
+class AggregateCell(BaseModel):
+    province: str
+    commune: str | None = Field(description="null: the whole province")
+    programme: str
+    interested: int | None = Field(description="null: fewer than the suppression threshold")
+    ready: int | None
+
+
+class SkillCount(BaseModel):
+    province: str
+    uri: str
+    label: str
+    label_vi: str | None
+    missing_for: int = Field(description="interested people who lack it")
+
+
+class Aggregates(BaseModel):
+    """Counts without personal data, for training providers to plan courses: people who agreed
+    that centres may list them, by province and commune and programme of interest."""
+
+    min_cell: int = Field(description="cells under this are suppressed (null)")
+    cells: list[AggregateCell]
+    top_missing_skills: list[SkillCount]
 
 
 # ---------------------------------------------------------------------- careers

@@ -150,6 +150,8 @@ class Settings(BaseSettings):
     #: invitations one employer may send in 24 hours (0: no limit): enough to reach a
     #: shortlist, too few to harvest contacts
     invitations_per_day: int = Field(50, ge=0)
+    #: the public aggregates suppress every count under this (people in a cell)
+    aggregate_min_cell: int = Field(5, ge=1)
     #: ``matcher serve --workers N``: how often each worker applies the index changes the
     #: others made (a write is searchable on the other workers within about this delay; at
     #: most 1 s), and how often the worker that writes the index files saves them (a segment

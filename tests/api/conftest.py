@@ -27,6 +27,31 @@ def session_client(settings: Settings, tmp_path_factory) -> Iterator[TestClient]
         yield test_client
 
 
+def own_state(name: str):  # type: ignore[no-untyped-def]
+    """Fixtures ``client``, ``store``, ``employer`` and ``other_employer`` on a state of one
+    module's own, so that its postings and profiles reach no other module's rankings (and
+    theirs none of its counts): ``client, store, employer, other_employer = own_state("x")``."""
+
+    @pytest.fixture(scope="module")
+    def client(settings: Settings, tmp_path_factory) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+        with TestClient(create_app(api_settings(settings, tmp_path_factory.mktemp(name)))) as own:
+            yield own
+
+    @pytest.fixture(scope="module")
+    def store(client: TestClient):  # type: ignore[no-untyped-def]
+        return client.app.state.service.store  # type: ignore[attr-defined]
+
+    @pytest.fixture(scope="module")
+    def employer(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
+        return bearer(store.create_employer_key("Công ty Thử nghiệm")[1])
+
+    @pytest.fixture(scope="module")
+    def other_employer(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
+        return bearer(store.create_employer_key("Another Co")[1])
+
+    return client, store, employer, other_employer
+
+
 @pytest.fixture(scope="session")
 def client(session_client: TestClient) -> TestClient:
     """The shared in-process app (a module may override it with one of its own)."""

@@ -102,6 +102,8 @@ CANDIDATE_OWNED = {"none": 401, "malformed": 401, "revoked": 403, "other_employe
 ADMIN_ONLY = {"none": 401, "malformed": 401, "revoked": 401, "other_employer": 403,
               "employer": 403, "own_token": 401, "other_token": 401, "admin": 200}  # fmt: skip
 PUBLIC = dict.fromkeys(EMPLOYER_OWNED, 200)
+#: A centre's list: no credential of these parties is a centre's (tests/api/test_centres.py).
+CENTRE_ONLY = ADMIN_ONLY | {"admin": 403}
 
 MATRIX = [
     ("GET", "/v1/jobs?limit=2", None, ANY_EMPLOYER),
@@ -119,6 +121,9 @@ MATRIX = [
     ("GET", "/v1/jobs/{job}/applications", None, EMPLOYER_OWNED),
     ("GET", "/v1/candidates/{candidate}/invitations", None, CANDIDATE_OWNED),
     ("GET", "/v1/candidates/{candidate}/applications", None, CANDIDATE_OWNED),
+    ("GET", "/v1/centre/candidates", None, CENTRE_ONLY),
+    ("GET", "/v1/centre/candidates.csv", None, CENTRE_ONLY),
+    ("GET", "/v1/aggregates", None, PUBLIC),
     ("GET", "/v1/admin/reload", None, ADMIN_ONLY),
     ("GET", "/v1/admin/quarantine", None, ADMIN_ONLY),
     ("GET", "/v1/admin/audit", None, ADMIN_ONLY),

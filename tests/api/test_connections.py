@@ -8,10 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from tests.api.conftest import ACCOUNTING_JOB, api_settings, bearer
+from tests.api.conftest import ACCOUNTING_JOB, api_settings, bearer, own_state
 from tests.api.test_screening import SCAM
 
 pytestmark = pytest.mark.slow
+
+
+client, store, employer, other_employer = own_state("connections")
 
 PERSON = {
     "text": "Nguyên kế toán xã 8 năm: lập báo cáo tài chính, kê khai thuế, Excel.",

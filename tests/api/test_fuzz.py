@@ -36,6 +36,7 @@ EMPLOYER_ROUTES = {("GET", "/v1/jobs"), ("POST", "/v1/jobs"), ("POST", "/v1/jobs
                    ("GET", "/v1/jobs/{job_id}/invitations"),
                    ("GET", "/v1/jobs/{job_id}/applications")}  # fmt: skip
 CANDIDATE_PATHS = re.compile(r"^/v1/candidates/\{candidate_id\}")
+CENTRE_PATHS = re.compile(r"^/v1/centre/")
 #: Valid requests whose documented 409 or 404 depends on the state, not the request: an audit
 #: already running (the first example starts one), no audit finished yet.
 STATEFUL = {("POST", "/v1/admin/fairness"), ("GET", "/v1/admin/fairness/plot.svg"),
@@ -47,6 +48,7 @@ class Fuzzed:
                  job: str, server) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
         self.base, self.employer, self.admin = base, employer, admin
         self.candidate, self.token, self.job, self.server = candidate, token, job, server
+        self.centre: str | None = None
 
     def credential(self, method: str, path: str) -> str | None:
         """The credential this operation needs (None: a public route)."""
@@ -56,6 +58,8 @@ class Fuzzed:
             return self.employer
         if CANDIDATE_PATHS.match(path):
             return self.token
+        if CENTRE_PATHS.match(path):
+            return self.centre
         return None
 
 
@@ -73,8 +77,12 @@ def fuzzed(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
             made = httpx.post(f"{base}/v1/jobs", json=job, headers=bearer(employer), timeout=120)
             assert made.status_code == 201, made.text
         person = httpx.post(f"{base}/v1/candidates", json=ACCOUNTANT_PROFILE, timeout=120).json()
-        yield Fuzzed(base, employer, admin, person["candidate"]["id"], person["token"],
-                     made.json()["id"], server)  # fmt: skip
+        fuzzed = Fuzzed(base, employer, admin, person["candidate"]["id"], person["token"],
+                        made.json()["id"], server)  # fmt: skip
+        centre = httpx.post(f"{base}/v1/admin/centres", headers=bearer(admin), timeout=60,
+                            json={"name": "Trung tâm Fuzz", "provinces": ["Hà Nội"]})  # fmt: skip
+        fuzzed.centre = centre.json()["key"]
+        yield fuzzed
     finally:
         stop_server(server)
     log = server_log(server)

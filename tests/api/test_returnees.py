@@ -10,9 +10,12 @@ import datetime as dt
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import bearer
+from tests.api.conftest import bearer, own_state
 
 pytestmark = pytest.mark.slow
+
+
+client, store, employer, other_employer = own_state("returnees")
 
 #: A Korean-invested shipyard in Hải Phòng that asks for TOPIK 3.
 SHIPYARD_JOB = {

@@ -148,6 +148,7 @@ def test_job_seeker_gets_ranked_jobs_with_skills_from_a_vietnamese_cv(page, site
 
     # save with consent, then view and delete it with the token
     page.get_by_label("Tôi đồng ý để nhà tuyển dụng tìm thấy hồ sơ của tôi").check()
+    page.get_by_label("Tôi đồng ý để Trung tâm Dịch vụ việc làm của tỉnh tôi liệt kê và liên hệ với tôi").check()
     page.get_by_label("Họ tên (không bắt buộc)").fill("Trần Văn Thử")
     page.get_by_role("button", name="Lưu hồ sơ").click()
     expect(page.locator("#saved")).to_be_visible(timeout=SLOW)
@@ -160,6 +161,12 @@ def test_job_seeker_gets_ranked_jobs_with_skills_from_a_vietnamese_cv(page, site
     assert viewed.status_code == 200 and viewed.json()["consent_to_be_found"] is True
     page.get_by_role("button", name="Xem hồ sơ").click()
     expect(page.locator("#profile-view")).to_contain_text("Trần Văn Thử")
+    # the consent given to employment service centres is shown, and withdrawn on the page
+    assert viewed.json()["consent_to_centres"] is True
+    page.get_by_role("button", name="Rút đồng ý với Trung tâm Dịch vụ việc làm").click()
+    expect(page.locator("#manage-ok")).to_contain_text("Đã rút")
+    again = httpx.get(f"{site.base}/v1/candidates/{candidate_id}", headers=bearer(token), timeout=60)
+    assert again.json()["consent_to_centres"] is False and again.json()["consent_to_be_found"]
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Xoá hồ sơ").click()
     expect(page.locator("#manage-ok")).to_contain_text("Đã xoá hồ sơ")

@@ -394,6 +394,7 @@ async function save(event) {
   const body = {
     ...lastProfile,
     consent_to_be_found: $("consent").checked,
+    consent_to_centres: $("consent-centres").checked,
     name: $("name").value.trim() || null,
     contact: $("contact").value.trim() || null,
   };
@@ -513,17 +514,43 @@ function showProfile(profile) {
     [t("province_label"), profile.province],
     [t("commune_label"), profile.commune],
     [t("profile_consent"), profile.consent_to_be_found ? t("yes") : t("no")],
+    [t("profile_consent_centres"), profile.consent_to_centres ? t("yes") : t("no")],
     [t("name_label"), profile.name],
     [t("contact_label"), profile.contact],
   ].filter(([, value]) => value);
   $("profile-view").replaceChildren(
     el("dl", {}, rows.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)])),
     profile.text ? el("blockquote", {}, profile.text) : null,
+    profile.consent_to_centres ? withdrawCentres(profile) : null,
     el("h3", {}, t("profile_skills")),
     skillList(profile.skills_found, "matched", 30),
   );
   $("profile-view").hidden = false;
 }
+
+/** Withdraw the consent given to employment service centres: the profile is saved without it. */
+function withdrawCentres(profile) {
+  const button = el("button", { type: "button", id: "withdraw-centres" }, t("withdraw_centres"));
+  button.addEventListener("click", async () => {
+    const given = credentials();
+    if (!given) return;
+    const kept = Object.fromEntries(Object.entries(profile).filter(([field]) => !DERIVED.has(field)));
+    try {
+      const saved = await api("PUT", `/v1/candidates/${encodeURIComponent(given.id)}`, {
+        body: { ...kept, consent_to_centres: false }, token: given.token,
+      });
+      showProfile(saved);
+      showMessage($("manage-ok"), t("centres_withdrawn"));
+    } catch (error) {
+      showError($("manage-error"), error);
+    }
+  });
+  return button;
+}
+
+/** Fields of a stored profile that the service works out (not sent back when saving it). */
+const DERIVED = new Set(["id", "former_province", "skills_found", "languages_abroad", "interested_in",
+  "readiness", "created_at", "updated_at"]);
 
 async function deleteProfile() {
   clear($("manage-error"));

@@ -41,8 +41,9 @@ logger = logging.getLogger(__name__)
 EMBED_TEXT_CHARS = 1_200
 EMBED_SKILLS = 12
 #: what :func:`candidate_text` and :func:`candidate_metadata` are; a change re-embeds every
-#: profile (a new index file). 3: overseas contracts (their tasks; languages, countries, years)
-CANDIDATE_TEXT_VERSION = 3
+#: profile (a new index file). 3: overseas contracts (their tasks; languages, countries, years);
+#: 4: what centres list by (consent, commune, programmes, readiness, returnee)
+CANDIDATE_TEXT_VERSION = 4
 #: Changes of the log read at a time by :meth:`Catalog.follow`.
 FOLLOW_BATCH = 500
 Progress = Callable[[str, int, int], None]
@@ -107,6 +108,12 @@ def candidate_metadata(candidate: Candidate) -> dict[str, Any]:
         **{f"level_{code}": rank for code, rank in levels.items() if rank},
         "worked_in": sorted({contract.country for contract in contracts}),
         "years_abroad": years_abroad(contracts),
+        # what a centre lists by (only those who agreed that centres may list them)
+        "centre_consent": candidate.consent_to_centres,
+        "commune": candidate.commune,
+        "programmes": candidate.interested_in,
+        "readiness": candidate.readiness,
+        "returnee": bool(contracts),
     }
 
 

@@ -138,6 +138,12 @@ class VectorIndex:
     def ids(self) -> list[str]:
         return [item_id for item_id in self._ids if item_id is not None]
 
+    def select_ids(self, where: Filter) -> list[str]:
+        """The ids of the live rows ``where`` keeps, sorted: a list by the metadata columns
+        alone (no query vector), e.g. a centre's consenting candidates of one province."""
+        mask = self._select(where).mask
+        return sorted(str(self._ids[row]) for row in np.flatnonzero(mask))
+
     @property
     def saved_as(self) -> str | None:
         """The file state this index holds exactly: its file, generation and segments, as

@@ -118,6 +118,18 @@ class PgVectorIndex:
     def ids(self) -> list[str]:
         return list(self._column(f"SELECT id FROM {self.table} ORDER BY id"))
 
+    def select_ids(self, where: Where | Mapping[str, Any]) -> list[str]:
+        """The ids of the rows ``where`` keeps, sorted (see ``VectorIndex.select_ids``)."""
+        if isinstance(where, Mapping):
+            where = from_mapping(where)
+        params: dict[str, Any] = {}
+        clause = _sql(where, params)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                text(f"SELECT id FROM {self.table} WHERE {clause} ORDER BY id"), params
+            )
+            return [str(item_id) for (item_id,) in rows]
+
     def metadata(self, item_id: str) -> Mapping[str, Any]:
         found = self._scalar(f"SELECT meta FROM {self.table} WHERE id = :id", id=item_id)
         if found is None:

@@ -35,6 +35,7 @@ from matcher.services import (
     analysis,
     candidates,
     careers,
+    centres,
     connections,
     demo,
     fairness,
@@ -234,6 +235,10 @@ class MatcherService:
     all_eligibility = _bound(programme_cases.all_eligibility)
     add_operator = _bound(programme_cases.add_operator)
     record_feedback = _bound(feedback.record_feedback)
+    create_centre = _bound(centres.create_centre)
+    centre_candidates = _bound(centres.centre_candidates)
+    centre_export = _bound(centres.centre_export)
+    aggregates = _bound(centres.aggregates)
     invite = _bound(connections.invite)
     job_invitations = _bound(connections.job_invitations)
     my_invitations = _bound(connections.my_invitations)

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from matcher.careers.abroad import abroad_languages, certificate_skills
 from matcher.errors import InvalidInputError
-from matcher.schemas import Candidate, CandidateProfileIn, SkillRef
+from matcher.programmes.eligibility import check_eligibility
+from matcher.schemas import Candidate, CandidateProfileIn, Readiness, SkillRef
 from matcher.services.access import own_candidate
 from matcher.services.analysis import record_skills
 from matcher.services.places import settle
@@ -42,6 +43,7 @@ def build_candidate(
             f"{', '.join(sorted(groups))}"
         )
     place = settle(rt, data.province, data.commune)
+    interested, readiness = _interest(rt, data)
     room = rt.settings.max_text_chars - len(data.former_position or "") - 1
     # skills are looked for in what the person did, not in a CV header's name or birth year
     text = "\n".join(part for part in (data.former_position or "",
@@ -63,9 +65,34 @@ def build_candidate(
         id=candidate_id or str(uuid.uuid4()),
         skills_found=skills,
         languages_abroad=abroad_languages(data.overseas_contracts, rt.reference.certificates),
+        interested_in=interested,
+        readiness=readiness,
         created_at=created_at or stamp,
         updated_at=stamp,
     )
+
+
+def _interest(rt: Runtime, data: CandidateProfileIn) -> tuple[list[str], Readiness | None]:
+    """The programmes the person is interested in (named, or those of the countries they
+    prefer when they want to work abroad) and how ready they are for the best of them."""
+    catalog = rt.reference.programmes
+    unknown = [p for p in data.programmes_of_interest if catalog.get(p) is None]
+    if unknown:
+        raise InvalidInputError(
+            f"programmes_of_interest: unknown programme {', '.join(map(repr, unknown))}; use "
+            "ids from GET /v1/programmes"
+        )
+    wanted = {c.upper() for c in data.preferred_countries}
+    ids = list(dict.fromkeys(data.programmes_of_interest)) or (
+        [p.id for p in catalog.programmes if p.destination in wanted]
+        if data.willing_to_work_abroad else []
+    )  # fmt: skip
+    if not ids:
+        return [], None
+    statuses = {check_eligibility(catalog.get(p), data).status for p in ids}  # type: ignore[arg-type]
+    readiness: Readiness = ("ready" if "eligible" in statuses
+                            else "to_check" if "eligible_if" in statuses else "not_yet")  # fmt: skip
+    return ids, readiness
 
 
 def _skills_abroad(

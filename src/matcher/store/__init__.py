@@ -54,6 +54,7 @@ from matcher.store.tables import (
     AuditRow,
     Base,
     CandidateRow,
+    CentreProvinceRow,
     EmployerRow,
     FeedbackRow,
     IdempotencyRow,
@@ -105,6 +106,8 @@ class Principal:
     employer_name: str | None = None
     #: the key's id (never the key): who did it, in the audit log
     key_id: str | None = None
+    #: an employment service centre's provinces (its scope)
+    provinces: tuple[str, ...] = ()
 
     @property
     def actor(self) -> str:
@@ -185,6 +188,19 @@ class Store(Reviews):
             session.add(_key_row("employer", employer_id, key))
         return employer_id, key
 
+    def create_centre_key(self, name: str, provinces: list[str]) -> tuple[str, str]:
+        """Create an employment service centre serving ``provinces`` and its API key.
+        Returns ``(centre_id, key)``."""
+        centre_id = str(uuid.uuid4())
+        key = "mc_" + secrets.token_urlsafe(32)
+        with self.session() as session, session.begin():
+            session.add(EmployerRow(id=centre_id, name=name, created_at=now()))
+            session.flush()
+            session.add_all(CentreProvinceRow(centre_id=centre_id, province=p)
+                            for p in dict.fromkeys(provinces))  # fmt: skip
+            session.add(_key_row("centre", centre_id, key))
+        return centre_id, key
+
     def create_admin_key(self) -> str:
         key = "ma_" + secrets.token_urlsafe(32)
         with self.session() as session, session.begin():
@@ -200,7 +216,13 @@ class Store(Reviews):
             if row.employer_id:
                 employer = session.get(EmployerRow, row.employer_id)
                 name = employer.name if employer else None
-            return Principal(row.role, row.employer_id, name, key_id=row.id)
+            provinces: tuple[str, ...] = ()
+            if row.role == "centre":
+                provinces = tuple(session.scalars(
+                    select(CentreProvinceRow.province)
+                    .where(CentreProvinceRow.centre_id == row.employer_id)
+                    .order_by(CentreProvinceRow.province)))  # fmt: skip
+            return Principal(row.role, row.employer_id, name, key_id=row.id, provinces=provinces)
 
     def revoke_keys(self, *, key: str | None = None, employer_id: str | None = None) -> int:
         """Revoke one key (given as the key itself) or every key of an employer; returns how

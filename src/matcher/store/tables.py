@@ -34,11 +34,19 @@ class EmployerRow(Base):
 class ApiKeyRow(Base):
     __tablename__ = "api_keys"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16))  # "employer" or "admin"
+    role: Mapped[str] = mapped_column(String(16))  # "employer", "centre" or "admin"
     employer_id: Mapped[str | None] = mapped_column(ForeignKey("employers.id"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CentreProvinceRow(Base):
+    """A province an employment service centre serves (its key's scope)."""
+
+    __tablename__ = "centre_provinces"
+    centre_id: Mapped[str] = mapped_column(ForeignKey("employers.id"), primary_key=True)
+    province: Mapped[str] = mapped_column(String(80), primary_key=True)
 
 
 class _Record:
