@@ -189,6 +189,11 @@ class ProgrammeCatalog(_Strict):
     programmes: list[Programme]
     priority_groups: list[PriorityGroup]
 
+    @property
+    def schemes(self) -> dict[str, str]:
+        """Each programme's scheme (``EPS``, ``IM-JAPAN``, ...) by its id."""
+        return {p.id: p.scheme for p in self.programmes}
+
     def get(self, programme_id: str) -> Programme | None:
         return next((p for p in self.programmes if p.id == programme_id), None)
 

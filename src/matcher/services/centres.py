@@ -150,7 +150,7 @@ def aggregates(rt: Runtime, province: str | None = None) -> Aggregates:
     interested: Counter[tuple[str, str | None, str]] = Counter()
     ready: Counter[tuple[str, str | None, str]] = Counter()
     lacking: Counter[tuple[str, str]] = Counter()
-    needs = _programme_skills(rt)
+    needs = rt.reference.programme_skills
     for start in range(0, len(ids), 1000):
         for person in rt.store.get_candidates(ids[start : start + 1000]).values():
             if not person.consent_to_centres or not person.province:
@@ -187,17 +187,3 @@ def _places(person: Candidate) -> Iterable[tuple[str, str | None]]:
     yield (person.province, None)
     if person.commune:
         yield (person.province, person.commune)
-
-
-def _programme_skills(rt: Runtime) -> dict[str, set[str]]:
-    """Each programme's essential skills: those of the ESCO occupations it recruits for."""
-    taxonomy = rt.reference.taxonomy
-    found: dict[str, set[str]] = {}
-    for programme in rt.reference.programmes.programmes:
-        uris: set[str] = set()
-        for label in programme.occupations_en:
-            occupation = taxonomy.find_occupation(label)
-            if occupation is not None:
-                uris |= set(taxonomy.essential.get(occupation.uri, []))
-        found[programme.id] = uris
-    return found

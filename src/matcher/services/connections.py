@@ -33,7 +33,7 @@ from matcher.services.matching import candidate_view
 from matcher.services.runtime import Runtime
 from matcher.store import Principal
 from matcher.store import connections as rows
-from matcher.store.tables import ApplicationRow, InvitationRow
+from matcher.store.tables import ApplicationRow, InvitationRow, aware, now
 
 DAY = dt.timedelta(days=1)
 
@@ -46,7 +46,7 @@ def invite(rt: Runtime, job_id: str, body: InvitationIn, principal: Principal) -
     limit = rt.settings.invitations_per_day
     employer = job.employer_id or principal.employer_id or "admin"
     with rt.store.session() as session, session.begin():
-        since = dt.datetime.now(dt.UTC) - DAY
+        since = now() - DAY
         if limit and rows.invitations_since(session, employer, since) >= limit:
             raise RateLimitedError(
                 f"this employer sent its {limit} invitations of the last 24 hours: invite "
@@ -155,7 +155,7 @@ def _invitation(row: InvitationRow, title: str, employer: str | None,
               if person is not None and row.status == "accepted" else None)  # fmt: skip
     return Invitation(id=row.id, job_id=row.job_id, job_title=title, employer=employer,
                       candidate_id=row.candidate_id, message=row.message, status=row.status,  # type: ignore[arg-type]
-                      created_at=_aware(row.created_at), updated_at=_aware(row.updated_at),
+                      created_at=aware(row.created_at), updated_at=aware(row.updated_at),
                       shared=shared)  # fmt: skip
 
 
@@ -167,9 +167,5 @@ def _application(row: ApplicationRow, title: str, person: Candidate | None = Non
                                contact=person.contact if row.share_contact else None)  # fmt: skip
     return Application(id=row.id, job_id=row.job_id, job_title=title,
                        candidate_id=row.candidate_id, message=row.message, status=row.status,  # type: ignore[arg-type]
-                       created_at=_aware(row.created_at), shared=shared,
+                       created_at=aware(row.created_at), shared=shared,
                        candidate=candidate_view(person) if person is not None else None)  # fmt: skip
-
-
-def _aware(stamp: dt.datetime) -> dt.datetime:
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)

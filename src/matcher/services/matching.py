@@ -299,7 +299,7 @@ def seeker_of(
     (when no experience is declared) the years abroad."""
     taxonomy = reference.taxonomy
     book = reference.certificates
-    schemes = {p.id: p.scheme for p in reference.programmes.programmes}
+    schemes = reference.programmes.schemes
     years = candidate.years_experience
     if years is None:
         years = years_abroad(candidate.overseas_contracts) or None

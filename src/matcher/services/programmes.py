@@ -42,7 +42,7 @@ def eligibility(
     found = programme(rt, programme_id)
     result = check_eligibility(found, profile, lang=lang)
     catalog = rt.reference.programmes
-    schemes = {p.id: p.scheme for p in catalog.programmes}
+    schemes = catalog.schemes
     past = {schemes[c.programme] for c in profile.overseas_contracts if c.programme in schemes}
     routes = [cited_fact(catalog, route, route.text_vi if lang == "vi" else route.text_en)
               for route in found.reentry if past & set(route.after)]  # fmt: skip

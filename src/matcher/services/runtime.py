@@ -91,6 +91,20 @@ class Reference:
         return load_programmes(self.settings.project_data_dir)
 
     @cached_property
+    def programme_skills(self) -> dict[str, set[str]]:
+        """Each programme's essential skills: those of the ESCO occupations it recruits for."""
+        taxonomy = self.taxonomy
+        found: dict[str, set[str]] = {}
+        for programme in self.programmes.programmes:
+            uris: set[str] = set()
+            for label in programme.occupations_en:
+                occupation = taxonomy.find_occupation(label)
+                if occupation is not None:
+                    uris |= set(taxonomy.essential.get(occupation.uri, []))
+            found[programme.id] = uris
+        return found
+
+    @cached_property
     def provinces(self) -> list[Province]:
         """Vietnam's provinces and centrally run cities (data/provinces.csv), with region."""
         return load_provinces(self.settings.project_data_dir)

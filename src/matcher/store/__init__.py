@@ -64,6 +64,8 @@ from matcher.store.tables import (
     QuarantineRow,
     RateCounterRow,
     StoreStampRow,
+    aware,
+    now,
 )
 
 RecordT = TypeVar("RecordT", JobPosting, Candidate)
@@ -73,10 +75,6 @@ STORED = {"stored": True}
 logger = logging.getLogger(__name__)
 #: Parsed records kept per table (a posting is a few kB).
 RECORD_CACHE_SIZE = 5_000
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def hash_secret(secret: str) -> str:
@@ -282,7 +280,7 @@ class Store(Reviews):
             rows = session.scalars(
                 select(AuditRow).order_by(AuditRow.id.desc()).limit(limit).offset(offset)
             )
-            return total, [{"id": r.id, "at": _aware(r.at), "actor": r.actor, "action": r.action,
+            return total, [{"id": r.id, "at": aware(r.at), "actor": r.actor, "action": r.action,
                             "target": r.target, "results": r.results} for r in rows]  # fmt: skip
 
     # ------------------------------------------------------------------ jobs
@@ -613,15 +611,10 @@ class Store(Reviews):
                 select(QuarantineRow).order_by(QuarantineRow.created_at, QuarantineRow.record_id)
             )
             return [{"kind": r.kind, "id": r.record_id, "reason": r.reason,
-                     "quarantined_at": _aware(r.created_at)} for r in rows]  # fmt: skip
+                     "quarantined_at": aware(r.created_at)} for r in rows]  # fmt: skip
 
 
 _KIND = {"jobs": "job", "candidates": "candidate"}
-
-
-def _aware(stamp: dt.datetime) -> dt.datetime:
-    """SQLite keeps no time zone: the store writes UTC, so a naive stamp read back is UTC."""
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
 
 def _row(session: Session, table: type[Any], record_id: str) -> Any:

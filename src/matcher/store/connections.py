@@ -21,6 +21,7 @@ from matcher.store.tables import (
     FeedbackRow,
     InvitationRow,
     JobRow,
+    now,
 )
 
 #: invitation status → the statuses it may move to, and the candidate's word for the move
@@ -28,14 +29,10 @@ MOVES = {"accept": ("pending", "accepted"), "decline": ("pending", "declined"),
          "withdraw": ("accepted", "withdrawn")}  # fmt: skip
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _log(session: Session, *, actor: str, action: str, target: str, event: str | None = None,
          job_id: str = "", candidate_id: str = "") -> None:  # fmt: skip
     """The act's audit entry, and its feedback event (in the same transaction)."""
-    stamp = _now()
+    stamp = now()
     session.add(AuditRow(at=stamp, actor=actor, action=action, target=target, results=None))
     if event:
         session.add(FeedbackRow(job_id=job_id, candidate_id=candidate_id, event=event,
@@ -51,7 +48,7 @@ def invitations_since(session: Session, employer_id: str, since: dt.datetime) ->
 
 def add_invitation(session: Session, *, job_id: str, candidate_id: str, employer_id: str,
                    message: str, actor: str) -> InvitationRow:  # fmt: skip
-    stamp = _now()
+    stamp = now()
     row = InvitationRow(id=str(uuid.uuid4()), job_id=job_id, candidate_id=candidate_id,
                         employer_id=employer_id, message=message, status="pending",
                         created_at=stamp, updated_at=stamp)  # fmt: skip
@@ -78,7 +75,7 @@ def decide_invitation(session: Session, invitation_id: str, candidate_id: str,
         raise ConflictError(
             f"this invitation is {row.status}: only a {before} invitation can be {after}"
         )
-    row.status, row.updated_at = after, _now()
+    row.status, row.updated_at = after, now()
     event = {"accept": "accepted", "decline": "declined"}.get(decision)
     _log(session, actor="candidate", action=f"invitation_{decision}", target=invitation_id,
          event=event, job_id=row.job_id, candidate_id=candidate_id)  # fmt: skip
@@ -88,7 +85,7 @@ def decide_invitation(session: Session, invitation_id: str, candidate_id: str,
 def add_application(session: Session, *, job_id: str, candidate_id: str,
                     employer_id: str | None, message: str, share_name: bool,
                     share_contact: bool) -> ApplicationRow:  # fmt: skip
-    stamp = _now()
+    stamp = now()
     row = ApplicationRow(id=str(uuid.uuid4()), job_id=job_id, candidate_id=candidate_id,
                          employer_id=employer_id, message=message, share_name=share_name,
                          share_contact=share_contact, status="active", created_at=stamp,
@@ -110,7 +107,7 @@ def quiet_application(session: Session, job_id: str, candidate_id: str,
     found = session.scalar(select(ApplicationRow.id).where(
         ApplicationRow.job_id == job_id, ApplicationRow.candidate_id == candidate_id))  # fmt: skip
     if found is None:
-        stamp = _now()
+        stamp = now()
         session.add(ApplicationRow(id=str(uuid.uuid4()), job_id=job_id,
                                    candidate_id=candidate_id, employer_id=employer_id,
                                    message="", share_name=False, share_contact=False,
@@ -123,7 +120,7 @@ def withdraw_application(session: Session, application_id: str, candidate_id: st
     if row is None or row.candidate_id != candidate_id:
         raise NotFoundError(f"application {application_id} does not exist for this profile")
     if row.status == "active":
-        row.status, row.updated_at = "withdrawn", _now()
+        row.status, row.updated_at = "withdrawn", now()
         _log(session, actor="candidate", action="application_withdraw", target=application_id)
     return row
 

@@ -24,6 +24,15 @@ class Base(DeclarativeBase):
     pass
 
 
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def aware(stamp: dt.datetime) -> dt.datetime:
+    """SQLite keeps no time zone: the store writes UTC, so a naive stamp read back is UTC."""
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+
+
 class EmployerRow(Base):
     __tablename__ = "employers"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
